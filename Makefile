@@ -1,0 +1,41 @@
+# Tracker: two commands for a newcomer, `make run` and `make test`.
+PY ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+export DATABASE_URL ?= sqlite+aiosqlite:///var/tracker.db
+
+.PHONY: run test lint bench install migrate seed clean playground
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+migrate: install
+	$(BIN)/tracker db upgrade
+
+seed: migrate
+	$(BIN)/tracker seed-demo --if-empty
+
+## make run: venv, install, migrate, demo data on first run, then serve on 127.0.0.1:$${PORT:-3978}
+run: seed
+	$(BIN)/tracker serve
+
+## make test: the whole suite (PostgreSQL runs too when TRACKER_TEST_POSTGRES_URL is set)
+test: install
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest
+
+lint: install
+	$(BIN)/ruff check .
+
+## make bench: benchmarks (separate from the tests; prints figures, writes bench/results/latest.json)
+bench: install
+	$(BIN)/python -m bench.run
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .ruff_cache

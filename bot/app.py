@@ -1,0 +1,115 @@
+"""The aiohttp app factory: POST /api/messages and GET /healthz.
+
+No singletons: :func:`create_app` wires everything from a :class:`Settings`; every resource with
+a lifetime (engine, HTTP session, background tasks) is opened and closed in a ``cleanup_ctx``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+
+from aiohttp import web
+
+from bot.adapter import Forbidden
+from bot.auth import AuthUnavailable, Unauthorized
+from bot.services import Clock, Services, refresh_loop, services, utc_clock
+from bot.settings import Settings
+
+log = logging.getLogger(__name__)
+
+SERVICES = web.AppKey("services", Services)
+SETTINGS = web.AppKey("settings", Settings)
+
+BackgroundTask = Callable[[Services], Awaitable[None]]
+
+
+def _problem(status: int, message: str) -> web.Response:
+    return web.json_response({"error": message}, status=status)
+
+
+async def messages(request: web.Request) -> web.StreamResponse:
+    """The Bot Framework messaging endpoint."""
+    svc = request.app[SERVICES]
+    if request.content_type != "application/json":
+        return _problem(415, "expected application/json")
+    try:
+        raw = await request.read()
+    except web.HTTPRequestEntityTooLarge:
+        return _problem(413, "request body too large")
+    try:
+        body = json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        return _problem(400, "malformed JSON")
+    if not isinstance(body, dict) or not isinstance(body.get("type"), str) or not body.get("type"):
+        return _problem(400, "not a Bot Framework activity")
+    try:
+        invoke = await svc.adapter.process(body, request.headers.get("Authorization"), svc.bot.on_turn)
+    except Unauthorized as err:
+        log.info("401 refused: %s", err.reason if hasattr(err, "reason") else "unauthorized")
+        return _problem(401, "unauthorized")
+    except AuthUnavailable:
+        log.warning("503: signing keys unavailable")
+        return _problem(503, "authentication keys unavailable, try again")
+    except Forbidden:
+        log.warning("403 refused: tenant %s not allowed", _tenant_for_log(body))
+        return _problem(403, "tenant not allowed")
+    except (TypeError, ValueError, AttributeError, KeyError) as err:
+        # The activity could not even be read: the client's fault, and nothing ran.
+        log.info("400 unreadable activity: %s", err.__class__.__name__)
+        return _problem(400, "unreadable activity")
+    if invoke is not None:
+        return web.json_response(invoke.body, status=int(invoke.status or 200))
+    return web.Response(status=200)
+
+
+def _tenant_for_log(body: dict) -> str:
+    from bot.adapter import tenant_of
+
+    return tenant_of(body) or "(none)"
+
+
+async def healthz(request: web.Request) -> web.Response:
+    """Liveness and readiness: the database answers."""
+    svc = request.app[SERVICES]
+    try:
+        await asyncio.wait_for(svc.store.ping(), timeout=5)
+    except Exception as err:
+        return web.json_response({"status": "error", "database": err.__class__.__name__}, status=503)
+    return web.json_response({"status": "ok", "items": len(svc.model.items), "seq": svc.model.seq})
+
+
+def create_app(
+    settings: Settings,
+    *,
+    clock: Clock = utc_clock,
+    background: tuple[BackgroundTask, ...] = (),
+    typing_delay: float = 0.25,
+) -> web.Application:
+    """Build the web app. ``background`` tasks (e.g. the digest scheduler) run for its lifetime."""
+    app = web.Application(client_max_size=settings.max_body_bytes)
+    app[SETTINGS] = settings
+
+    async def lifetime(app: web.Application) -> AsyncIterator[None]:
+        async with services(settings, clock=clock, typing_delay=typing_delay) as svc:
+            app[SERVICES] = svc
+            tasks = [asyncio.create_task(refresh_loop(svc.model, settings.refresh_seconds), name="refresh")]
+            tasks += [asyncio.create_task(task(svc), name=getattr(task, "__name__", "background")) for task in background]
+            log.info("tracker ready: %d reports, %d items; auth %s", len(svc.model.reports), len(svc.model.items),
+                     "on" if settings.auth_enabled else "OFF (local mode)")  # fmt: skip
+            try:
+                yield
+            finally:
+                for t in tasks:
+                    t.cancel()
+                for t in tasks:
+                    with contextlib.suppress(asyncio.CancelledError, Exception):
+                        await t
+
+    app.cleanup_ctx.append(lifetime)
+    app.router.add_post("/api/messages", messages)
+    app.router.add_get("/healthz", healthz)
+    return app

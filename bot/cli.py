@@ -1,0 +1,359 @@
+"""The ``tracker`` command: serve, db, import/export, seed-demo, parse, chat, history, digest, manifest."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from bot.logs import setup_logging
+from bot.settings import Settings, SettingsError
+
+log = logging.getLogger("tracker")
+
+
+def _settings() -> Settings:
+    try:
+        return Settings.from_env()
+    except SettingsError as err:
+        print(err, file=sys.stderr)
+        raise SystemExit(2) from err
+
+
+def _store(settings: Settings):  # type: ignore[no-untyped-def]
+    from storage.db import create_engine, session_factory
+    from storage.store import Store
+
+    engine = create_engine(settings.database_url)
+    return engine, Store(session_factory(engine))
+
+
+# ---- commands -------------------------------------------------------------------------------------
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from aiohttp import web
+
+    from bot.app import create_app
+
+    settings = _settings()
+    setup_logging(settings.log_level)
+    background = []
+    if settings.scheduler:
+        try:
+            from bot.scheduler import scheduler_task
+        except ImportError:
+            log.warning("digest scheduler not available in this build")
+        else:
+            background.append(scheduler_task)
+    web.run_app(create_app(settings, background=tuple(background)), host=settings.host, port=settings.port,
+                print=lambda *_: None, access_log=None)  # fmt: skip
+    return 0
+
+
+def cmd_db(args: argparse.Namespace) -> int:
+    from storage.db import upgrade_database
+
+    settings = _settings()
+    setup_logging(settings.log_level, json_lines=False)
+    upgrade_database(settings.database_url, args.revision)
+    print(f"database at {args.revision}")
+    return 0
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    from storage.importer import ImportRejected, import_file, terminal_progress
+    from storage.views import Actor
+
+    settings = _settings()
+    setup_logging(settings.log_level, json_lines=False)
+
+    async def run() -> int:
+        engine, store = _store(settings)
+        try:
+            result = await import_file(store, Path(args.file), dry_run=args.dry_run, actor=Actor(args.actor),
+                                       progress=terminal_progress(sys.stderr))  # fmt: skip
+        except ImportRejected as err:
+            print(str(err), file=sys.stderr)
+            return 1
+        finally:
+            await engine.dispose()
+        print(result.render())
+        return 0
+
+    return asyncio.run(run())
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from storage.exporter import export_file
+
+    settings = _settings()
+
+    async def run() -> int:
+        engine, store = _store(settings)
+        try:
+            n = await export_file(store, Path(args.file))
+        finally:
+            await engine.dispose()
+        print(f"exported {n} items to {args.file}")
+        return 0
+
+    return asyncio.run(run())
+
+
+def cmd_seed(args: argparse.Namespace) -> int:
+    from storage.demo import seed_demo
+
+    settings = _settings()
+    setup_logging(settings.log_level, json_lines=False)
+
+    async def run() -> int:
+        engine, store = _store(settings)
+        try:
+            if args.if_empty and (await store.snapshot()).items:
+                print("database already has items: demo data not loaded")
+                return 0
+            print(await seed_demo(store))
+        finally:
+            await engine.dispose()
+        return 0
+
+    return asyncio.run(run())
+
+
+def cmd_parse(args: argparse.Namespace) -> int:
+    from bot.resolve import Resolver
+    from storage.readmodel import ReadModel
+
+    settings = _settings()
+    setup_logging("WARNING", json_lines=False)
+
+    async def run() -> int:
+        import datetime as dt
+
+        from bot.understand import Context, understand
+
+        engine, store = _store(settings)
+        try:
+            model = ReadModel(store)
+            await model.load()
+        finally:
+            await engine.dispose()
+        resolver = Resolver(model)
+        today = dt.datetime.now(settings.tz).date()
+        ctx = Context(last_report_key=args.context)
+        lines: Sequence[str] = [args.text] if args.text is not None else sys.stdin
+        for line in lines:
+            line = line.rstrip("\n")
+            parsed = understand(line, ctx, resolver, today)
+            out: dict[str, Any] = {"text": line, **parsed.to_json()}
+            print(json.dumps(out, ensure_ascii=False) if args.json or args.text is None else _pretty(out), flush=True)
+        return 0
+
+    return asyncio.run(run())
+
+
+def _pretty(out: dict[str, Any]) -> str:
+    return "\n".join(f"{k}: {v}" for k, v in out.items() if v not in (None, [], False, ""))
+
+
+def cmd_chat(args: argparse.Namespace) -> int:
+    from bot.console import ConsoleAdapter, reply_text
+    from bot.services import services
+
+    settings = _settings()
+    setup_logging("WARNING", json_lines=False)
+
+    async def run() -> int:
+        adapter = ConsoleAdapter()
+        async with services(settings, typing_delay=0) as svc:
+
+            async def say(text: str) -> None:
+                for reply in await adapter.say(svc.bot, text, user=args.as_, conversation=args.conversation):
+                    if args.json:
+                        print(json.dumps(reply.serialize(), ensure_ascii=False, default=str), flush=True)
+                    else:
+                        print(reply_text(reply) + "\n", flush=True)
+
+            if args.message:
+                await say(" ".join(args.message))
+                return 0
+            print(f"Tracker chat as {args.as_} (conversation {args.conversation}). Ctrl-D to leave.", file=sys.stderr)
+            loop = asyncio.get_running_loop()
+            while True:
+                line = await loop.run_in_executor(None, _prompt)
+                if line is None:
+                    return 0
+                if line.strip():
+                    await say(line)
+
+    return asyncio.run(run())
+
+
+def _prompt() -> str | None:
+    try:
+        return input("you> ")
+    except EOFError:
+        return None
+
+
+def cmd_history(args: argparse.Namespace) -> int:
+    from bot.resolve import Resolver
+    from bot.understand import Context, understand
+    from dialogs.cards import events_text, item_label
+    from storage.readmodel import ReadModel
+    from storage.store import NotFound
+
+    settings = _settings()
+    setup_logging("WARNING", json_lines=False)
+
+    async def run() -> int:
+        import datetime as dt
+
+        engine, store = _store(settings)
+        try:
+            item_id = int(args.item) if args.item.isdigit() and not args.by_number else None
+            if item_id is None:
+                model = ReadModel(store)
+                await model.load()
+                parsed = understand(f"show {args.item}", Context(), Resolver(model), dt.date.today())
+                if parsed.item is None:
+                    print(f"no single item matches {args.item!r}; give its id or the report and number", file=sys.stderr)
+                    return 1
+                item_id = parsed.item.id
+            try:
+                detail = await store.item_detail(item_id)
+                events = await store.history(item_id)
+            except NotFound:
+                print(f"no item {item_id}", file=sys.stderr)
+                return 1
+            print(f"#{item_id} {item_label(detail.item, detail.report, short=False)} (status {detail.item.status}, version {detail.item.version})")
+            for line in events_text(events):
+                print(line)
+            return 0
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(run())
+
+
+def cmd_digest(args: argparse.Namespace) -> int:
+    from bot.scheduler import digest_command
+
+    settings = _settings()
+    setup_logging(settings.log_level, json_lines=args.action == "send")
+    return asyncio.run(digest_command(settings, args.action, now=args.now))
+
+
+def cmd_manifest(args: argparse.Namespace) -> int:
+    from bot.manifest import main_build
+
+    settings = _settings()
+    app_id = args.app_id or settings.app_id
+    if not app_id:
+        print("set MicrosoftAppId (or pass --app-id) to build the Teams app package", file=sys.stderr)
+        return 2
+    try:
+        out = main_build(app_id, args.name or settings.bot_name, Path(args.out), args.version, list(args.domain or []))
+    except ValueError as err:
+        print(f"cannot build the package: {err}", file=sys.stderr)
+        return 2
+    print(f"wrote {out}")
+    return 0
+
+
+def cmd_alias(args: argparse.Namespace) -> int:
+    from storage.views import Actor
+
+    settings = _settings()
+
+    async def run() -> int:
+        engine, store = _store(settings)
+        try:
+            report = next((r for r in await store.reports() if r.key == args.report), None)
+            if report is None:
+                print(f"no report with key {args.report!r}", file=sys.stderr)
+                return 1
+            added = await store.add_alias(report.id, args.alias, Actor(args.actor))
+            print("alias added" if added else "that alias was already there")
+            return 0
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(run())
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="tracker", description="HMICFRS recommendation tracker: a Microsoft Teams bot.")
+    sub = p.add_subparsers(dest="command", required=True)
+    sub.add_parser("serve", help="serve the bot (POST /api/messages, GET /healthz)").set_defaults(func=cmd_serve)
+    db = sub.add_parser("db", help="database migrations")
+    db.add_argument("action", choices=["upgrade"])
+    db.add_argument("revision", nargs="?", default="head")
+    db.set_defaults(func=cmd_db)
+    imp = sub.add_parser("import", help="import a CSV or XLSX tracker")
+    imp.add_argument("file")
+    imp.add_argument("--dry-run", action="store_true", help="show what would change, write nothing")
+    imp.add_argument("--actor", default="tracker import", help="name recorded in the audit trail")
+    imp.set_defaults(func=cmd_import)
+    exp = sub.add_parser("export", help="export the tracker to FILE.xlsx or FILE.csv")
+    exp.add_argument("file")
+    exp.set_defaults(func=cmd_export)
+    seed = sub.add_parser("seed-demo", help="load the demo data (JAC paper items and the sample CSV)")
+    seed.add_argument("--if-empty", action="store_true", help="only when the database has no items")
+    seed.set_defaults(func=cmd_seed)
+    parse = sub.add_parser("parse", help="print what the bot understands from TEXT (or each stdin line)")
+    parse.add_argument("text", nargs="?")
+    parse.add_argument("--json", action="store_true")
+    parse.add_argument("--context", help="the report key the conversation was last about")
+    parse.set_defaults(func=cmd_parse)
+    chat = sub.add_parser("chat", help="talk to the bot in the terminal")
+    chat.add_argument("message", nargs="*")
+    chat.add_argument("--as", dest="as_", default="Local User", help="your display name")
+    chat.add_argument("--conversation", default="console", help="conversation id (context persists)")
+    chat.add_argument("--json", action="store_true", help="print reply activities as JSON")
+    chat.set_defaults(func=cmd_chat)
+    hist = sub.add_parser("history", help="print an item's audit trail (ITEM: id, or e.g. 'vetting rec 34')")
+    hist.add_argument("item")
+    hist.add_argument("--by-number", action="store_true", help="treat a bare number as a printed number, not an id")
+    hist.set_defaults(func=cmd_history)
+    dig = sub.add_parser("digest", help="preview or send the weekly digest")
+    dig.add_argument("action", choices=["preview", "send"])
+    dig.add_argument("--now", action="store_true", help="send now, even outside the schedule (still once a week)")
+    dig.set_defaults(func=cmd_digest)
+    man = sub.add_parser("manifest", help="Teams app package")
+    man.add_argument("action", choices=["build"])
+    man.add_argument("--out", default="var/tracker-teams-app.zip")
+    man.add_argument("--app-id")
+    man.add_argument("--name")
+    man.add_argument("--version", default="1.0.0")
+    man.add_argument("--domain", action="append", help="extra valid domain (repeatable)")
+    man.set_defaults(func=cmd_manifest)
+    alias = sub.add_parser("alias", help="teach the bot another name for a report")
+    alias.add_argument("action", choices=["add"])
+    alias.add_argument("report", help="report key")
+    alias.add_argument("alias")
+    alias.add_argument("--actor", default="tracker cli")
+    alias.set_defaults(func=cmd_alias)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    from sqlalchemy.exc import OperationalError, ProgrammingError
+
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except (OperationalError, ProgrammingError, OSError) as err:
+        detail = str(getattr(err, "orig", None) or err).splitlines()[0][:200]
+        print(f"tracker: database problem ({detail}). Is DATABASE_URL right, and has 'tracker db upgrade' run?", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,225 @@
+"""The Teams activity handler: the edge where activities become turns and outcomes become messages."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+import re
+from collections.abc import Callable
+from typing import Any
+
+from botbuilder.core import CardFactory, ConversationState, InvokeResponse, MessageFactory, TurnContext
+from botbuilder.core.teams import TeamsActivityHandler
+from botbuilder.schema import Activity, ActivityTypes, ChannelAccount
+
+from dialogs.conversation import Conversation, apply_state
+from dialogs.help import welcome_reply
+from dialogs.types import Outcome, Reply, Turn
+from storage.store import Store
+from storage.subscriptions import Subscriptions
+from storage.views import Actor
+
+log = logging.getLogger(__name__)
+
+_AT_TAG = re.compile(r"<at[^>]*>.*?</at>", re.IGNORECASE | re.DOTALL)
+_HTML_TAG = re.compile(r"<[^>]{1,200}>")
+Clock = Callable[[], dt.datetime]
+
+
+def mentions_bot(activity: Activity) -> bool:
+    """Does this message @mention the bot (Teams 'mention' entity naming our id)?"""
+    bot_id = activity.recipient.id if activity.recipient else None
+    for entity in activity.entities or []:
+        props = entity.additional_properties if hasattr(entity, "additional_properties") else {}
+        if getattr(entity, "type", None) == "mention" or props.get("type") == "mention":
+            mentioned = props.get("mentioned") or {}
+            if isinstance(mentioned, dict) and mentioned.get("id") == bot_id:
+                return True
+    return False
+
+
+def message_text(activity: Activity) -> str:
+    """The message without the bot's @mention and markup."""
+    text = activity.text or ""
+    text = _AT_TAG.sub(" ", text)
+    text = _HTML_TAG.sub(" ", text).replace("&nbsp;", " ").replace("&amp;", "&")
+    return " ".join(text.split())
+
+
+def conversation_type(activity: Activity) -> str:
+    conv = activity.conversation
+    return (conv.conversation_type if conv and conv.conversation_type else "personal") or "personal"
+
+
+def team_id(activity: Activity) -> str | None:
+    cd = activity.channel_data if isinstance(activity.channel_data, dict) else {}
+    team = cd.get("team") if isinstance(cd, dict) else None
+    return team.get("id") if isinstance(team, dict) else None
+
+
+class TrackerBot(TeamsActivityHandler):
+    """Turns Teams activities into :class:`Turn` s for the :class:`Conversation` and sends the outcome."""
+
+    def __init__(
+        self,
+        conversation: Conversation,
+        conversation_state: ConversationState,
+        store: Store,
+        subscriptions: Subscriptions,
+        *,
+        clock: Clock,
+        today: Callable[[], dt.date],
+        typing_delay: float = 0.25,
+        dedupe: bool = True,
+    ) -> None:
+        self._conversation = conversation
+        self._state = conversation_state
+        self._accessor = conversation_state.create_property("tracker")
+        self._store = store
+        self._subs = subscriptions
+        self._clock = clock
+        self._today = today
+        self._typing_delay = typing_delay
+        self._dedupe = dedupe
+
+    async def on_turn(self, turn_context: TurnContext) -> None:
+        await super().on_turn(turn_context)
+        await self._state.save_changes(turn_context)
+
+    # ---- messages and card actions --------------------------------------------------------------
+
+    async def on_message_activity(self, turn_context: TurnContext) -> None:
+        activity = turn_context.activity
+        ctype = conversation_type(activity)
+        value = activity.value if isinstance(activity.value, dict) else None
+        if ctype in ("channel", "groupChat") and not value and not mentions_bot(activity):
+            return  # in shared conversations only @mentions are for us
+        if not await self._first_delivery(activity):
+            return
+        typing = None
+        if ctype == "personal":
+            typing = asyncio.create_task(self._typing_after(turn_context, self._typing_delay))
+        try:
+            outcome = await self._run(turn_context, message_text(activity), value, is_invoke=False)
+        finally:
+            if typing is not None:
+                typing.cancel()
+        await self._send(turn_context, outcome.replies)
+        if outcome.card_update is not None:
+            await self._send(turn_context, [Reply("", outcome.card_update)])
+
+    async def on_invoke_activity(self, turn_context: TurnContext) -> InvokeResponse:
+        activity = turn_context.activity
+        if activity.name != "adaptiveCard/action":
+            return await super().on_invoke_activity(turn_context)
+        value = activity.value if isinstance(activity.value, dict) else {}
+        action = value.get("action") if isinstance(value.get("action"), dict) else {}
+        data = dict(action.get("data") or {}) if isinstance(action.get("data"), dict) else {}
+        data.setdefault("verb", action.get("verb"))
+        outcome = await self._run(turn_context, "", data, is_invoke=True)
+        await self._send(turn_context, outcome.replies)
+        if outcome.card_update is not None:
+            body = {"statusCode": 200, "type": "application/vnd.microsoft.card.adaptive", "value": outcome.card_update}
+        else:
+            body = {"statusCode": 200, "type": "application/vnd.microsoft.activity.message", "value": "Done"}
+        return InvokeResponse(status=200, body=body)
+
+    async def _run(self, turn_context: TurnContext, text: str, value: dict[str, Any] | None, *, is_invoke: bool) -> Outcome:
+        state: dict[str, Any] = await self._accessor.get(turn_context, dict)
+        turn = self._turn(turn_context, text, value, is_invoke=is_invoke)
+        outcome = await self._conversation.handle(turn, state)
+        new_state = apply_state(state, outcome.state, turn.user_key)
+        if new_state is not state:
+            await self._accessor.set(turn_context, new_state)
+        return outcome
+
+    def _turn(self, turn_context: TurnContext, text: str, value: dict[str, Any] | None, *, is_invoke: bool) -> Turn:
+        a = turn_context.activity
+        user = a.from_property or ChannelAccount(id="unknown", name="Unknown")
+        ref = TurnContext.get_conversation_reference(a)
+        now = self._clock()
+        return Turn(
+            text=text, value=value, is_invoke=is_invoke, now=now, today=self._today(),
+            user=Actor(user.name or "Unknown", getattr(user, "aad_object_id", None) or None),
+            conversation_id=a.conversation.id if a.conversation else "unknown", activity_id=a.id,
+            conversation_type=conversation_type(a), reference=ref.serialize(), service_url=a.service_url,
+            tenant_id=(a.conversation.tenant_id if a.conversation else None), team_id=team_id(a),
+            channel_id=a.channel_id or "msteams",
+        )  # fmt: skip
+
+    async def _first_delivery(self, activity: Activity) -> bool:
+        """Teams re-sends an activity it thinks timed out: act on each activity id once."""
+        if not self._dedupe or not activity.id:
+            return True
+        key = f"in:{activity.channel_id}:{activity.conversation.id if activity.conversation else ''}:{activity.id}"
+        if await self._store.claim_key(key):
+            return True
+        log.info("duplicate delivery ignored activity=%s", activity.id)
+        return False
+
+    async def _typing_after(self, turn_context: TurnContext, delay: float) -> None:
+        """Show "typing…" only when the answer is not already on its way."""
+        try:
+            if delay:
+                await asyncio.sleep(delay)
+            await turn_context.send_activity(Activity(type=ActivityTypes.typing))
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # typing is cosmetic: never fail a turn over it
+            log.debug("typing indicator not sent", exc_info=True)
+
+    async def _send(self, turn_context: TurnContext, replies: list[Reply]) -> None:
+        for reply in replies:
+            if reply.card is not None:
+                # Teams shows `text` above a card, so the text fallback travels in the card's own
+                # fallbackText (clients that cannot render the card show it) and in the summary.
+                content = {**reply.card, "fallbackText": reply.text[:4000]} if reply.text else reply.card
+                msg = MessageFactory.attachment(CardFactory.adaptive_card(content))
+                msg.summary = reply.text[:200] or None
+            else:
+                msg = MessageFactory.text(reply.text)
+            await turn_context.send_activity(msg)
+
+    # ---- installation and membership --------------------------------------------------------------
+
+    async def on_conversation_update_activity(self, turn_context: TurnContext) -> None:
+        a = turn_context.activity
+        bot_id = a.recipient.id if a.recipient else None
+        if any(m.id == bot_id for m in a.members_added or []):
+            await self._installed(turn_context)
+        if any(m.id == bot_id for m in a.members_removed or []):
+            await self._removed(turn_context, "bot removed from the conversation")
+
+    async def on_installation_update_add(self, turn_context: TurnContext) -> None:
+        await self._installed(turn_context)
+
+    async def on_installation_update_remove(self, turn_context: TurnContext) -> None:
+        await self._removed(turn_context, "app uninstalled")
+
+    async def _installed(self, turn_context: TurnContext) -> None:
+        """Welcome once per conversation; in a team, start the weekly digest here."""
+        a = turn_context.activity
+        in_team = conversation_type(a) == "channel" or team_id(a) is not None
+        if in_team and a.conversation and a.service_url:
+            ref = TurnContext.get_conversation_reference(a)
+            user = a.from_property
+            await self._subs.subscribe(
+                conversation_id=a.conversation.id.split(";")[0], service_url=a.service_url, reference=ref.serialize(),
+                tenant_id=a.conversation.tenant_id, channel_id=a.channel_id or "msteams", team_id=team_id(a),
+                conversation_type="channel", created_by=(user.name if user else None) or "installation",
+            )  # fmt: skip
+        state: dict[str, Any] = await self._accessor.get(turn_context, dict)
+        if state.get("welcomed"):
+            return
+        await self._accessor.set(turn_context, {**state, "welcomed": True})
+        await self._send(turn_context, [welcome_reply(in_team)])
+
+    async def _removed(self, turn_context: TurnContext, reason: str) -> None:
+        a = turn_context.activity
+        tid = team_id(a)
+        if tid:
+            n = await self._subs.deactivate_team(tid, reason)
+            log.info("digest stopped for team=%s subscriptions=%d reason=%s", tid, n, reason)
+        if a.conversation:
+            await self._subs.deactivate(a.conversation.id.split(";")[0], reason)

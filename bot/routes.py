@@ -1,0 +1,275 @@
+"""The intent route table: what people can say, as data.
+
+One table drives three things, so they can never disagree:
+- intent routing (``bot.understand.classify``): anchored patterns first, in table order, then
+  keyword scoring as a fallback;
+- the help text (``dialogs.help``);
+- the Teams manifest's command lists (``bot.manifest``).
+
+Patterns are matched against *normalised* text (lower case, straight quotes, single spaces,
+bot mention and politeness removed: see ``bot.understand.normalise``).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+ALL_SCOPES = frozenset({"personal", "team", "groupChat"})
+
+
+@dataclass(frozen=True)
+class Route:
+    """One intent: how to recognise it and how to describe it to people."""
+
+    name: str
+    patterns: tuple[re.Pattern[str], ...]
+    keywords: tuple[str, ...]
+    title: str  # the command as shown in Teams' command menu (<= 32 chars)
+    description: str  # one line for help and the manifest (<= 128 chars)
+    example: str
+    writes: bool = False
+    in_help: bool = True
+    manifest_rank: int = 0  # 1..n: position in the manifest command list; 0 = not listed
+    scopes: frozenset[str] = field(default=ALL_SCOPES)
+
+
+def _p(*patterns: str) -> tuple[re.Pattern[str], ...]:
+    return tuple(re.compile(p) for p in patterns)
+
+
+# Words that introduce an item reference ("rec 35", "afi 2", "#7").
+ITEM_WORDS = r"(?:rec|recs|recommendation|recommendations|afi|afis|area for improvement|cause of concern|coc|item|no|number|#)"
+
+# Order matters: the first route whose pattern matches wins. Writes come before reads so that
+# "mark 34 as evidenced" is never mistaken for a question about rec 34.
+ROUTES: tuple[Route, ...] = (
+    Route(
+        name="greeting",
+        patterns=_p(
+            r"^(?:hi|hello|hey|hiya|howdy|yo|morning|afternoon|evening|good (?:morning|afternoon|evening)|thanks|thank you|cheers|ta)(?: (?:there|all|team|everyone|tracker|bot|again|very much|a lot))*[ !.]*$",
+        ),
+        keywords=("hello", "hi", "hey", "thanks"),
+        title="hello",
+        description="Say hello",
+        example="hello",
+        in_help=False,
+    ),
+    Route(
+        name="help",
+        manifest_rank=10,
+        patterns=_p(
+            r"^(?:help|\?+|commands|menu|usage|how does this work|what can (?:you|i) do|what do you do|how do i use (?:you|this|the tracker))\b",
+        ),
+        keywords=("help", "commands", "how"),
+        title="help",
+        description="What I can do, with examples",
+        example="help",
+    ),
+    Route(
+        name="unsubscribe",
+        patterns=_p(
+            r"^(?:stop|unsubscribe|cancel|end|turn off|disable|no more|don'?t (?:send|post))\b.*\b(?:digest|summary|weekly|updates?|posts?)\b",
+            r"^unsubscribe\b",
+        ),
+        keywords=("unsubscribe", "stop"),
+        title="stop digest",
+        description="Stop posting the weekly digest in this conversation",
+        example="stop sending the digest here",
+        writes=True,
+    ),
+    Route(
+        name="subscribe",
+        manifest_rank=9,
+        patterns=_p(
+            r"^(?:post|send|share|start|deliver|put)\b.*\b(?:digest|summary|status update|weekly update)s?\b.*\b(?:here|this (?:channel|chat|team|conversation))\b",
+            r"^(?:subscribe|sign (?:us|me) up)\b",
+            r"^(?:turn on|enable|start)\b.*\b(?:digest|weekly)\b",
+        ),
+        keywords=("subscribe", "here"),
+        title="post digest here",
+        description="Post the weekly status digest in this conversation",
+        example="post the weekly digest here",
+        writes=True,
+    ),
+    Route(
+        name="digest_now",
+        patterns=_p(
+            r"^(?:send|post|show|give|get|run|preview)?(?: me| us)?(?: the| a| this week'?s)?(?: weekly)?(?: status)? digest(?: now| please| preview)?$",
+            r"^(?:send|post|show|give|run) (?:me |us )?(?:the |a )?(?:weekly )?digest now\b",
+        ),
+        keywords=("digest",),
+        title="digest",
+        description="Show this week's status digest now",
+        example="digest now",
+    ),
+    Route(
+        name="sign_off",
+        patterns=_p(
+            r"^(?:sign(?:ed)?[ -]?off|close|complete)\b",
+            r"^(?:mark|set|flag|record|move)\b.*\b(?:as )?(?:signed[ -]?off|complete|completed|closed|discharged)\b",
+            r"^(?:hmicfrs|hmic|the inspectorate) (?:have |has )?(?:signed[ -]?off|closed|discharged)\b",
+        ),
+        keywords=("sign", "signed", "off", "complete", "closed"),
+        title="sign off",
+        description="Record that HMICFRS signed an item off (admins)",
+        example="sign off vetting rec 33",
+        writes=True,
+    ),
+    Route(
+        name="reopen",
+        patterns=_p(
+            r"^(?:re-?open|un-?sign|reactivate|revert)\b",
+            r"^(?:mark|set|flag|move)\b.*\b(?:as |to |back to )?(?:open|re-?opened|in progress|not complete|not evidenced)\b",
+        ),
+        keywords=("reopen", "open"),
+        title="reopen",
+        description="Reopen an item that was evidenced or signed off (admins)",
+        example="reopen rec 35",
+        writes=True,
+    ),
+    Route(
+        name="mark_evidenced",
+        manifest_rank=7,
+        patterns=_p(
+            r"^(?:mark|set|flag|record|move)\b.*\b(?:as |to )?(?:evidenced|evidence|done|ready for sign[ -]?off|awaiting sign[ -]?off|for sign[ -]?off)\b",
+            r"^(?:add |attach |submit |upload )?evidence (?:for|to|on|against|of)\b",
+            r"^(?:evidenced?|done)\b",
+        ),
+        keywords=("evidenced", "evidence", "done"),
+        title="mark evidenced",
+        description="Mark an item evidenced, with what shows it is done",
+        example="mark 34 as evidenced: CCU now tasks intel routinely",
+        writes=True,
+    ),
+    Route(
+        name="assign",
+        patterns=_p(
+            r"^(?:re-?assign|assign|allocate|give|hand(?: over)?|transfer)\b.*\bto\b",
+            r"^(?:set|change|make|update)\b.*\b(?:owner|lead|ownership)\b.*\b(?:to|is|as)\b",
+            r"^make\b.*\b(?:the )?(?:owner|lead)\b",
+        ),
+        keywords=("assign", "owner", "lead"),
+        title="assign",
+        description="Give an item a new owner (admins)",
+        example="assign rec 35 to DCI Patel",
+        writes=True,
+    ),
+    Route(
+        name="add_update",
+        manifest_rank=8,
+        patterns=_p(
+            r"^(?:add|post|log|record|leave|put)(?: an?| the| my)? (?:update|note|progress(?: note| update)?|comment)\b",
+            r"^(?:update|note|progress|comment) (?:on|for|to|against)\b",
+            r"^(?:update|note)\b.*:",
+        ),
+        keywords=("update", "note", "progress", "comment"),
+        title="add update",
+        description="Add a progress note without changing the status",
+        example="add update to rec 38: categories mapped, go-live in May",
+        writes=True,
+    ),
+    Route(
+        name="owner",
+        manifest_rank=6,
+        patterns=_p(
+            r"^who(?:'?s| is| are)? (?:the )?(?:owner|owners|lead|leads|leading|owning|responsible|in charge|accountable|looking after|handling|dealing with)\b",
+            r"^who(?: owns| leads| has| holds| handles| looks after| is assigned| got)\b",
+            r"^(?:owner|lead|owners|leads) (?:of|for)\b",
+            r"^(?:what|which)(?: is|'s)? (?:the )?(?:owner|lead)\b",
+        ),
+        keywords=("who", "owner", "owns", "lead"),
+        title="who owns",
+        description="Who leads an item",
+        example="who owns the CCU one",
+    ),
+    Route(
+        name="summary",
+        manifest_rank=5,
+        patterns=_p(
+            r"^(?:status|summary|overview|stats|statistics|numbers|figures|totals?|dashboard|headlines?|progress|position|state of play)(?: (?:report|update|please|now|overall|so far|of the tracker|by report|by status))*[ ?!.]*$",
+            r"^how many\b",
+            r"^(?:give me |show me |what'?s |what is )?(?:the |a |an )?(?:overall )?(?:summary|overview|breakdown|count|counts|totals|position|picture|state of play)\b",
+            r"^where (?:are|do) we (?:stand|at|up to)\b",
+        ),
+        keywords=("status", "summary", "how", "many", "count", "overview"),
+        title="summary",
+        description="Counts by status and by report",
+        example="how many are still open?",
+    ),
+    Route(
+        name="overdue",
+        manifest_rank=3,
+        patterns=_p(
+            r"\b(?:overdue|over due|late|past (?:its |their |the )?(?:due date|deadline|due)|missed (?:its |their |the )?deadlines?|behind schedule|out of time)\b",
+        ),
+        keywords=("overdue", "late"),
+        title="overdue",
+        description="Items past their due date",
+        example="what's overdue?",
+    ),
+    Route(
+        name="due",
+        manifest_rank=4,
+        patterns=_p(
+            r"\b(?:due|deadlines?|falls? due|expiring|coming up)\b.*\b(?:before|by|within|until|till|this|next|in|on|soon|end of|over|after|between|during)\b",
+            r"^(?:anything|what'?s|what is|what are|which|items?|recs?|show|list)\b.*\bdue\b",
+            r"\bdue\b.*\b(?:soon|\d{1,2}[/.-]\d{1,2}|\d{4}-\d{2}|christmas|easter|month|week|quarter|year|january|february|march|april|may|june|july|august|september|october|november|december|jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec)\b",
+        ),
+        keywords=("due", "deadline", "soon"),
+        title="due",
+        description="Items due before a date or within a period",
+        example="anything due before Christmas?",
+    ),
+    Route(
+        name="show",
+        manifest_rank=2,
+        patterns=_p(
+            r"^(?:show|open|display|view|details?|detail of|tell me about|what(?:'?s| is| was| does| did)|whats|describe|look ?up|find|get|read|explain|status of|what'?s the status of|where are we (?:on|with)|progress (?:on|of)|how(?:'?s| is) (?:rec|recommendation|afi|item|the))\b.*(?:\b" + ITEM_WORDS + r"\b|#|\d|\bthe .+ (?:one|rec|recommendation|afi)\b)",
+            r"^" + ITEM_WORDS + r" ?#?\d+(?:\.\d+)*\b",
+            r"^#?\d+(?:\.\d+)*[ ?!.]*$",
+            r"^(?:show|open|display|view|details?|tell me about|describe)\b.*\bone\b",
+        ),
+        keywords=("show", "rec", "recommendation", "afi", "details"),
+        title="show",
+        description="One item in full, with its evidence history",
+        example="show rec 35",
+    ),
+    Route(
+        name="outstanding",
+        manifest_rank=1,
+        patterns=_p(
+            r"\b(?:outstanding|open|remaining|left|live|pending|unfinished|incomplete|unresolved|to do|todo|to-do|still to do|not (?:yet )?(?:done|complete|completed|signed off|closed))\b",
+            r"^(?:list|show|what are|which are|give me|all)\b.*\b(?:recs?|recommendations|items|afis|areas for improvement|causes of concern|actions)\b",
+            r"^(?:my|our) (?:recs|recommendations|items|actions|afis)\b",
+        ),
+        keywords=("outstanding", "open", "list", "recommendations", "items", "left"),
+        title="outstanding",
+        description="What is still open, by report, kind, owner or theme",
+        example="what's outstanding from the vetting inspection?",
+    ),
+    Route(
+        name="unknown",
+        patterns=(),
+        keywords=(),
+        title="",
+        description="Anything I did not understand",
+        example="",
+        in_help=False,
+    ),
+)
+
+ROUTES_BY_NAME: dict[str, Route] = {r.name: r for r in ROUTES}
+INTENTS: tuple[str, ...] = tuple(r.name for r in ROUTES)
+
+
+def manifest_commands(scope: str, limit: int = 10) -> list[Route]:
+    """Routes for one Teams scope's command list, in menu order, at most ``limit``."""
+    listed = [r for r in ROUTES if r.manifest_rank and scope in r.scopes]
+    listed.sort(key=lambda r: (r.manifest_rank, r.name))
+    return listed[:limit]
+
+
+def help_routes() -> list[Route]:
+    """Routes shown in the help text, in table order."""
+    return [r for r in ROUTES if r.in_help]

@@ -1,0 +1,137 @@
+"""Lists: outstanding, overdue, due. Filters over the in-memory read model, paginated."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from rapidfuzz import fuzz
+
+from bot.understand import Parsed
+from dialogs.cards import KIND_LONG, list_card, report_name
+from dialogs.types import Outcome, Reply, Turn
+from storage.readmodel import ReadModel
+from storage.views import ItemView
+
+PAGE_SIZE = 8
+
+
+@dataclass(frozen=True)
+class ListQuery:
+    """A list request, serialisable into a "Show more" button and the conversation state."""
+
+    query: str  # outstanding | overdue | due
+    report: str | None = None
+    kind: str | None = None
+    owner: str | None = None
+    owner_aad_id: str | None = None
+    theme: str | None = None
+    before: str | None = None
+    after: str | None = None
+    label: str | None = None
+    page: int = 0
+
+    def to_data(self) -> dict[str, Any]:
+        return {k: v for k, v in asdict(self).items() if v is not None}
+
+    @classmethod
+    def from_data(cls, data: dict[str, Any]) -> ListQuery:
+        fields = cls.__dataclass_fields__
+        clean = {k: v for k, v in data.items() if k in fields}
+        clean["page"] = max(0, min(int(clean.get("page", 0) or 0), 10_000))
+        clean["query"] = clean.get("query") if clean.get("query") in ("outstanding", "overdue", "due") else "outstanding"
+        return cls(**clean)
+
+
+def query_from(parsed: Parsed, turn: Turn) -> ListQuery:
+    p = parsed.period
+    return ListQuery(
+        query=parsed.intent,
+        report=parsed.report.key if parsed.report else None,
+        kind=parsed.kind,
+        owner=None if parsed.mine else parsed.owner,
+        owner_aad_id=turn.user.aad_id if parsed.mine else None,
+        theme=parsed.theme,
+        before=p.before.isoformat() if p and p.before else None,
+        after=p.after.isoformat() if p and p.after else None,
+        label=p.label if p else None,
+    )
+
+
+def matches(item: ItemView, q: ListQuery, report_id: int | None, today: dt.date) -> bool:
+    """Does ``item`` belong in the list ``q`` describes?"""
+    if report_id is not None and item.report_id != report_id:
+        return False
+    if q.kind and item.kind != q.kind:
+        return False
+    if q.query == "overdue":
+        if not item.overdue(today):
+            return False
+    elif not item.live or not item.for_force:
+        return False
+    if q.query == "due":
+        if item.due_date is None:
+            return False
+        if q.before and item.due_date > dt.date.fromisoformat(q.before):
+            return False
+        if q.after and item.due_date < dt.date.fromisoformat(q.after):
+            return False
+        if not q.before and not q.after and item.due_date < today:
+            return False
+    if q.owner_aad_id and (item.owner_aad_id or "").lower() != q.owner_aad_id.lower():
+        return False
+    if q.owner and fuzz.partial_ratio(q.owner.lower(), (item.owner_name or "").lower()) < 80:
+        return False
+    return not (q.theme and not any(fuzz.partial_ratio(q.theme.lower(), t.lower()) >= 85 for t in item.themes))
+
+
+def sort_key(item: ItemView) -> tuple[Any, ...]:
+    return (item.due_date or dt.date.max, item.report_id, item.kind, _num_key(item.number), item.id)
+
+
+def _num_key(number: str) -> tuple[int, ...]:
+    try:
+        return tuple(int(p) for p in number.split(".")) if number else (10**6,)
+    except ValueError:
+        return (10**6,)
+
+
+def title_for(q: ListQuery, model: ReadModel) -> tuple[str, str]:
+    """(title, what to say when the list is empty)."""
+    what = {"recommendation": "recommendations", "afi": "areas for improvement", "cause_of_concern": "causes of concern"}.get(q.kind or "", "items")
+    report = model.reports_by_key.get(q.report) if q.report else None
+    where = f" from {report_name(report)}" if report else ""
+    who = f" owned by {q.owner}" if q.owner else (" owned by you" if q.owner_aad_id else "")
+    theme = f" on {q.theme}" if q.theme else ""
+    if q.query == "overdue":
+        title = f"Overdue {what}{where}{who}{theme}"
+        return title, "Nothing is overdue. 🎉" if not (where or who or theme) else "None of those is overdue."
+    if q.query == "due":
+        label = q.label or "soon"
+        return f"Live {what}{where}{who}{theme} due {label}".replace("due due", "due"), f"Nothing{where}{who} is due {label}."
+    return f"Outstanding {what}{where}{who}{theme}", f"Nothing outstanding{where}{who}{theme}."
+
+
+def run_list(q: ListQuery, model: ReadModel, today: dt.date) -> Outcome:
+    """Build one page of a list."""
+    report = model.reports_by_key.get(q.report) if q.report else None
+    found = sorted((i for i in model.items.values() if matches(i, q, report.id if report else None, today)), key=sort_key)
+    total = len(found)
+    page = min(q.page, max(0, (total - 1) // PAGE_SIZE))
+    items = found[page * PAGE_SIZE : (page + 1) * PAGE_SIZE]
+    more = None
+    if (page + 1) * PAGE_SIZE < total:
+        more = ListQuery(**{**q.to_data(), "page": page + 1}).to_data()
+    title, empty = title_for(q, model)
+    card, fallback = list_card(
+        title, items, model.reports, today, total=total, page=page, page_size=PAGE_SIZE, more=more, empty=empty
+    )
+    state = {"last_list": more} if more else {"last_list": None}
+    if report:
+        state["last_report"] = report.key
+    return Outcome(replies=[Reply(fallback, card)], state=state)
+
+
+def kind_words(kind: str | None) -> str:
+    return KIND_LONG.get(kind or "", "item")

@@ -1,0 +1,44 @@
+"""Counts by status and by report ("status", "how many are still open?")."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+
+from dialogs.cards import report_name, summary_card
+from dialogs.types import Outcome, Reply
+from storage.readmodel import ReadModel
+from storage.views import ItemView
+
+
+def counts(items: list[ItemView], today: dt.date) -> tuple[Counter[str], int, int]:
+    by_status = Counter(i.status for i in items)
+    overdue = sum(1 for i in items if i.overdue(today))
+    soon = sum(1 for i in items if i.live and i.for_force and i.due_date and today <= i.due_date <= today + dt.timedelta(days=30))
+    return by_status, overdue, soon
+
+
+def per_report(model: ReadModel, items: list[ItemView], today: dt.date) -> list[tuple[str, dict[str, int]]]:
+    table: dict[int, Counter[str]] = {}
+    for i in items:
+        c = table.setdefault(i.report_id, Counter())
+        c["live"] += i.live and i.for_force
+        c["signed_off"] += i.status == "signed_off"
+        c["overdue"] += i.overdue(today)
+    rows = [(report_name(model.reports[rid]), dict(c)) for rid, c in table.items() if rid in model.reports]
+    rows.sort(key=lambda r: (-r[1].get("overdue", 0), -r[1].get("live", 0), r[0]))
+    return rows
+
+
+def summary_outcome(model: ReadModel, today: dt.date, report_key: str | None = None, kind: str | None = None) -> Outcome:
+    items = [i for i in model.items.values() if (kind is None or i.kind == kind)]
+    report = model.reports_by_key.get(report_key) if report_key else None
+    if report:
+        items = [i for i in items if i.report_id == report.id]
+    by_status, overdue, soon = counts(items, today)
+    rows = per_report(model, items, today)[:25]
+    c, fallback = summary_card(dict(by_status), rows, overdue, soon)
+    if report:
+        fallback = f"{report_name(report)}: " + fallback
+        c["body"].insert(0, {"type": "TextBlock", "text": report.title, "wrap": True, "weight": "Bolder"})
+    return Outcome(replies=[Reply(fallback, c)], state={"last_report": report.key} if report else None)

@@ -1,0 +1,71 @@
+"""The small vocabulary shared by dialogs: a turn in, replies out.
+
+Dialogs are errbot-style: they take a :class:`Turn` and return an :class:`Outcome` saying what
+to answer and what to remember. Sending happens at the edge (``bot.handler``, ``tracker chat``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+from storage.views import Actor, Source
+
+
+@dataclass(frozen=True)
+class Reply:
+    """One message: plain text (always: the fallback and what ``tracker chat`` prints) and a card."""
+
+    text: str
+    card: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class Turn:
+    """One incoming message or card action, with who sent it and where."""
+
+    text: str
+    user: Actor
+    conversation_id: str
+    activity_id: str | None
+    now: dt.datetime
+    today: dt.date
+    value: dict[str, Any] | None = None  # card action data (Action.Execute or Action.Submit)
+    is_invoke: bool = False
+    conversation_type: str = "personal"  # personal | groupChat | channel
+    reference: dict[str, Any] | None = None  # serialised conversation reference (for subscriptions)
+    tenant_id: str | None = None
+    service_url: str | None = None
+    team_id: str | None = None
+    channel_id: str = "msteams"
+
+    @property
+    def source(self) -> Source:
+        return Source("teams", self.conversation_id, self.activity_id)
+
+    @property
+    def user_key(self) -> str:
+        return self.user.aad_id or self.user.name
+
+
+@dataclass
+class Outcome:
+    """What to answer, and what the conversation should remember afterwards.
+
+    ``card_update`` answers an Action.Execute invoke by replacing the clicked card (confirmations),
+    instead of posting a new message.
+    """
+
+    replies: list[Reply] = field(default_factory=list)
+    card_update: dict[str, Any] | None = None
+    state: dict[str, Any] | None = None  # keys of the conversation state to set (None: forget)
+
+    def also(self, **state: Any) -> Outcome:
+        """The same outcome, also remembering ``state`` (a value of None forgets the key)."""
+        self.state = {**(self.state or {}), **state}
+        return self
+
+    @classmethod
+    def say(cls, text: str, card: dict[str, Any] | None = None) -> Outcome:
+        return cls(replies=[Reply(text, card)])

@@ -1,0 +1,182 @@
+"""Changing an item: propose, confirm, then write once.
+
+Every write is proposed back to the person ("Mark Vetting rec 34 as evidenced with note '…'?")
+and only a Yes tied to that exact proposal (a one-time token) writes. The write checks the version
+the person saw, so a change made meanwhile by someone else is never overwritten.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from dialogs.cards import confirm_card, execute, item_label, message_card
+from dialogs.policy import Policy
+from dialogs.types import Outcome, Reply, Turn
+from storage.readmodel import ReadModel
+from storage.store import ItemChange, NewEvidence, NotFound, Store, VersionConflict
+from storage.views import Actor, ItemView, Source
+
+PENDING_TTL = dt.timedelta(minutes=30)
+MAX_EVIDENCE_CHARS = 4000
+
+VERBS = {
+    "mark_evidenced": "Mark {label} as evidenced",
+    "add_update": "Add an update to {label}",
+    "sign_off": "Record {label} as signed off by HMICFRS",
+    "reopen": "Reopen {label}",
+    "assign": "Assign {label} to {owner}",
+}
+DONE = {
+    "mark_evidenced": "{label} is now evidenced, awaiting HMICFRS sign-off.",
+    "add_update": "Update added to {label}.",
+    "sign_off": "{label} is recorded as signed off.",
+    "reopen": "{label} is open again.",
+    "assign": "{label} is now owned by {owner}.",
+}
+
+
+@dataclass(frozen=True)
+class RateLimit:
+    """At most ``count`` writes per person per ``window``."""
+
+    count: int = 30
+    window: dt.timedelta = dt.timedelta(minutes=10)
+
+
+def precondition(intent: str, item: ItemView) -> str | None:
+    """Why this change makes no sense for this item right now (None: fine)."""
+    if intent == "mark_evidenced" and item.status == "signed_off":
+        return "it is already signed off by HMICFRS. An admin can reopen it first if more evidence is needed."
+    if intent == "mark_evidenced" and item.status == "superseded":
+        return "it has been superseded."
+    if intent == "sign_off" and item.status == "signed_off":
+        return "it is already signed off."
+    if intent == "reopen" and item.status in ("open", "in_progress"):
+        return "it is already open."
+    return None
+
+
+def change_for(intent: str, pending: dict[str, Any], item: ItemView) -> ItemChange:
+    evidence = pending.get("evidence")
+    links = tuple(pending.get("links") or ())
+    if intent == "mark_evidenced":
+        return ItemChange(status="evidenced", evidence=NewEvidence("evidence", evidence or "", links))
+    if intent == "add_update":
+        return ItemChange(evidence=NewEvidence("update", evidence or "", links))
+    if intent == "sign_off":
+        return ItemChange(status="signed_off", note=evidence)
+    if intent == "reopen":
+        return ItemChange(status="in_progress" if item.latest_evidence else "open", note=evidence)
+    if intent == "assign":
+        return ItemChange(set_owner=True, owner_name=pending.get("owner"), note=evidence)
+    raise ValueError(f"not a write: {intent}")
+
+
+class Writes:
+    """The write dialogs, with what they need injected."""
+
+    def __init__(self, store: Store, model: ReadModel, policy: Policy, rate: RateLimit) -> None:
+        self._store = store
+        self._model = model
+        self._policy = policy
+        self._rate = rate
+
+    def label(self, item: ItemView) -> str:
+        return item_label(item, self._model.reports.get(item.report_id))
+
+    async def refuse(self, intent: str, item: ItemView, turn: Turn, reason: str) -> Outcome:
+        await self._store.record_refusal(item.id, intent, turn.user, turn.source, reason)
+        return Outcome.say(f"Sorry, I can't do that: {reason}")
+
+    async def propose(self, intent: str, item: ItemView, turn: Turn, fields: dict[str, Any]) -> Outcome:
+        """Check, then ask for missing text or for confirmation."""
+        allowed, reason = self._policy.allowed(intent, turn.user, item)
+        if not allowed:
+            return await self.refuse(intent, item, turn, reason)
+        why_not = precondition(intent, item)
+        if why_not:
+            return Outcome.say(f"{self.label(item)}: nothing changed, {why_not}")
+        base = {
+            "intent": intent, "item_id": item.id, "version": item.version, "user": turn.user_key,
+            "origin_activity": turn.activity_id, "links": list(fields.get("links") or ()),
+            "evidence": fields.get("evidence"), "owner": fields.get("owner"),
+            "expires": (turn.now + PENDING_TTL).isoformat(),
+        }  # fmt: skip
+        if intent in ("mark_evidenced", "add_update") and not (base["evidence"] or "").strip():
+            what = "evidence shows it is done" if intent == "mark_evidenced" else "the update should say"
+            return Outcome(
+                replies=[Reply(f"What {what} for {self.label(item)}? Reply with the text (links welcome), or 'cancel'.")],
+                state={"pending": {**base, "stage": "need_text"}},
+            )
+        if intent == "assign" and not base["owner"]:
+            return Outcome(
+                replies=[Reply(f"Who should own {self.label(item)}? Reply with their name, or 'cancel'.")],
+                state={"pending": {**base, "stage": "need_owner"}},
+            )
+        return self.confirm(base, item)
+
+    def confirm(self, pending: dict[str, Any], item: ItemView) -> Outcome:
+        evidence = (pending.get("evidence") or "")[:MAX_EVIDENCE_CHARS]
+        pending = {**pending, "evidence": evidence or None, "stage": "confirm", "token": uuid.uuid4().hex}
+        question = VERBS[pending["intent"]].format(label=self.label(item), owner=pending.get("owner") or "?")
+        if evidence:
+            question += f" with note '{evidence[:200]}{'…' if len(evidence) > 200 else ''}'"
+        question += "?"
+        detail = "Links: " + ", ".join(pending["links"]) if pending.get("links") else None
+        card, fallback = confirm_card(question, pending["token"], detail)
+        return Outcome(replies=[Reply(fallback, card)], state={"pending": pending})
+
+    async def commit(self, pending: dict[str, Any], turn: Turn) -> Outcome:
+        """The person said yes to ``pending``: write it, once."""
+        token = pending["token"]
+        try:
+            item = await self._store.get_item(int(pending["item_id"]))
+        except NotFound:
+            return Outcome.say("That item no longer exists: nothing was written.").also(pending=None)
+        intent = pending["intent"]
+        allowed, reason = self._policy.allowed(intent, turn.user, item)
+        if not allowed:
+            return await self.refuse(intent, item, turn, reason).also(pending=None)
+        if self._rate.count and turn.user.aad_id:
+            recent = await self._store.count_writes_since(turn.user.aad_id, turn.now - self._rate.window)
+            if recent >= self._rate.count:
+                minutes = int(self._rate.window.total_seconds() // 60)
+                await self._store.record_refusal(item.id, intent, turn.user, turn.source, "rate limited")
+                return Outcome.say(
+                    f"You've made {recent} changes in the last {minutes} minutes, which is my limit. "
+                    "Nothing was written: please try again in a few minutes."
+                ).also(pending=None)
+        source = Source("teams", turn.conversation_id, pending.get("origin_activity") or turn.activity_id)
+        try:
+            result = await self._store.change_item(
+                item.id, int(pending["version"]), change_for(intent, pending, item), Actor(turn.user.name, turn.user.aad_id),
+                source, idempotency_key=f"confirm:{token}",
+            )  # fmt: skip
+        except VersionConflict as err:
+            cur = err.current
+            self._model.apply(cur)
+            msg = (
+                f"{self.label(cur)} changed since I asked (it is now {cur.status.replace('_', ' ')}"
+                f"{', owned by ' + cur.owner_name if cur.owner_name else ''}). Nothing was written: "
+                "have a look and ask again if it is still needed."
+            )
+            return _result(msg, cur, turn).also(pending=None)
+        self._model.apply(result.item)
+        if result.duplicate:
+            return _result(f"Already done: {self.label(result.item)}.", result.item, turn, duplicate=True).also(pending=None)
+        done = DONE[intent].format(label=self.label(result.item), owner=result.item.owner_name or "?")
+        return _result(done, result.item, turn).also(pending=None)
+
+
+def _result(message: str, item: ItemView, turn: Turn, *, duplicate: bool = False) -> Outcome:
+    card, fallback = message_card(message, [], [execute("Show", "show", item_id=item.id)])
+    if turn.is_invoke:
+        # Replace the Yes/No card in place: a second click then has nothing to press, and a
+        # duplicate click answers with the same card instead of a second message.
+        return Outcome(card_update=card)
+    if duplicate:
+        return Outcome()
+    return Outcome(replies=[Reply(fallback, card)])

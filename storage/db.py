@@ -1,0 +1,80 @@
+"""Engine and session factory for SQLite (embedded default) and PostgreSQL (production)."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from sqlalchemy import event
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+
+DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///var/tracker.db"
+
+SessionFactory = async_sessionmaker
+
+
+def is_sqlite(url: str) -> bool:
+    """True for any SQLite URL."""
+    return make_url(url).get_backend_name() == "sqlite"
+
+
+def ensure_sqlite_dir(url: str) -> None:
+    """Create the folder of a file-based SQLite database (``var/`` by default)."""
+    u = make_url(url)
+    if u.get_backend_name() == "sqlite" and u.database and u.database != ":memory:":
+        Path(u.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+
+
+def create_engine(url: str, *, echo: bool = False, pool_size: int = 10) -> AsyncEngine:
+    """An async engine with the pragmas and pool settings each backend needs."""
+    if is_sqlite(url):
+        ensure_sqlite_dir(url)
+        engine = create_async_engine(url, echo=echo)
+
+        @event.listens_for(engine.sync_engine, "connect")
+        def _sqlite_pragmas(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def]
+            # WAL lets readers run while a writer commits; busy_timeout makes a second writer
+            # (another process, or the CLI while the bot runs) wait instead of failing at once.
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA synchronous=NORMAL")
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.execute("PRAGMA busy_timeout=10000")
+            cur.close()
+
+        @event.listens_for(engine.sync_engine, "begin")
+        def _sqlite_begin(conn) -> None:  # type: ignore[no-untyped-def]
+            # pysqlite's default deferred transactions let two writers both read, then one fails
+            # to upgrade its lock; BEGIN IMMEDIATE takes the write lock up front instead.
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+        # Hand transaction control to SQLAlchemy so the BEGIN above is the one that runs.
+        @event.listens_for(engine.sync_engine, "connect", insert=True)
+        def _no_autobegin(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def]
+            dbapi_conn.isolation_level = None
+
+        return engine
+    return create_async_engine(url, echo=echo, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+
+
+def session_factory(engine: AsyncEngine) -> async_sessionmaker:
+    """Sessions that keep loaded attributes after commit (no lazy loads in async code)."""
+    return async_sessionmaker(engine, expire_on_commit=False)
+
+
+def upgrade_database(url: str, revision: str = "head") -> None:
+    """Apply Alembic migrations (synchronous: call from the CLI or via :func:`upgrade_database_async`)."""
+    from alembic import command
+    from alembic.config import Config
+
+    ensure_sqlite_dir(url)
+    cfg = Config()
+    cfg.set_main_option("script_location", str(Path(__file__).parent / "migrations"))
+    cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    command.upgrade(cfg, revision)
+
+
+async def upgrade_database_async(url: str, revision: str = "head") -> None:
+    """Run migrations from async code: Alembic's async env needs its own event loop, so a thread."""
+    await asyncio.to_thread(upgrade_database, url, revision)

@@ -1,0 +1,253 @@
+"""The tracker's tables, as SQLAlchemy 2.x typed declarative models.
+
+Vocabulary follows the force's own papers: a *report* is one HMICFRS inspection; an *item* is one
+recommendation, area for improvement (AFI) or cause of concern in it. Evidence and progress notes
+are rows of their own; every change to an item appends an :class:`ItemEvent`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+def utcnow() -> dt.datetime:
+    """Timezone-aware now in UTC (stored as timezone-aware where the backend supports it)."""
+    return dt.datetime.now(dt.UTC)
+
+
+class ReportType(enum.StrEnum):
+    PEEL = "peel"
+    NATIONAL_THEMATIC = "national_thematic"
+    JOINT = "joint"
+    SUPER_COMPLAINT = "super_complaint"
+    SPOTLIGHT = "spotlight"
+    OTHER = "other"
+
+
+class ItemKind(enum.StrEnum):
+    RECOMMENDATION = "recommendation"
+    AFI = "afi"
+    CAUSE_OF_CONCERN = "cause_of_concern"
+
+
+class ItemStatus(enum.StrEnum):
+    """The force's own workflow status."""
+
+    OPEN = "open"
+    IN_PROGRESS = "in_progress"
+    EVIDENCED = "evidenced"  # evidence submitted, awaiting HMICFRS sign-off
+    SIGNED_OFF = "signed_off"  # HMICFRS signed it off as complete
+    NOT_FOR_US = "not_for_us"  # addressed to another body (NPCC, IOPC, Home Office...)
+    SUPERSEDED = "superseded"
+
+
+# Statuses that still need work from the force.
+LIVE_STATUSES = frozenset({ItemStatus.OPEN, ItemStatus.IN_PROGRESS, ItemStatus.EVIDENCED})
+CLOSED_STATUSES = frozenset({ItemStatus.SIGNED_OFF, ItemStatus.NOT_FOR_US, ItemStatus.SUPERSEDED})
+
+
+class RegisterStatus(enum.StrEnum):
+    """Status on HMICFRS's own recommendations register."""
+
+    AWAITING_REVIEW = "awaiting-review"
+    BEING_PROGRESSED = "being-progressed"
+    COMPLETE = "complete"
+    NO_FURTHER_ACTION = "no-further-action-needed"
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {dt.datetime: DateTime(timezone=True)}
+
+
+class Report(Base):
+    __tablename__ = "report"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(120), unique=True)
+    title: Mapped[str] = mapped_column(Text)
+    report_type: Mapped[str] = mapped_column(String(32), default=ReportType.OTHER.value)
+    published: Mapped[dt.date | None] = mapped_column(Date)
+    url: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+    aliases: Mapped[list[ReportAlias]] = relationship(back_populates="report", cascade="all, delete-orphan")
+    items: Mapped[list[Item]] = relationship(back_populates="report")
+
+
+class ReportAlias(Base):
+    __tablename__ = "report_alias"
+    __table_args__ = (UniqueConstraint("report_id", "alias"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    report_id: Mapped[int] = mapped_column(ForeignKey("report.id", ondelete="CASCADE"), index=True)
+    alias: Mapped[str] = mapped_column(String(200))
+    added_by: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+    report: Mapped[Report] = relationship(back_populates="aliases")
+
+
+class Item(Base):
+    __tablename__ = "item"
+    __table_args__ = (
+        # Import matches on report + kind + number, or on the text when the number is blank:
+        # match_key holds whichever applies, so one portable unique constraint covers both.
+        UniqueConstraint("report_id", "kind", "match_key"),
+        Index("ix_item_status_due", "status", "due_date"),
+        Index("ix_item_changed_seq", "changed_seq"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    report_id: Mapped[int] = mapped_column(ForeignKey("report.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    number: Mapped[str] = mapped_column(String(32), default="")
+    match_key: Mapped[str] = mapped_column(String(80))
+    text: Mapped[str] = mapped_column(Text)
+    addressee: Mapped[str | None] = mapped_column(Text)
+    for_force: Mapped[bool] = mapped_column(Boolean, default=True)
+    deadline_text: Mapped[str | None] = mapped_column(Text)
+    due_date: Mapped[dt.date | None] = mapped_column(Date)
+    owner_name: Mapped[str | None] = mapped_column(String(200))
+    owner_aad_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    themes: Mapped[list[str]] = mapped_column(JSON, default=list)
+    status: Mapped[str] = mapped_column(String(32), default=ItemStatus.OPEN.value)
+    register_status: Mapped[str | None] = mapped_column(String(40))
+    register_id: Mapped[str | None] = mapped_column(String(80))
+    register_url: Mapped[str | None] = mapped_column(Text)
+    source_url: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    status_changed_at: Mapped[dt.datetime | None] = mapped_column()
+    # Value of the store-wide change counter when this row last changed: lets other bot
+    # instances refresh their in-memory read model incrementally.
+    changed_seq: Mapped[int] = mapped_column(BigInteger, default=0)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    report: Mapped[Report] = relationship(back_populates="items")
+    evidence: Mapped[list[Evidence]] = relationship(back_populates="item", order_by="Evidence.id")
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+class Evidence(Base):
+    """Evidence submitted for an item, or a progress update that changes no status."""
+
+    __tablename__ = "evidence"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("item.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))  # "evidence" | "update"
+    text: Mapped[str] = mapped_column(Text)
+    links: Mapped[list[str]] = mapped_column(JSON, default=list)
+    author_name: Mapped[str | None] = mapped_column(String(200))
+    author_aad_id: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    source_conversation_id: Mapped[str | None] = mapped_column(Text)
+    source_activity_id: Mapped[str | None] = mapped_column(String(200))
+
+    item: Mapped[Item] = relationship(back_populates="evidence")
+
+
+class ItemEvent(Base):
+    """Append-only audit trail: one row per change (or refused change) to an item."""
+
+    __tablename__ = "item_event"
+    __table_args__ = (Index("ix_item_event_item", "item_id", "id"), Index("ix_item_event_at", "at"))
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("item.id"))
+    at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    action: Mapped[str] = mapped_column(String(32))
+    field: Mapped[str | None] = mapped_column(String(40))
+    old_value: Mapped[str | None] = mapped_column(Text)
+    new_value: Mapped[str | None] = mapped_column(Text)
+    actor_name: Mapped[str | None] = mapped_column(String(200))
+    actor_aad_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    source: Mapped[str | None] = mapped_column(String(40))  # teams | import | cli | seed
+    source_conversation_id: Mapped[str | None] = mapped_column(Text)
+    source_activity_id: Mapped[str | None] = mapped_column(String(200))
+    note: Mapped[str | None] = mapped_column(Text)
+
+
+class Meta(Base):
+    """Small key/value facts, e.g. the store-wide change counter ``data_seq``."""
+
+    __tablename__ = "meta"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class ProcessedKey(Base):
+    """Idempotency keys: an inbound activity or a card click is acted on once, across instances."""
+
+    __tablename__ = "processed_key"
+
+    key: Mapped[str] = mapped_column(String(400), primary_key=True)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
+    result: Mapped[str | None] = mapped_column(Text)
+
+
+class BotStateRecord(Base):
+    """botbuilder Storage rows (conversation and dialog state), so state survives restarts."""
+
+    __tablename__ = "bot_state"
+
+    key: Mapped[str] = mapped_column(String(400), primary_key=True)
+    data: Mapped[str] = mapped_column(Text)
+    etag: Mapped[int] = mapped_column(Integer, default=1)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class Subscription(Base):
+    """A conversation that receives the weekly digest."""
+
+    __tablename__ = "subscription"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    conversation_id: Mapped[str] = mapped_column(String(400), unique=True)
+    service_url: Mapped[str] = mapped_column(Text)
+    tenant_id: Mapped[str | None] = mapped_column(String(64))
+    channel_id: Mapped[str] = mapped_column(String(40), default="msteams")
+    team_id: Mapped[str | None] = mapped_column(String(400))
+    conversation_type: Mapped[str | None] = mapped_column(String(40))
+    reference: Mapped[dict] = mapped_column(JSON)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_by: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    deactivated_reason: Mapped[str | None] = mapped_column(Text)
+
+
+class DigestDelivery(Base):
+    """One digest post to one subscription for one ISO week: the unique key makes it once-only."""
+
+    __tablename__ = "digest_delivery"
+    __table_args__ = (UniqueConstraint("subscription_id", "week"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    subscription_id: Mapped[int] = mapped_column(ForeignKey("subscription.id"))
+    week: Mapped[str] = mapped_column(String(10))  # e.g. "2026-W48"
+    state: Mapped[str] = mapped_column(String(16))  # claimed | sent | failed | uncertain | skipped
+    claimed_by: Mapped[str | None] = mapped_column(String(200))
+    claimed_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[dt.datetime | None] = mapped_column()
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    activity_id: Mapped[str | None] = mapped_column(String(200))
+    error: Mapped[str | None] = mapped_column(Text)

@@ -1,0 +1,166 @@
+"""Plain, immutable views of stored rows: what the rest of the code reads.
+
+Dialogs and reply builders get these, never ORM objects, so nothing outside ``storage`` can
+lazy-load or mutate a row by accident.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from storage.models import LIVE_STATUSES, Evidence, Item, ItemEvent, Report
+
+
+def as_utc(value: dt.datetime | None) -> dt.datetime | None:
+    """SQLite hands back naive datetimes; everything we store is UTC."""
+    if value is None or value.tzinfo is not None:
+        return value
+    return value.replace(tzinfo=dt.UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    """Who is acting: a Teams user (display name + AAD object id) or a tool."""
+
+    name: str
+    aad_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    """Where a change came from: ``teams`` (with conversation and activity ids), ``import``, ``cli``..."""
+
+    kind: str
+    conversation_id: str | None = None
+    activity_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ReportView:
+    id: int
+    key: str
+    title: str
+    report_type: str
+    published: dt.date | None
+    url: str | None
+    aliases: tuple[str, ...] = ()
+
+    @classmethod
+    def of(cls, r: Report, aliases: tuple[str, ...] = ()) -> ReportView:
+        return cls(r.id, r.key, r.title, r.report_type, r.published, r.url, aliases)
+
+
+@dataclass(frozen=True, slots=True)
+class ItemView:
+    id: int
+    report_id: int
+    kind: str
+    number: str
+    text: str
+    addressee: str | None
+    for_force: bool
+    deadline_text: str | None
+    due_date: dt.date | None
+    owner_name: str | None
+    owner_aad_id: str | None
+    themes: tuple[str, ...]
+    status: str
+    register_status: str | None
+    register_id: str | None
+    register_url: str | None
+    source_url: str | None
+    version: int
+    created_at: dt.datetime | None
+    updated_at: dt.datetime | None
+    status_changed_at: dt.datetime | None
+    latest_evidence: str | None = None
+
+    @property
+    def live(self) -> bool:
+        """Still needs something from the force (open, in progress or awaiting sign-off)."""
+        return self.status in LIVE_STATUSES
+
+    def overdue(self, today: dt.date) -> bool:
+        """Live, owned by the force, and past its due date (evidenced items wait on HMICFRS, not us)."""
+        return (
+            self.due_date is not None
+            and self.due_date < today
+            and self.status in ("open", "in_progress")
+            and self.for_force
+        )
+
+    @classmethod
+    def of(cls, i: Item, latest_evidence: str | None = None) -> ItemView:
+        return cls(
+            i.id, i.report_id, i.kind, i.number or "", i.text, i.addressee, bool(i.for_force),
+            i.deadline_text, i.due_date, i.owner_name, i.owner_aad_id, tuple(i.themes or ()),
+            i.status, i.register_status, i.register_id, i.register_url, i.source_url, i.version,
+            as_utc(i.created_at), as_utc(i.updated_at), as_utc(i.status_changed_at), latest_evidence,
+        )  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class EvidenceView:
+    id: int
+    item_id: int
+    kind: str
+    text: str
+    links: tuple[str, ...]
+    author_name: str | None
+    author_aad_id: str | None
+    created_at: dt.datetime | None
+    source_conversation_id: str | None
+    source_activity_id: str | None
+
+    @classmethod
+    def of(cls, e: Evidence) -> EvidenceView:
+        return cls(
+            e.id, e.item_id, e.kind, e.text, tuple(e.links or ()), e.author_name, e.author_aad_id,
+            as_utc(e.created_at), e.source_conversation_id, e.source_activity_id,
+        )  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class EventView:
+    id: int
+    item_id: int
+    at: dt.datetime | None
+    action: str
+    field: str | None
+    old_value: str | None
+    new_value: str | None
+    actor_name: str | None
+    actor_aad_id: str | None
+    source: str | None
+    source_conversation_id: str | None
+    source_activity_id: str | None
+    note: str | None
+
+    @classmethod
+    def of(cls, e: ItemEvent) -> EventView:
+        return cls(
+            e.id, e.item_id, as_utc(e.at), e.action, e.field, e.old_value, e.new_value, e.actor_name,
+            e.actor_aad_id, e.source, e.source_conversation_id, e.source_activity_id, e.note,
+        )  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class ItemDetail:
+    """One item with its report, evidence and audit trail."""
+
+    item: ItemView
+    report: ReportView
+    evidence: tuple[EvidenceView, ...] = ()
+    events: tuple[EventView, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """Everything the in-memory read model needs, as of change counter ``seq``."""
+
+    seq: int
+    reports: tuple[ReportView, ...]
+    items: tuple[ItemView, ...]
+    full: bool = True  # False: only items changed since an earlier seq
+    removed_item_ids: tuple[int, ...] = field(default=())
