@@ -35,7 +35,11 @@ def ask_which(parsed: Parsed, model: ReadModel, pending: dict[str, Any]) -> Outc
         ids.append(item.id)
         label = f"{item_label(item, model.reports.get(item.report_id))}: {item.text}"
         options.append((label, {"token": token, "item_id": item.id}))
-    card, fallback = choice_card(f"Which {describe_ref(parsed, model)} do you mean?", options)
+    if parsed.number:
+        question = f"Which {describe_ref(parsed, model)} do you mean?"
+    else:
+        question = f"Which item about \"{parsed.item_words or 'that'}\" do you mean?"
+    card, fallback = choice_card(question, options)
     state_pending = {**pending, "stage": "choose", "token": token, "options": ids}
     return Outcome(replies=[Reply(fallback, card)], state={"pending": state_pending})
 

@@ -8,7 +8,7 @@ API (all async unless noted; see each docstring)::
                           request_timeout=30.0) as pg:
         pg.config -> PlaygroundConfig      # bot_id/bot_name, user_id, personal_chat_id, group_chat_ids,
                                            # team_id(s), channels {name: id}, general_channel_id
-        pg.port, pg.base_url, pg.log_path, pg.activities -> list[LogEntry]
+        pg.port, pg.base_url, pg.log_path, pg.notices -> list[str], pg.activities -> list[LogEntry]
         await pg.send(conversation_id, text, mention_bot=False, *, wait=True, timeout=10.0) -> SendResult
         await pg.install(conversation_id, *, wait=True, timeout=10.0)
         await pg.activity_template(template_type, conversation_id) -> dict
@@ -17,7 +17,9 @@ API (all async unless noted; see each docstring)::
         await pg.invoke_execute(conversation_id, card_message_id, verb, data, title="") -> dict
         await pg.wait_for_bot_messages(conversation_id, count=1, timeout=10.0, *, include_updates=True) -> list[dict]
         pg.bot_messages(conversation_id, *, include_updates=True) -> list[dict]       # sync, non-consuming
-        await pg.wait_for_entry(predicate, timeout=10.0, *, after=-1) -> LogEntry
+        await pg.wait_for_entry(predicate, timeout=10.0, *, after=-1, what=...) -> LogEntry
+    Errors: PlaygroundError (bot 4xx/5xx, playground 4xx/5xx, startup), PlaygroundUnavailable (no
+    node/npm: skip), TimeoutError (with a summary of the last activities seen).
 
 Read ``/work/shared/notes/agents-playground.md`` first. What follows is only what that note does not
 say, as observed with 0.2.28 on Node 20 against botbuilder-python 4.17.1 (CloudAdapter, empty app id).
@@ -146,8 +148,7 @@ INSTALL_TIMEOUT_S = 300.0
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
 # Labels the playground puts in log items' "from" field (schema LabelType in the bundle).
-_FROM_BOT = "User Application"
-_FROM_PLAYGROUND = "Microsoft 365 Agents Playground"
+_FROM_BOT = "User Application"  # the other label is "Microsoft 365 Agents Playground"
 _THREAD_MARK = ";messageid="
 
 # Preloaded into node so the playground's HTTP server (and its port probe) bind loopback only:
@@ -252,7 +253,9 @@ def ensure_installed(repo_root: Path = REPO_ROOT, timeout: float = INSTALL_TIMEO
                 ) from exc
             if completed.returncode != 0:
                 tail = (completed.stdout + completed.stderr)[-2000:]
-                raise PlaygroundError(f"`npm {verb}` for the playground failed ({completed.returncode}):\n{tail}")
+                raise PlaygroundError(
+                    f"`npm {verb}` for the playground failed ({completed.returncode}):\n{tail}"
+                )
             installed = _installed_version(package_dir)
             if not bin_path.exists() or installed != PLAYGROUND_VERSION:
                 raise PlaygroundError(
@@ -506,10 +509,11 @@ class Playground:
         return self._workdir / "playground.log" if self._workdir else None
 
     async def _start(self) -> None:
-        started = time.monotonic()
         self._changed = asyncio.Condition()
         bin_path = self._bin_path or await asyncio.to_thread(ensure_installed, REPO_ROOT)
         self._workdir = await asyncio.to_thread(self._prepare_workdir)
+        # The startup budget starts here, not before a possible first-time npm install.
+        started = time.monotonic()
         port = self.requested_port or _free_loopback_port()
 
         args = [str(bin_path), "-e", self.bot_endpoint, "-c", "msteams", "-p", str(port), "--dt"]
@@ -551,7 +555,10 @@ class Playground:
         self._config = PlaygroundConfig.from_json(payload)
         logger.info(
             "playground ready on port %s in %.2f s (listening at %.2f s, ping at %.2f s)",
-            self.port, time.monotonic() - started, listening, pinged,
+            self.port,
+            time.monotonic() - started,
+            listening,
+            pinged,
         )
 
     def _prepare_workdir(self) -> Path:
@@ -578,13 +585,18 @@ class Playground:
         env["M365_AGENTS_PLAYGROUND_LOGFILE"] = str(self._workdir / "playground.log")
         env["M365_AGENTS_PLAYGROUND_CONFIG_PATH"] = str(self._workdir / ".m365agentsplayground.yml")
         env["TEAMS_APP_TEST_TOOL_CONFIG_PATH"] = str(self._workdir / ".teamsapptesttool.yml")
-        for name in ("TEAMSAPPTESTER_PORT", "BOT_ENDPOINT", "M365_AGENTS_PLAYGROUND_SERVICE_URL",
-                     "M365_AGENTS_PLAYGROUND_CONVERSATION_ID", "M365_AGENTS_PLAYGROUND_DELIVERY_MODE",
-                     "SEND_INSTALLATION_ACTIVITY"):
+        for name in (
+            "TEAMSAPPTESTER_PORT",
+            "BOT_ENDPOINT",
+            "M365_AGENTS_PLAYGROUND_SERVICE_URL",
+            "M365_AGENTS_PLAYGROUND_CONVERSATION_ID",
+            "M365_AGENTS_PLAYGROUND_DELIVERY_MODE",
+            "SEND_INSTALLATION_ACTIVITY",
+        ):
             env.pop(name, None)
         if self._loopback_only:
             shim = self._workdir / "loopback-shim.cjs"
-            env["NODE_OPTIONS"] = f"{env.get('NODE_OPTIONS', '')} --require \"{shim}\"".strip()
+            env["NODE_OPTIONS"] = f'{env.get("NODE_OPTIONS", "")} --require "{shim}"'.strip()
         return env
 
     async def _pump(self, stream: asyncio.StreamReader, tail: deque[str], *, parse_port: bool) -> None:
@@ -622,10 +634,12 @@ class Playground:
             return self._port_seen.result()
         if exited in done:
             await asyncio.gather(*self._pipe_tasks, return_exceptions=True)
-            raise PlaygroundError(f"playground exited with {self._process.returncode} before listening\n"
-                                  f"{self._diagnostics()}")
-        raise PlaygroundError(f"playground did not report its port within {self._startup_timeout} s\n"
-                              f"{self._diagnostics()}")
+            raise PlaygroundError(
+                f"playground exited with {self._process.returncode} before listening\n{self._diagnostics()}"
+            )
+        raise PlaygroundError(
+            f"playground did not report its port within {self._startup_timeout} s\n{self._diagnostics()}"
+        )
 
     async def _wait_for_ping(self, deadline: float) -> None:
         assert self._session is not None
@@ -656,16 +670,20 @@ class Playground:
             with contextlib.suppress(OSError):
                 await writer.wait_closed()
             return
-        raise PlaygroundError(f"bot endpoint {self.bot_endpoint} is not accepting connections ({last_error}); "
-                              "start the bot before the playground")
+        raise PlaygroundError(
+            f"bot endpoint {self.bot_endpoint} is not accepting connections ({last_error}); "
+            "start the bot before the playground"
+        )
 
     def _diagnostics(self) -> str:
         log_tail = ""
         if self.log_path and self.log_path.exists():
             with contextlib.suppress(OSError):
                 log_tail = "\n".join(self.log_path.read_text(errors="replace").splitlines()[-20:])
-        return (f"stdout: {' | '.join(self._stdout_tail)}\nstderr: {' | '.join(self._stderr_tail)}\n"
-                f"log ({self.log_path}):\n{log_tail}")
+        return (
+            f"stdout: {' | '.join(self._stdout_tail)}\nstderr: {' | '.join(self._stderr_tail)}\n"
+            f"log ({self.log_path}):\n{log_tail}"
+        )
 
     async def _shutdown(self) -> None:
         if self._reader is not None:
@@ -758,7 +776,9 @@ class Playground:
             raw=log,
         )
         self._entries.append(entry)
-        logger.debug("log %s %s %s %s", entry.direction, entry.activity_name, entry.conversation_id, entry.status)
+        logger.debug(
+            "log %s %s %s %s", entry.direction, entry.activity_name, entry.conversation_id, entry.status
+        )
         await self._notify()
 
     async def _notify(self) -> None:
@@ -766,6 +786,11 @@ class Playground:
             return
         async with self._changed:
             self._changed.notify_all()
+
+    @property
+    def notices(self) -> list[str]:
+        """The playground's plain-text log lines ("Connected.", warnings such as an unreachable bot)."""
+        return [str(log.get("displayText", "")) for log in self._text_logs]
 
     @property
     def activities(self) -> list[LogEntry]:
@@ -785,7 +810,7 @@ class Playground:
         return found
 
     def _first(self, predicate: Callable[[LogEntry], bool], after: int) -> LogEntry | None:
-        return next((e for e in self._entries[after + 1:] if predicate(e)), None)
+        return next((e for e in self._entries[after + 1 :] if predicate(e)), None)
 
     async def _wait_until(self, probe: Callable[[], _T | None], timeout: float, what: str) -> _T:
         if self._changed is None:
@@ -812,8 +837,10 @@ class Playground:
 
     def _bot_message_entries(self, conversation_id: str, include_updates: bool) -> list[LogEntry]:
         return [
-            e for e in self._entries
-            if e.is_bot_message and (include_updates or not e.is_update)
+            e
+            for e in self._entries
+            if e.is_bot_message
+            and (include_updates or not e.is_update)
             and _conversation_matches(conversation_id, e.conversation_id)
         ]
 
@@ -840,8 +867,11 @@ class Playground:
         """
 
         def probe() -> list[LogEntry] | None:
-            fresh = [e for e in self._bot_message_entries(conversation_id, include_updates)
-                     if e.seq not in self._consumed]
+            fresh = [
+                e
+                for e in self._bot_message_entries(conversation_id, include_updates)
+                if e.seq not in self._consumed
+            ]
             return fresh[:count] if len(fresh) >= count else None
 
         taken = await self._wait_until(probe, timeout, f"{count} bot message(s) in {conversation_id}")
@@ -857,8 +887,9 @@ class Playground:
             raise PlaygroundError("the playground is not running")
         return self._config
 
-    async def _request(self, method: str, path: str, *, json_body: Any = None,
-                       params: dict[str, str] | None = None) -> Any:
+    async def _request(
+        self, method: str, path: str, *, json_body: Any = None, params: dict[str, str] | None = None
+    ) -> Any:
         if self._session is None:
             raise PlaygroundError("the playground is not running")
         # Already percent-encoded by the callers (conversation ids contain ';' and '=').
@@ -883,8 +914,9 @@ class Playground:
     def _last_seq(self) -> int:
         return len(self._entries) - 1
 
-    async def _await_delivery(self, after: int, predicate: Callable[[LogEntry], bool], what: str,
-                              timeout: float) -> LogEntry:
+    async def _await_delivery(
+        self, after: int, predicate: Callable[[LogEntry], bool], what: str, timeout: float
+    ) -> LogEntry:
         entry = await self.wait_for_entry(
             lambda e: e.direction == "to_bot" and predicate(e), timeout, after=after, what=what
         )
@@ -915,21 +947,32 @@ class Playground:
         if mention_bot:
             at = f"<at>{self.config.bot_name}</at>"
             body["text"] = f"{at} {text}"
-            body["mentions"] = [{"mentioned": {"id": self.config.bot_id, "name": self.config.bot_name}, "text": at}]
+            body["mentions"] = [
+                {"mentioned": {"id": self.config.bot_id, "name": self.config.bot_name}, "text": at}
+            ]
         after = self._last_seq()
-        answer = await self._request(
-            "POST", f"/_conversation/v1/conversations/{quote(conversation_id, safe='')}/messages", json_body=body
-        ) or {}
+        answer = (
+            await self._request(
+                "POST",
+                f"/_conversation/v1/conversations/{quote(conversation_id, safe='')}/messages",
+                json_body=body,
+            )
+            or {}
+        )
         post_conversation_id = answer.get("postConversationId")
         effective = post_conversation_id or conversation_id
         delivered: LogEntry | None = None
-        reaches_bot = mention_bot or not (self.config.is_channel(conversation_id)
-                                          or self.config.is_group_chat(conversation_id))
+        reaches_bot = mention_bot or not (
+            self.config.is_channel(conversation_id) or self.config.is_group_chat(conversation_id)
+        )
         if wait and reaches_bot:
             delivered = await self._await_delivery(
                 after,
-                lambda e: e.activity.get("type") == "message" and e.conversation_id == effective
-                and e.activity.get("text") == body["text"],
+                lambda e: (
+                    e.activity.get("type") == "message"
+                    and e.conversation_id == effective
+                    and e.activity.get("text") == body["text"]
+                ),
                 f"delivery of {body['text']!r} to the bot in {effective}",
                 timeout,
             )
@@ -948,14 +991,17 @@ class Playground:
         With ``wait`` this returns once the bot has answered both.
         """
         after = self._last_seq()
-        await self._request("POST", f"/_debug/conversation/{quote(conversation_id, safe='')}/installation",
-                            json_body={})
+        await self._request(
+            "POST", f"/_debug/conversation/{quote(conversation_id, safe='')}/installation", json_body={}
+        )
         if wait:
             for activity_type in ("installationUpdate", "conversationUpdate"):
                 await self._await_delivery(
                     after,
-                    lambda e, t=activity_type: e.activity.get("type") == t
-                    and _conversation_matches(conversation_id, e.conversation_id),
+                    lambda e, t=activity_type: (
+                        e.activity.get("type") == t
+                        and _conversation_matches(conversation_id, e.conversation_id)
+                    ),
                     f"{activity_type} (installation) in {conversation_id}",
                     timeout,
                 )
@@ -963,7 +1009,8 @@ class Playground:
     async def activity_template(self, template_type: str, conversation_id: str) -> dict[str, Any]:
         """The ready-made activity the playground would send for ``template_type`` (see module docstring)."""
         template = await self._request(
-            "GET", "/_internal/v1/customActivities/template",
+            "GET",
+            "/_internal/v1/customActivities/template",
             params={"conversationId": conversation_id, "type": template_type},
         )
         if not isinstance(template, dict):
@@ -971,7 +1018,12 @@ class Playground:
         return template
 
     async def custom_activity(
-        self, template_type: str, conversation_id: str, *, wait: bool = True, timeout: float = 10.0,
+        self,
+        template_type: str,
+        conversation_id: str,
+        *,
+        wait: bool = True,
+        timeout: float = 10.0,
         **overrides: Any,
     ) -> dict[str, Any]:
         """Send the playground's ``template_type`` activity, deep-merged with ``overrides``; return it.
@@ -983,32 +1035,47 @@ class Playground:
         await self._request("POST", "/_internal/v1/customActivities", json_body=activity)
         if wait and activity.get("id"):
             await self._await_delivery(
-                after, lambda e: e.activity.get("id") == activity["id"],
-                f"delivery of custom {template_type} activity", timeout,
+                after,
+                lambda e: e.activity.get("id") == activity["id"],
+                f"delivery of custom {template_type} activity",
+                timeout,
             )
         return activity
 
     async def submit(
-        self, conversation_id: str, card_message_id: str, value: dict[str, Any], *,
-        wait: bool = True, timeout: float = 10.0,
+        self,
+        conversation_id: str,
+        card_message_id: str,
+        value: dict[str, Any],
+        *,
+        wait: bool = True,
+        timeout: float = 10.0,
     ) -> None:
         """Press an Action.Submit button on the bot's card message ``card_message_id`` (only ``value`` is sent).
 
         With ``wait`` this returns once the bot has answered the resulting message activity.
         """
         after = self._last_seq()
-        await self._request("POST", "/_conversation/v1/submit", json_body={
-            "conversation": {"id": conversation_id},
-            "from": self._user(),
-            "replyToId": card_message_id,
-            "value": value,
-        })
+        await self._request(
+            "POST",
+            "/_conversation/v1/submit",
+            json_body={
+                "conversation": {"id": conversation_id},
+                "from": self._user(),
+                "replyToId": card_message_id,
+                "value": value,
+            },
+        )
         if wait:
             await self._await_delivery(
                 after,
-                lambda e: e.activity.get("type") == "message" and e.conversation_id == conversation_id
-                and e.activity.get("value") == value,
-                f"delivery of the submit on {card_message_id}", timeout,
+                lambda e: (
+                    e.activity.get("type") == "message"
+                    and e.conversation_id == conversation_id
+                    and e.activity.get("value") == value
+                ),
+                f"delivery of the submit on {card_message_id}",
+                timeout,
             )
 
     async def invoke_execute(
@@ -1029,18 +1096,29 @@ class Playground:
         A bot failure surfaces as ``PlaygroundError`` (the playground answers 502 ``UserBotError``).
         """
         after = self._last_seq()
-        answer = await self._request("POST", "/_conversation/v1/invoke", json_body={
-            "name": "adaptiveCard/action",
-            "value": {"action": {"type": "Action.Execute", "title": title, "verb": verb, "data": data or {}}},
-            "from": self._user(),
-            "conversation": {"id": conversation_id},
-            "replyToId": card_message_id,
-        })
+        answer = await self._request(
+            "POST",
+            "/_conversation/v1/invoke",
+            json_body={
+                "name": "adaptiveCard/action",
+                "value": {
+                    "action": {"type": "Action.Execute", "title": title, "verb": verb, "data": data or {}}
+                },
+                "from": self._user(),
+                "conversation": {"id": conversation_id},
+                "replyToId": card_message_id,
+            },
+        )
         with contextlib.suppress(TimeoutError):
             entry = await self.wait_for_entry(
-                lambda e: e.direction == "to_bot" and e.activity.get("name") == "adaptiveCard/action"
-                and e.activity.get("replyToId") == card_message_id,
-                timeout=2.0, after=after, what="the invoke's log item",
+                lambda e: (
+                    e.direction == "to_bot"
+                    and e.activity.get("name") == "adaptiveCard/action"
+                    and e.activity.get("replyToId") == card_message_id
+                ),
+                timeout=2.0,
+                after=after,
+                what="the invoke's log item",
             )
             if isinstance(entry.response, dict):
                 return entry.response

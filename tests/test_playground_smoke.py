@@ -63,7 +63,7 @@ def _card(text: str) -> dict[str, Any]:
 
 
 class SmokeBot(TeamsActivityHandler):
-    """Echo bot with a card, an installation greeting, and remembered conversation references."""
+    """Echo bot with a card, an edit, an installation greeting, and remembered conversation references."""
 
     def __init__(self) -> None:
         """Start with no known conversations."""
@@ -79,7 +79,15 @@ class SmokeBot(TeamsActivityHandler):
         # Strips "<at>BOT</at>" using the mention entity (leaves a leading space behind).
         text = (TurnContext.remove_recipient_mention(activity) or "").strip()
         if text == "card":
-            await turn_context.send_activity(MessageFactory.attachment(CardFactory.adaptive_card(_card("Pending"))))
+            await turn_context.send_activity(
+                MessageFactory.attachment(CardFactory.adaptive_card(_card("Pending")))
+            )
+            return
+        if text == "edit":
+            sent = await turn_context.send_activity("draft")
+            edited = MessageFactory.text("final")
+            edited.id = sent.id
+            await turn_context.update_activity(edited)
             return
         await turn_context.send_activity(f"echo: {text}")
 
@@ -154,7 +162,7 @@ async def rig(playground_bin: Path, tmp_path: Path) -> AsyncIterator[SmokeRig]:
 
 
 async def test_personal_chat_reply_and_proactive(rig: SmokeRig) -> None:
-    """Text reply in personal chat, then a proactive send via continue_conversation."""
+    """Text reply in personal chat, a proactive send via continue_conversation, and a message edit."""
     pg = rig.pg
     chat = pg.config.personal_chat_id
 
@@ -174,6 +182,13 @@ async def test_personal_chat_reply_and_proactive(rig: SmokeRig) -> None:
         [pushed] = await pg.wait_for_bot_messages(chat)
         assert pushed["text"] == "proactive hello"
     assert [m["text"] for m in pg.bot_messages(chat)] == ["echo: hello", "proactive hello", "proactive hello"]
+
+    # An edit (update_activity) is handed out like a message and carries the id of the one it replaces.
+    await pg.send(chat, "edit")
+    draft, final = await pg.wait_for_bot_messages(chat, count=2)
+    assert (draft["text"], final["text"]) == ("draft", "final")
+    assert final["id"] == draft["id"]
+    assert pg.bot_messages(chat, include_updates=False)[-1]["text"] == "draft"
 
 
 async def test_channel_mention_replies_in_thread(rig: SmokeRig) -> None:
