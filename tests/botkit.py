@@ -91,9 +91,9 @@ class MockConnector:
             and (conversation is None or r["conversation"].split(";")[0] == conversation.split(";")[0])
         ]  # fmt: skip
 
-    async def wait_for(self, count: int, conversation: str | None = None, timeout: float = 5.0) -> list[dict[str, Any]]:
+    async def wait_for(self, count: int, conversation: str | None = None, within: float = 5.0) -> list[dict[str, Any]]:
         """Wait until at least ``count`` messages arrived (in ``conversation``)."""
-        deadline = asyncio.get_running_loop().time() + timeout
+        deadline = asyncio.get_running_loop().time() + within
         while len(self.messages(conversation)) < count:
             remaining = deadline - asyncio.get_running_loop().time()
             if remaining <= 0:
