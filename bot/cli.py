@@ -79,7 +79,7 @@ def cmd_import(args: argparse.Namespace) -> int:
             result = await import_file(store, Path(args.file), dry_run=args.dry_run, actor=Actor(args.actor),
                                        progress=terminal_progress(sys.stderr))  # fmt: skip
         except ImportRejected as err:
-            print(str(err), file=sys.stderr)
+            print(err.render(), file=sys.stderr)
             return 1
         finally:
             await engine.dispose()

@@ -300,6 +300,7 @@ class ParsedRow:
     kind: str = ""
     number: str = ""
     match_key: str = ""
+    text_key: str = ""  # the match key the text alone gives, for items stored before they had a number
     given: dict[str, Any] = field(default_factory=dict)
     fill: dict[str, Any] = field(default_factory=dict)
     latest_evidence: str | None = None
@@ -385,7 +386,7 @@ class _RowReader:
                 setattr(spec, name, value)
             elif value is not None and value != current:
                 self.warnings.append(
-                    f"{where}: report {key} {name} {show(value)} differs from {spec.where}; kept {show(current)}"
+                    f"{where}: report {key} {name} '{show(value)}' differs from {spec.where}; kept '{show(current)}'"
                 )
         known = {a.casefold() for a in spec.aliases}
         spec.aliases += [a for a in _split(cells.get("aliases", "")) if a.casefold() not in known]
@@ -415,7 +416,7 @@ class _RowReader:
         row.number = " ".join(cells.get("number", "").split())
         if len(row.number) > 32:
             self.errors.append(f"{where}: number '{row.number}' is longer than 32 characters")
-        row.match_key = match_key(row.number, text)
+        row.match_key, row.text_key = match_key(row.number, text), match_key("", text)
         ident = (spec.key, row.kind, row.match_key)
         if text and ident in self.seen:
             what = "number" if row.number else "text"

@@ -156,7 +156,9 @@ class _Plan:
 class _Run:
     """One import: load what the file touches, plan every change, then write them all under one seq."""
 
-    def __init__(self, table: Table, result: ImportResult, actor: Actor, source: Source, progress: Progress | None):
+    def __init__(
+        self, table: Table, result: ImportResult, actor: Actor, source: Source, progress: Progress | None
+    ) -> None:
         self.table, self.result, self.actor, self.source = table, result, actor, source
         self.progress = progress or (lambda done, total: None)
         self.now = utcnow()
@@ -177,12 +179,12 @@ class _Run:
 
         report_plans = {key: _plan_report(spec, reports.get(key), aliases) for key, spec in parsed.reports.items()}
         plans: list[_Plan] = []
+        matches = iter(_match(items, reports, [row for row in parsed.rows if not row.report_only]))
         for n, row in enumerate(parsed.rows, 1):
             self.progress(n, len(parsed.rows))
             if row.report_only:
                 continue
-            report = reports.get(row.report_key)
-            item = items.get((report.id, row.kind, row.match_key)) if report else None
+            item = next(matches)
             if item is not None and row.latest_evidence and row.latest_evidence != evidence.get(item.id):
                 self.result.warnings.append(
                     f"{row.where}: latest_evidence differs from the stored evidence and is not imported "
@@ -238,6 +240,8 @@ class _Run:
                         p.item.owner_aad_id = None  # the stored Teams id belonged to the previous owner
                     elif name == "status":
                         p.item.status_changed_at = self.now
+                    elif name == "number":
+                        p.item.match_key = p.row.match_key  # now matched on its number, like the file says
                     label = _EVENT_FIELD.get(name, name)
                     self.result.changes.append(f"{p.row.label}: {label} {show(old, limit=60)} → {show(new, limit=60)}")
                 p.item.updated_at = self.now
@@ -280,9 +284,27 @@ def _plan_report(spec: ReportSpec, report: Report | None, aliases: dict[int, set
     return plan
 
 
+def _match(
+    items: dict[tuple[int, str, str], Item], reports: dict[str, Report], rows: list[ParsedRow]
+) -> list[Item | None]:
+    """The stored item each row means: by number (or by text when unnumbered); then a numbered row
+    with no match takes an unnumbered item with the same text that no row claimed, so numbering
+    items later updates them instead of duplicating them."""
+    ids = [reports[r.report_key].id if r.report_key in reports else None for r in rows]
+    found = [items.get((rid, r.kind, r.match_key)) if rid else None for rid, r in zip(ids, rows, strict=True)]
+    claimed = {i.id for i in found if i is not None}
+    for n, (rid, row) in enumerate(zip(ids, rows, strict=True)):
+        if found[n] is None and rid and row.number:
+            candidate = items.get((rid, row.kind, row.text_key))
+            if candidate is not None and candidate.id not in claimed:
+                found[n] = candidate
+                claimed.add(candidate.id)
+    return found
+
+
 def _diff(item: Item, row: ParsedRow) -> list[tuple[str, Any, Any]]:
     """(field, stored, new) for each field the row changes: given values replace, derived ones fill blanks."""
-    out = []
+    out = [("number", item.number, row.number)] if item.number != row.number else []
     derived_for_force = row.fill.get("for_force")
     new_addressee = row.given.get("addressee")
     if (

@@ -164,6 +164,14 @@ async def test_blank_number_matches_on_text(store: Store, tmp_path: Path) -> Non
     result = await import_file(store, write_csv(tmp_path / "a.csv", rows))
     assert (result.items_created, result.items_unchanged) == (1, 1)
     assert len((await store.snapshot()).items) == 2
+    # Numbering an unnumbered item later updates it (audited) instead of adding a duplicate.
+    rows[0][4] = "12"
+    result = await import_file(store, write_csv(tmp_path / "a.csv", rows))
+    assert (result.items_created, result.items_updated) == (0, 1)
+    assert result.changes == ["vetting-misconduct-misogyny rec 12: number (blank) → 12"]
+    item = (await items_by_number(store))["12"]
+    assert (await store.history(item.id))[-1].field == "number"
+    assert not (await import_file(store, write_csv(tmp_path / "a.csv", rows))).changed
 
 
 async def test_bad_rows_are_all_reported_and_nothing_is_written(store: Store, tmp_path: Path) -> None:
