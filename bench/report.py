@@ -143,7 +143,7 @@ def _fmt(value: float | None, spec: str) -> str:
     return "-" if value is None else format(value, spec)
 
 
-def _notes(report: Mapping[str, Any]) -> list[str]:
+def _notes(report: Mapping[str, Any], summary: Mapping[str, Mapping[str, Any]]) -> list[str]:
     notes: list[str] = []
     for result in report["targets"]:
         where = f"{result['name']} (round {result.get('round', 0) + 1})"
@@ -159,13 +159,13 @@ def _notes(report: Mapping[str, Any]) -> list[str]:
                 notes.append(f"{at}: other processes used {other:.2f} cores; figures are contended.")
             if phase["errors"]:
                 notes.append(f"{at}: errors {phase['error_kinds']}")
-    probe = report.get("cpu_probe_ms")
+    probe = cpu_probe_summary(report["targets"])
     if probe and probe["spread"] > CPU_DRIFT_WARN:
         notes.append(
             f"CPU speed varied {probe['spread']:.0%} across the run (probe {probe['min']}..{probe['max']} ms);"
             " prefer --repeat 3 and the median ratios."
         )
-    measured = {name for name, s in report["summary"].items() if s["ok_rounds"]}
+    measured = {name for name, s in summary.items() if s["ok_rounds"]}
     missing = [b for b in BASELINES if b not in measured]
     if missing:
         notes.append(f"no ratios against {', '.join(missing)}: not measured in this run")
@@ -173,16 +173,21 @@ def _notes(report: Mapping[str, Any]) -> list[str]:
 
 
 def format_report(report: Mapping[str, Any]) -> str:
-    """The human-readable tables: absolute figures (medians over rounds), then ratios."""
+    """The human-readable tables: absolute figures (medians over rounds), then ratios.
+
+    Summary and ratios are recomputed from ``report["targets"]`` so any saved report prints.
+    """
+    summary = summarise(report["targets"])
+    ratios = compute_ratios(report["targets"])
     lines = [
         f"{'target':<22} {'conc':>4} {'n':>2} {'replies/s':>10} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8}"
         f" {'errors':>6} {'lg cpu':>6} {'tgt cpu':>7} {'other':>5} {'peak MiB':>8}",
     ]
-    for name, summary in report["summary"].items():
-        for failure in summary["errors"]:
+    for name, per_target in summary.items():
+        for failure in per_target["errors"]:
             lines.append(f"{name:<22} FAILED: {failure}")
-        peak = summary["rss_peak_kib"]
-        for phase in summary["phases"]:
+        peak = per_target["rss_peak_kib"]
+        for phase in per_target["phases"]:
             lines.append(
                 f"{name:<22} {phase['concurrency']:>4} {phase['rounds']:>2}"
                 f" {_fmt(phase['throughput_rps'], '.1f'):>10}"
@@ -196,8 +201,8 @@ def format_report(report: Mapping[str, Any]) -> str:
         f"{'ratios (median)':<22} {'conc':>4} {'thr/echo':>9} {'thr/bare':>9} {'p50/echo':>9}"
         f" {'p50/bare':>9} {'p99/echo':>9} {'p99/bare':>9} {'rss/echo':>9}  thr/echo by round"
     )
-    for name, per_target in report["ratios"].items():
-        for key, versus in per_target.items():
+    for name, by_concurrency in ratios.items():
+        for key, versus in by_concurrency.items():
             echo, bare = versus.get(f"vs_{ECHO}", {}), versus.get(f"vs_{BARE}", {})
             spread = " ".join(_fmt(v, ".3f") for v in echo.get("throughput_rounds", []))
             lines.append(
@@ -206,7 +211,7 @@ def format_report(report: Mapping[str, Any]) -> str:
                 f" {_fmt(bare.get('p50'), '.3f'):>9} {_fmt(echo.get('p99'), '.3f'):>9}"
                 f" {_fmt(bare.get('p99'), '.3f'):>9} {_fmt(echo.get('rss_peak'), '.3f'):>9}  {spread}"
             )
-    notes = _notes(report)
+    notes = _notes(report, summary)
     if notes:
         lines.append("")
         lines.extend(f"note: {note}" for note in notes)

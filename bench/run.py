@@ -318,8 +318,8 @@ async def _stop(process: asyncio.subprocess.Process, grace: float = 10.0) -> int
 async def wait_until_quiet(max_wait_s: float, threshold: float = OTHER_CPU_WARN) -> dict[str, float]:
     """Wait (at most ``max_wait_s``) until the rest of the machine uses < ``threshold`` cores.
 
-    Called between targets, when nothing of ours is running, so all measured CPU is someone
-    else's: on a shared box, starting a phase during another engineer's test run would measure
+    Called before a phase, while the target and load generator are idle, so all measured CPU is
+    someone else's: on a shared box, starting a phase during another engineer's test run would measure
     their test run as much as the target.
     """
     started = time.perf_counter()
@@ -343,7 +343,11 @@ def _freeze_gc() -> None:
 
 
 async def bench_target(
-    target: Target, connector: MockConnector, profile: Profile, concurrencies: Sequence[int]
+    target: Target,
+    connector: MockConnector,
+    profile: Profile,
+    concurrencies: Sequence[int],
+    quiet_wait_s: float = 0.0,
 ) -> dict[str, Any]:
     """Prepare, start, load, measure and stop one target; never raises for target failures."""
     port = _free_port()
@@ -387,7 +391,11 @@ async def bench_target(
         result["idle"] = memory_snapshot(process.pid)
         url = ctx.url + target.path
         for concurrency in concurrencies:
+            # Before the warm-up, not between warm-up and measurement, so a wait cannot let
+            # warmed-up state (pooled connections, caches) go cold.
+            quiet = await wait_until_quiet(quiet_wait_s) if quiet_wait_s > 0 else None
             phase = await _bench_phase(target, connector, process, url, profile, concurrency)
+            phase["extra"]["before_warmup"] = quiet
             result["phases"].append(phase)
             if process.returncode is not None:
                 raise RuntimeError(f"exited with {process.returncode} during concurrency {concurrency}")
@@ -495,9 +503,9 @@ def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--quiet-wait",
         type=float,
-        default=20.0,
+        default=None,
         metavar="S",
-        help="before each target, wait up to S seconds for other processes to go idle (default: %(default)s)",
+        help="before each phase, wait up to S s for other processes to go idle (default: 10 quick, 20 full)",
     )
     parser.add_argument("--list", action="store_true", help="list targets and exit")
     parser.add_argument("-v", "--verbose", action="store_true")
@@ -553,9 +561,8 @@ async def run(
             for target in selected:
                 if repeat > 1:
                     logger.info("round %d/%d: %s", round_no + 1, repeat, target.name)
-                quiet = await wait_until_quiet(quiet_wait_s) if quiet_wait_s > 0 else None
-                result = await bench_target(target, connector, profile, concurrencies)
-                report["targets"].append({"round": round_no, "before_start": quiet, **result})
+                result = await bench_target(target, connector, profile, concurrencies, quiet_wait_s)
+                report["targets"].append({"round": round_no, **result})
     report["summary"] = summarise(report["targets"])
     report["ratios"] = compute_ratios(report["targets"])
     report["cpu_probe_ms"] = cpu_probe_summary(report["targets"])
@@ -581,7 +588,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.repeat < 1 or not concurrencies or min(concurrencies) < 1:
         raise SystemExit("--repeat and --concurrency levels must be positive")
     report = asyncio.run(
-        run(selected, QUICK if args.quick else FULL, concurrencies, args.repeat, args.quiet_wait)
+        run(
+            selected,
+            QUICK if args.quick else FULL,
+            concurrencies,
+            args.repeat,
+            args.quiet_wait if args.quiet_wait is not None else (10.0 if args.quick else 20.0),
+        )
     )
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")

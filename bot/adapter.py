@@ -17,9 +17,11 @@ from typing import Any
 from botbuilder.core import BotAdapter, InvokeResponse, TurnContext
 from botbuilder.core.conversation_reference_extension import get_continuation_activity
 from botbuilder.schema import Activity, ActivityTypes, ConversationReference, ResourceResponse
+from botbuilder.schema.teams import TeamsChannelData
+from botframework.connector import Channels
 from botframework.connector.auth import AuthenticationConstants, ClaimsIdentity
 
-from bot.auth import TokenValidator
+from bot.auth import AuthUnavailable, TokenValidator, Unauthorized
 from bot.connector import Connector
 
 log = logging.getLogger(__name__)
@@ -53,10 +55,33 @@ def to_wire(activity: Activity) -> dict[str, Any]:
         activity.attachments = attachments
     if attachments:
         body["attachments"] = [
-            {k: v for k, v in (("contentType", a.content_type), ("content", a.content), ("name", a.name)) if v is not None}
+            {
+                k: v
+                for k, v in (("contentType", a.content_type), ("content", a.content), ("name", a.name))
+                if v is not None
+            }
             for a in attachments
         ]
     return body
+
+
+def _readable(body: dict[str, Any]) -> Activity:
+    """The activity, if it has what every channel sends; ValueError (HTTP 400) if not.
+
+    Checked before the turn so a malformed activity is refused cleanly instead of failing deep
+    inside botbuilder (state needs channelId and conversation.id, replies need serviceUrl, and
+    the Teams handler reads channelData as Teams channel data).
+    """
+    activity = Activity().deserialize(body)
+    if not activity.channel_id or not activity.conversation or not activity.conversation.id:
+        raise ValueError("activity without channelId or conversation.id")
+    if not isinstance(activity.service_url, str) or not activity.service_url.startswith(
+        ("https://", "http://")
+    ):
+        raise ValueError("activity without an http(s) serviceUrl")
+    if activity.channel_id == Channels.ms_teams and activity.channel_data is not None:
+        TeamsChannelData().deserialize(activity.channel_data)  # raises DeserializationError (a ValueError)
+    return activity
 
 
 class TrackerAdapter(BotAdapter):
@@ -76,7 +101,9 @@ class TrackerAdapter(BotAdapter):
         self._validator = validator
         self._tenants = frozenset(t.lower() for t in allowed_tenants)
 
-    async def process(self, body: dict[str, Any], auth_header: str | None, logic: Logic) -> InvokeResponse | None:
+    async def process(
+        self, body: dict[str, Any], auth_header: str | None, logic: Logic
+    ) -> InvokeResponse | None:
         """Authenticate, check the tenant, run the turn; returns the invoke response if any.
 
         Raises ``bot.auth.Unauthorized`` / ``AuthUnavailable`` / :class:`Forbidden` before any
@@ -85,10 +112,20 @@ class TrackerAdapter(BotAdapter):
         service_url = body.get("serviceUrl") if isinstance(body.get("serviceUrl"), str) else None
         claims: dict[str, Any] = {}
         if self._validator is not None:
-            claims = await self._validator.validate(auth_header, service_url, str(body.get("channelId") or ""))
+            try:
+                claims = await self._validator.validate(
+                    auth_header, service_url, str(body.get("channelId") or "")
+                )
+            except (Unauthorized, AuthUnavailable):
+                raise
+            except Exception as err:
+                # A token that trips something unforeseen is still a token we could not check:
+                # refuse it (401, not 500), and keep the trace for us. The header is not logged.
+                log.exception("token check failed unexpectedly: %s", err.__class__.__name__)
+                raise Unauthorized("token could not be checked") from err
         if self._tenants and tenant_of(body) not in self._tenants:
             raise Forbidden("tenant not allowed")
-        activity = Activity().deserialize(body)
+        activity = _readable(body)
         context = TurnContext(self, activity)
         identity = ClaimsIdentity(claims or {AuthenticationConstants.APP_ID_CLAIM: self.app_id}, True)
         context.turn_state[self.BOT_IDENTITY_KEY] = identity
@@ -98,7 +135,9 @@ class TrackerAdapter(BotAdapter):
             return sent.value if sent is not None else InvokeResponse(status=int(HTTPStatus.NOT_IMPLEMENTED))
         return None
 
-    async def send_activities(self, context: TurnContext, activities: list[Activity]) -> list[ResourceResponse]:
+    async def send_activities(
+        self, context: TurnContext, activities: list[Activity]
+    ) -> list[ResourceResponse]:
         responses = []
         for activity in activities:
             if activity.type == ActivityTypes.invoke_response:
@@ -120,7 +159,9 @@ class TrackerAdapter(BotAdapter):
         return responses
 
     async def update_activity(self, context: TurnContext, activity: Activity) -> ResourceResponse:
-        await self.connector.update(activity.service_url, activity.conversation.id, activity.id, to_wire(activity))
+        await self.connector.update(
+            activity.service_url, activity.conversation.id, activity.id, to_wire(activity)
+        )
         return ResourceResponse(id=activity.id)
 
     async def delete_activity(self, context: TurnContext, reference: ConversationReference) -> None:
@@ -139,7 +180,11 @@ class TrackerAdapter(BotAdapter):
             raise TypeError("continue_conversation needs the bot's app id (use '' in local mode)")
         context = TurnContext(self, get_continuation_activity(reference))
         context.turn_state[self.BOT_IDENTITY_KEY] = claims_identity or ClaimsIdentity(
-            {AuthenticationConstants.APP_ID_CLAIM: bot_app_id, AuthenticationConstants.AUDIENCE_CLAIM: bot_app_id}, True
+            {
+                AuthenticationConstants.APP_ID_CLAIM: bot_app_id,
+                AuthenticationConstants.AUDIENCE_CLAIM: bot_app_id,
+            },
+            True,
         )
         # Proactive sends must report failures to the scheduler, not be swallowed by on_turn_error.
         context.turn_state["tracker.proactive"] = True

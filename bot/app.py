@@ -10,12 +10,15 @@ import asyncio
 import contextlib
 import json
 import logging
+import re
 from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
 
 from aiohttp import web
 
-from bot.adapter import Forbidden
+from bot.adapter import Forbidden, tenant_of
 from bot.auth import AuthUnavailable, Unauthorized
+from bot.logs import turn_log_context
 from bot.services import Clock, Services, refresh_loop, services, utc_clock
 from bot.settings import Settings
 
@@ -31,9 +34,36 @@ def _problem(status: int, message: str) -> web.Response:
     return web.json_response({"error": message}, status=status)
 
 
+# Lone UTF-16 surrogates (legal as JSON escapes, e.g. "\\ud800") cannot be encoded as UTF-8,
+# and PostgreSQL text cannot hold NUL: either would fail deep inside a turn (posting the reply,
+# saving evidence). C0 controls other than tab, newline and carriage return have no business in
+# a chat message either. They are replaced or dropped once, here, before any bot code sees them.
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
+_MAX_DEPTH = 64
+
+
+def clean_strings(value: Any, depth: int = 0) -> Any:
+    """Every string in a parsed JSON value, with lone surrogates replaced and controls dropped."""
+    if isinstance(value, str):
+        if _SURROGATE.search(value):
+            value = _SURROGATE.sub("\ufffd", value)
+        return _CONTROL.sub("", value) if _CONTROL.search(value) else value
+    if depth >= _MAX_DEPTH:
+        raise ValueError("activity nested too deeply")
+    if isinstance(value, dict):
+        return {clean_strings(k, depth + 1): clean_strings(v, depth + 1) for k, v in value.items()}
+    if isinstance(value, list):
+        return [clean_strings(v, depth + 1) for v in value]
+    return value
+
+
+def _id(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
 async def messages(request: web.Request) -> web.StreamResponse:
     """The Bot Framework messaging endpoint."""
-    svc = request.app[SERVICES]
     if request.content_type != "application/json":
         return _problem(415, "expected application/json")
     try:
@@ -41,35 +71,39 @@ async def messages(request: web.Request) -> web.StreamResponse:
     except web.HTTPRequestEntityTooLarge:
         return _problem(413, "request body too large")
     try:
-        body = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
+        body = clean_strings(json.loads(raw))
+    except (ValueError, UnicodeDecodeError, RecursionError):
         return _problem(400, "malformed JSON")
     if not isinstance(body, dict) or not isinstance(body.get("type"), str) or not body.get("type"):
         return _problem(400, "not a Bot Framework activity")
+    conv = body.get("conversation")
+    # Every line logged from here on, by any module, carries these two ids.
+    with turn_log_context(activity_id=_id(body.get("id")),
+                          conversation_id=_id(conv.get("id")) if isinstance(conv, dict) else None):  # fmt: skip
+        return await _process(request.app[SERVICES], body, request.headers.get("Authorization"))
+
+
+async def _process(svc: Services, body: dict[str, Any], auth_header: str | None) -> web.StreamResponse:
+    """Authenticate and run the turn; map refusals to 401/403/503 (never 500)."""
     try:
-        invoke = await svc.adapter.process(body, request.headers.get("Authorization"), svc.bot.on_turn)
+        invoke = await svc.adapter.process(body, auth_header, svc.bot.on_turn)
     except Unauthorized as err:
-        log.info("401 refused: %s", err.reason if hasattr(err, "reason") else "unauthorized")
+        log.info("401 refused: %s", err.reason)
         return _problem(401, "unauthorized")
     except AuthUnavailable:
         log.warning("503: signing keys unavailable")
         return _problem(503, "authentication keys unavailable, try again")
     except Forbidden:
-        log.warning("403 refused: tenant %s not allowed", _tenant_for_log(body))
+        log.warning("403 refused: tenant %s not allowed", tenant_of(body) or "(none)")
         return _problem(403, "tenant not allowed")
     except (TypeError, ValueError, AttributeError, KeyError) as err:
-        # The activity could not even be read: the client's fault, and nothing ran.
+        # The activity could not even be read (bot code's own errors are handled inside the
+        # turn by the adapter's on_turn_error): the client's fault, and nothing ran.
         log.info("400 unreadable activity: %s", err.__class__.__name__)
         return _problem(400, "unreadable activity")
     if invoke is not None:
         return web.json_response(invoke.body, status=int(invoke.status or 200))
     return web.Response(status=200)
-
-
-def _tenant_for_log(body: dict) -> str:
-    from bot.adapter import tenant_of
-
-    return tenant_of(body) or "(none)"
 
 
 async def healthz(request: web.Request) -> web.Response:
@@ -97,7 +131,10 @@ def create_app(
         async with services(settings, clock=clock, typing_delay=typing_delay) as svc:
             app[SERVICES] = svc
             tasks = [asyncio.create_task(refresh_loop(svc.model, settings.refresh_seconds), name="refresh")]
-            tasks += [asyncio.create_task(task(svc), name=getattr(task, "__name__", "background")) for task in background]
+            tasks += [
+                asyncio.create_task(task(svc), name=getattr(task, "__name__", "background"))
+                for task in background
+            ]
             log.info("tracker ready: %d reports, %d items; auth %s", len(svc.model.reports), len(svc.model.items),
                      "on" if settings.auth_enabled else "OFF (local mode)")  # fmt: skip
             try:

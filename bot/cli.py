@@ -152,7 +152,10 @@ def cmd_parse(args: argparse.Namespace) -> int:
             line = line.rstrip("\n")
             parsed = understand(line, ctx, resolver, today)
             out: dict[str, Any] = {"text": line, **parsed.to_json()}
-            print(json.dumps(out, ensure_ascii=False) if args.json or args.text is None else _pretty(out), flush=True)
+            print(
+                json.dumps(out, ensure_ascii=False) if args.json or args.text is None else _pretty(out),
+                flush=True,
+            )
         return 0
 
     return asyncio.run(run())
@@ -183,7 +186,10 @@ def cmd_chat(args: argparse.Namespace) -> int:
             if args.message:
                 await say(" ".join(args.message))
                 return 0
-            print(f"Tracker chat as {args.as_} (conversation {args.conversation}). Ctrl-D to leave.", file=sys.stderr)
+            print(
+                f"Tracker chat as {args.as_} (conversation {args.conversation}). Ctrl-D to leave.",
+                file=sys.stderr,
+            )
             loop = asyncio.get_running_loop()
             while True:
                 line = await loop.run_in_executor(None, _prompt)
@@ -223,7 +229,10 @@ def cmd_history(args: argparse.Namespace) -> int:
                 await model.load()
                 parsed = understand(f"show {args.item}", Context(), Resolver(model), dt.date.today())
                 if parsed.item is None:
-                    print(f"no single item matches {args.item!r}; give its id or the report and number", file=sys.stderr)
+                    print(
+                        f"no single item matches {args.item!r}; give its id or the report and number",
+                        file=sys.stderr,
+                    )
                     return 1
                 item_id = parsed.item.id
             try:
@@ -232,7 +241,9 @@ def cmd_history(args: argparse.Namespace) -> int:
             except NotFound:
                 print(f"no item {item_id}", file=sys.stderr)
                 return 1
-            print(f"#{item_id} {item_label(detail.item, detail.report, short=False)} (status {detail.item.status}, version {detail.item.version})")
+            print(
+                f"#{item_id} {item_label(detail.item, detail.report, short=False)} (status {detail.item.status}, version {detail.item.version})"
+            )
             for line in events_text(events):
                 print(line)
             return 0
@@ -259,7 +270,9 @@ def cmd_manifest(args: argparse.Namespace) -> int:
         print("set MicrosoftAppId (or pass --app-id) to build the Teams app package", file=sys.stderr)
         return 2
     try:
-        out = main_build(app_id, args.name or settings.bot_name, Path(args.out), args.version, list(args.domain or []))
+        out = main_build(
+            app_id, args.name or settings.bot_name, Path(args.out), args.version, list(args.domain or [])
+        )
     except ValueError as err:
         print(f"cannot build the package: {err}", file=sys.stderr)
         return 2
@@ -289,9 +302,13 @@ def cmd_alias(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="tracker", description="HMICFRS recommendation tracker: a Microsoft Teams bot.")
+    p = argparse.ArgumentParser(
+        prog="tracker", description="HMICFRS recommendation tracker: a Microsoft Teams bot."
+    )
     sub = p.add_subparsers(dest="command", required=True)
-    sub.add_parser("serve", help="serve the bot (POST /api/messages, GET /healthz)").set_defaults(func=cmd_serve)
+    sub.add_parser("serve", help="serve the bot (POST /api/messages, GET /healthz)").set_defaults(
+        func=cmd_serve
+    )
     db = sub.add_parser("db", help="database migrations")
     db.add_argument("action", choices=["upgrade"])
     db.add_argument("revision", nargs="?", default="head")
@@ -320,11 +337,15 @@ def build_parser() -> argparse.ArgumentParser:
     chat.set_defaults(func=cmd_chat)
     hist = sub.add_parser("history", help="print an item's audit trail (ITEM: id, or e.g. 'vetting rec 34')")
     hist.add_argument("item")
-    hist.add_argument("--by-number", action="store_true", help="treat a bare number as a printed number, not an id")
+    hist.add_argument(
+        "--by-number", action="store_true", help="treat a bare number as a printed number, not an id"
+    )
     hist.set_defaults(func=cmd_history)
     dig = sub.add_parser("digest", help="preview or send the weekly digest")
     dig.add_argument("action", choices=["preview", "send"])
-    dig.add_argument("--now", action="store_true", help="send now, even outside the schedule (still once a week)")
+    dig.add_argument(
+        "--now", action="store_true", help="send now, even outside the schedule (still once a week)"
+    )
     dig.set_defaults(func=cmd_digest)
     man = sub.add_parser("manifest", help="Teams app package")
     man.add_argument("action", choices=["build"])
@@ -351,7 +372,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(args.func(args) or 0)
     except (OperationalError, ProgrammingError, OSError) as err:
         detail = str(getattr(err, "orig", None) or err).splitlines()[0][:200]
-        print(f"tracker: database problem ({detail}). Is DATABASE_URL right, and has 'tracker db upgrade' run?", file=sys.stderr)
+        print(
+            f"tracker: database problem ({detail}). Is DATABASE_URL right, and has 'tracker db upgrade' run?",
+            file=sys.stderr,
+        )
         return 1
 
 

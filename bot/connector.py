@@ -61,14 +61,18 @@ class Connector:
         self._rng = rng or random.Random()
         self._sleep = sleep
 
-    async def send(self, service_url: str, conversation_id: str, activity: dict[str, Any], reply_to_id: str | None = None) -> str:
+    async def send(
+        self, service_url: str, conversation_id: str, activity: dict[str, Any], reply_to_id: str | None = None
+    ) -> str:
         """Post a new activity (or a reply in a thread); returns the id the service gave it."""
         base = f"{service_url.rstrip('/')}/v3/conversations/{quote(conversation_id, safe='')}/activities"
         url = f"{base}/{quote(reply_to_id, safe='')}" if reply_to_id else base
         body = await self._request("POST", url, activity)
         return str(body.get("id") or "")
 
-    async def update(self, service_url: str, conversation_id: str, activity_id: str, activity: dict[str, Any]) -> None:
+    async def update(
+        self, service_url: str, conversation_id: str, activity_id: str, activity: dict[str, Any]
+    ) -> None:
         url = f"{service_url.rstrip('/')}/v3/conversations/{quote(conversation_id, safe='')}/activities/{quote(activity_id, safe='')}"
         await self._request("PUT", url, activity)
 
@@ -77,14 +81,20 @@ class Connector:
         await self._request("DELETE", url, None)
 
     async def _request(self, method: str, url: str, payload: dict[str, Any] | None) -> dict[str, Any]:
-        data = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode() if payload is not None else None
+        data = (
+            json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
+            if payload is not None
+            else None
+        )
         headers = {"Content-Type": "application/json; charset=utf-8"}
         token = await self._token() if self._token else None
         if token:
             headers["Authorization"] = f"Bearer {token}"
         for attempt in range(1, self._max_attempts + 1):
             try:
-                async with self._session.request(method, url, data=data, headers=headers, timeout=self._timeout) as resp:
+                async with self._session.request(
+                    method, url, data=data, headers=headers, timeout=self._timeout
+                ) as resp:
                     text = await resp.text()
                     if resp.status < 300:
                         return _json(text)
@@ -99,7 +109,9 @@ class Connector:
             except (TimeoutError, aiohttp.ServerDisconnectedError, aiohttp.ClientPayloadError) as err:
                 raise DeliveryUncertain(f"{method} {_redact(url)}: {err.__class__.__name__}") from err
             if status == 429 and attempt < self._max_attempts:
-                wait = min(retry_after if retry_after is not None else self._backoff(attempt), self._max_retry_after)
+                wait = min(
+                    retry_after if retry_after is not None else self._backoff(attempt), self._max_retry_after
+                )
                 log.warning("connector throttled (429): retrying in %.1fs", wait)
                 await self._sleep(wait)
                 continue

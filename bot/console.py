@@ -18,7 +18,9 @@ class ConsoleAdapter(BotAdapter):
         super().__init__()
         self.replies: list[Activity] = []
 
-    async def send_activities(self, context: TurnContext, activities: list[Activity]) -> list[ResourceResponse]:
+    async def send_activities(
+        self, context: TurnContext, activities: list[Activity]
+    ) -> list[ResourceResponse]:
         out = []
         for a in activities:
             if a.type == ActivityTypes.invoke_response:
@@ -34,7 +36,9 @@ class ConsoleAdapter(BotAdapter):
     async def delete_activity(self, context: TurnContext, reference: Any) -> None:
         return None
 
-    async def say(self, bot: TrackerBot, text: str, *, user: str, conversation: str, value: dict | None = None) -> list[Activity]:
+    async def say(
+        self, bot: TrackerBot, text: str, *, user: str, conversation: str, value: dict | None = None
+    ) -> list[Activity]:
         """One message from ``user`` in ``conversation``; returns the bot's replies."""
         self.replies = []
         activity = Activity(

@@ -13,6 +13,7 @@ from botbuilder.core import CardFactory, ConversationState, InvokeResponse, Mess
 from botbuilder.core.teams import TeamsActivityHandler
 from botbuilder.schema import Activity, ActivityTypes, ChannelAccount
 
+from bot.state import StateConflict
 from dialogs.conversation import Conversation, apply_state
 from dialogs.help import welcome_reply
 from dialogs.types import Outcome, Reply, Turn
@@ -25,6 +26,7 @@ log = logging.getLogger(__name__)
 _AT_TAG = re.compile(r"<at[^>]*>.*?</at>", re.IGNORECASE | re.DOTALL)
 _HTML_TAG = re.compile(r"<[^>]{1,200}>")
 Clock = Callable[[], dt.datetime]
+_STATE_UPDATES = "tracker.state_updates"  # this turn's state changes, kept to merge on a conflict
 
 
 def mentions_bot(activity: Activity) -> bool:
@@ -85,7 +87,28 @@ class TrackerBot(TeamsActivityHandler):
 
     async def on_turn(self, turn_context: TurnContext) -> None:
         await super().on_turn(turn_context)
-        await self._state.save_changes(turn_context)
+        try:
+            await self._state.save_changes(turn_context)
+        except StateConflict:
+            await self._merge_state(turn_context)
+
+    async def _merge_state(self, turn_context: TurnContext) -> None:
+        """Another turn in this conversation saved first (a double click, two people at once, a
+        re-delivery to another instance): apply this turn's updates to what it saved, rather
+        than fail a turn whose reply has already gone out. Pending questions are per person, so
+        the two turns' updates do not overwrite each other."""
+        updates = turn_context.turn_state.get(_STATE_UPDATES)
+        if not updates:
+            log.info("state conflict with nothing to save")
+            return
+        changes, user_key = updates
+        await self._state.load(turn_context, force=True)
+        state: dict[str, Any] = await self._accessor.get(turn_context, dict)
+        await self._accessor.set(turn_context, apply_state(state, changes, user_key))
+        try:
+            await self._state.save_changes(turn_context)
+        except StateConflict:
+            log.warning("conversation state changed twice meanwhile: this turn's state update is dropped")
 
     # ---- messages and card actions --------------------------------------------------------------
 
@@ -120,21 +143,30 @@ class TrackerBot(TeamsActivityHandler):
         outcome = await self._run(turn_context, "", data, is_invoke=True)
         await self._send(turn_context, outcome.replies)
         if outcome.card_update is not None:
-            body = {"statusCode": 200, "type": "application/vnd.microsoft.card.adaptive", "value": outcome.card_update}
+            body = {
+                "statusCode": 200,
+                "type": "application/vnd.microsoft.card.adaptive",
+                "value": outcome.card_update,
+            }
         else:
             body = {"statusCode": 200, "type": "application/vnd.microsoft.activity.message", "value": "Done"}
         return InvokeResponse(status=200, body=body)
 
-    async def _run(self, turn_context: TurnContext, text: str, value: dict[str, Any] | None, *, is_invoke: bool) -> Outcome:
+    async def _run(
+        self, turn_context: TurnContext, text: str, value: dict[str, Any] | None, *, is_invoke: bool
+    ) -> Outcome:
         state: dict[str, Any] = await self._accessor.get(turn_context, dict)
         turn = self._turn(turn_context, text, value, is_invoke=is_invoke)
         outcome = await self._conversation.handle(turn, state)
         new_state = apply_state(state, outcome.state, turn.user_key)
         if new_state is not state:
             await self._accessor.set(turn_context, new_state)
+            turn_context.turn_state[_STATE_UPDATES] = (outcome.state, turn.user_key)
         return outcome
 
-    def _turn(self, turn_context: TurnContext, text: str, value: dict[str, Any] | None, *, is_invoke: bool) -> Turn:
+    def _turn(
+        self, turn_context: TurnContext, text: str, value: dict[str, Any] | None, *, is_invoke: bool
+    ) -> Turn:
         a = turn_context.activity
         user = a.from_property or ChannelAccount(id="unknown", name="Unknown")
         ref = TurnContext.get_conversation_reference(a)
@@ -213,6 +245,11 @@ class TrackerBot(TeamsActivityHandler):
         if state.get("welcomed"):
             return
         await self._accessor.set(turn_context, {**state, "welcomed": True})
+        # Teams sends installationUpdate and conversationUpdate for one installation at the same moment:
+        # both turns read the state above before either saves it, so the database picks the one that greets.
+        conversation = a.conversation.id.split(";")[0] if a.conversation else ""
+        if not await self._store.claim_key(f"welcome:{a.channel_id}:{conversation}"[:400]):
+            return
         await self._send(turn_context, [welcome_reply(in_team)])
 
     async def _removed(self, turn_context: TurnContext, reason: str) -> None:

@@ -41,6 +41,9 @@ def _p(*patterns: str) -> tuple[re.Pattern[str], ...]:
 # Words that introduce an item reference ("rec 35", "afi 2", "#7").
 ITEM_WORDS = r"(?:rec|recs|recommendation|recommendations|afi|afis|area for improvement|cause of concern|coc|item|no|number|#)"
 
+# Words that make a message a list request even when it mentions an item-like number or "the X one".
+_NOT_A_LIST = r"(?!.*\b(?:outstanding|still open|remaining|left to do|unfinished|overdue)\b)"
+
 # Order matters: the first route whose pattern matches wins. Writes come before reads so that
 # "mark 34 as evidenced" is never mistaken for a question about rec 34.
 ROUTES: tuple[Route, ...] = (
@@ -59,7 +62,12 @@ ROUTES: tuple[Route, ...] = (
         name="help",
         manifest_rank=10,
         patterns=_p(
-            r"^(?:help|\?+|commands|menu|usage|how does this work|what can (?:you|i) do|what do you do|how do i use (?:you|this|the tracker))\b",
+            r"^\?+$",
+            r"^(?:help|commands|menu|usage|how does (?:this|it|the tracker) work|what can (?:you|i) do|what do you do|how do i use (?:you|this|the tracker))\b",
+            # Questions about the tracker's words and how to do things are help, never the thing.
+            r"^what (?:does|do) .{1,60}? (?:mean|stand for)\b",
+            r"^what(?:'?s| is| are) (?:an? )?(?:afi|area for improvement|cause of concern|coc|recommendation|evidenced|signed off)s?[ ?!.]*$",
+            r"^how (?:do|can|should|would) (?:i|we|you|people)\b",
         ),
         keywords=("help", "commands", "how"),
         title="help",
@@ -69,7 +77,7 @@ ROUTES: tuple[Route, ...] = (
     Route(
         name="unsubscribe",
         patterns=_p(
-            r"^(?:stop|unsubscribe|cancel|end|turn off|disable|no more|don'?t (?:send|post))\b.*\b(?:digest|summary|weekly|updates?|posts?)\b",
+            r"^(?:stop|unsubscribe|cancel|end|turn off|disable|no more|don'?t (?:send|post))\b.*\b(?:digests?|summary|summaries|weekly|updates?|posts?)\b",
             r"^unsubscribe\b",
         ),
         keywords=("unsubscribe", "stop"),
@@ -95,7 +103,7 @@ ROUTES: tuple[Route, ...] = (
     Route(
         name="digest_now",
         patterns=_p(
-            r"^(?:send|post|show|give|get|run|preview)?(?: me| us)?(?: the| a| this week'?s)?(?: weekly)?(?: status)? digest(?: now| please| preview)?$",
+            r"^(?:(?:send|post|show|give|get|run|preview)(?: me| us)? )?(?:(?:the|a|this week'?s) )?(?:weekly )?(?:status )?digest(?: now| please| preview)?$",
             r"^(?:send|post|show|give|run) (?:me |us )?(?:the |a )?(?:weekly )?digest now\b",
         ),
         keywords=("digest",),
@@ -106,7 +114,7 @@ ROUTES: tuple[Route, ...] = (
     Route(
         name="sign_off",
         patterns=_p(
-            r"^(?:sign(?:ed)?[ -]?off|close|complete)\b",
+            r"^(?:sign(?:ed)?[ -]?off|close|complete)\b(?! (?:list|lists|picture|overview|summary|breakdown|set)\b)",
             r"^(?:mark|set|flag|record|move)\b.*\b(?:as )?(?:signed[ -]?off|complete|completed|closed|discharged)\b",
             r"^(?:hmicfrs|hmic|the inspectorate) (?:have |has )?(?:signed[ -]?off|closed|discharged)\b",
         ),
@@ -119,7 +127,7 @@ ROUTES: tuple[Route, ...] = (
     Route(
         name="reopen",
         patterns=_p(
-            r"^(?:re-?open|un-?sign|reactivate|revert)\b",
+            r"^(?:re ?open|un ?sign|reactivate|revert)\b",
             r"^(?:mark|set|flag|move)\b.*\b(?:as |to |back to )?(?:open|re-?opened|in progress|not complete|not evidenced)\b",
         ),
         keywords=("reopen", "open"),
@@ -161,6 +169,7 @@ ROUTES: tuple[Route, ...] = (
         patterns=_p(
             r"^(?:add|post|log|record|leave|put)(?: an?| the| my)? (?:update|note|progress(?: note| update)?|comment)\b",
             r"^(?:update|note|progress|comment) (?:on|for|to|against)\b",
+            r"^(?:update|note) (?:(?:" + ITEM_WORDS + r") ?#?\d|#?\d|the .+ one\b)",
             r"^(?:update|note)\b.*:",
         ),
         keywords=("update", "note", "progress", "comment"),
@@ -191,6 +200,10 @@ ROUTES: tuple[Route, ...] = (
             r"^how many\b",
             r"^(?:give me |show me |what'?s |what is )?(?:the |a |an )?(?:overall )?(?:summary|overview|breakdown|count|counts|totals|position|picture|state of play)\b",
             r"^where (?:are|do) we (?:stand|at|up to)\b",
+            r"^(?:status|summary|overview|position|progress|stats)(?: update| report)? (?:of|for|on|from)\b(?!.*(?:\b"
+            + ITEM_WORDS
+            + r" ?#?\d|\bthe .+ one\b|(?:^|\s)#?\d+(?:\.\d+)*[ ?!.]*$))",
+            r"^(?:what|which|how many)\b.*\b(?:been |got |have |has )?(?:signed off|closed|discharged)\b",
         ),
         keywords=("status", "summary", "how", "many", "count", "overview"),
         title="summary",
@@ -225,10 +238,29 @@ ROUTES: tuple[Route, ...] = (
         name="show",
         manifest_rank=2,
         patterns=_p(
-            r"^(?:show|open|display|view|details?|detail of|tell me about|what(?:'?s| is| was| does| did)|whats|describe|look ?up|find|get|read|explain|status of|what'?s the status of|where are we (?:on|with)|progress (?:on|of)|how(?:'?s| is) (?:rec|recommendation|afi|item|the))\b.*(?:\b" + ITEM_WORDS + r"\b|#|\d|\bthe .+ (?:one|rec|recommendation|afi)\b)",
+            r"^(?!open (?:\S+ ){0,3}(?:recs|recommendations|items|afis|areas|causes|actions)\b)"
+            r"(?:show|open|display|view|details?|detail of|tell me(?: about| if| whether)?|what(?:'?s| is| was| does| did)|whats|describe|look ?up|find|get|read|explain|status of|what'?s the status of|where are we (?:on|with)|progress (?:on|of)|how(?:'?s| is) (?:rec|recommendation|afi|item|the))\b"
+            # ... but "what's still open on the misogyny one" and "open CSE recs" are lists
+            + _NOT_A_LIST
+            + r".*(?:\b"
+            + ITEM_WORDS
+            + r"\b|#|\d|\bthe .+ (?:one|rec|recommendation|afi)\b)",
+            # "is rec 34 done?", "has rec 33 been signed off?", "when is rec 35 due?": questions, not writes
+            r"^(?:is|has|have|was|were|are|did|does|do|when|who)\b"
+            + _NOT_A_LIST
+            + r".*(?:\b"
+            + ITEM_WORDS
+            + r" ?#?\d|(?:^|\s)#?\d{1,3}(?:\.\d{1,2})*(?![\d/])\b|\bthe .+ one\b)",
+            r"^the .+ one[ ?!.]*$",
+            # A message that ends in a reference: "vetting rec 35", "and rec 2?", "what about 7.1"
+            r"^"
+            + _NOT_A_LIST
+            + r"(?:and |what about |how about )?(?:[a-z&'/.-]+ ){0,4}?(?:"
+            + ITEM_WORDS
+            + r" ?)?#?\d{1,3}(?:\.\d{1,2})*[a-z]?[ ?!.]*$",
             r"^" + ITEM_WORDS + r" ?#?\d+(?:\.\d+)*\b",
             r"^#?\d+(?:\.\d+)*[ ?!.]*$",
-            r"^(?:show|open|display|view|details?|tell me about|describe)\b.*\bone\b",
+            r"^(?:show|open|display|view|details?|tell me about|describe)\b.*\b(?:one|report|inspection|review)\b",
         ),
         keywords=("show", "rec", "recommendation", "afi", "details"),
         title="show",
@@ -242,6 +274,11 @@ ROUTES: tuple[Route, ...] = (
             r"\b(?:outstanding|open|remaining|left|live|pending|unfinished|incomplete|unresolved|to do|todo|to-do|still to do|not (?:yet )?(?:done|complete|completed|signed off|closed))\b",
             r"^(?:list|show|what are|which are|give me|all)\b.*\b(?:recs?|recommendations|items|afis|areas for improvement|causes of concern|actions)\b",
             r"^(?:my|our) (?:recs|recommendations|items|actions|afis)\b",
+            r"\b(?:owned by|assigned to|allocated to|led by)\b",
+            r"'s (?:open |outstanding |live |overdue )?(?:items|recs|recommendations|actions|afis)\b",
+            r"^what (?:do|have) (?:i|we) (?:own|lead|got)\b",
+            r"^(?:show|list|give)(?: me| us)? (?:everything|all)\b",
+            r"^(?:which|what)\b.*\b(?:recs?|recommendations|items|afis|actions)\b",
         ),
         keywords=("outstanding", "open", "list", "recommendations", "items", "left"),
         title="outstanding",

@@ -17,6 +17,7 @@ from bot.auth import OpenIdKeys, TokenProvider, TokenValidator
 from bot.connector import Connector
 from bot.handler import TrackerBot
 from bot.resolve import Resolver
+from bot.scheduler import DigestSource
 from bot.settings import Settings
 from bot.state import SqlStorage
 from dialogs.conversation import Conversation
@@ -56,9 +57,13 @@ class Services:
 
 
 def policy_for(settings: Settings) -> Policy:
-    policy = Policy.from_lists(set(settings.editors), set(settings.admins), auth_enabled=settings.auth_enabled)
+    policy = Policy.from_lists(
+        set(settings.editors), set(settings.admins), auth_enabled=settings.auth_enabled
+    )
     if policy.open_writes:
-        log.warning("local mode: no MicrosoftAppId and no TRACKER_EDITORS/TRACKER_ADMINS, so everyone may write")
+        log.warning(
+            "local mode: no MicrosoftAppId and no TRACKER_EDITORS/TRACKER_ADMINS, so everyone may write"
+        )
     elif not settings.editors and not settings.admins:
         log.warning("TRACKER_EDITORS and TRACKER_ADMINS are empty: only item owners can record evidence")
     return policy
@@ -86,21 +91,27 @@ async def services(
         conversation = Conversation(
             store=store, model=model, resolver=resolver, policy=policy, subscriptions=subs,
             rate=RateLimit(settings.write_limit, dt.timedelta(minutes=settings.write_window_minutes)),
-            schedule_label=settings.schedule_label,
+            schedule_label=settings.schedule_label, digest=DigestSource(model, store, settings.tz).outcome,
         )  # fmt: skip
         tokens = TokenProvider(http, settings.app_id, settings.app_password, settings.app_tenant_id or None,
                                authority=settings.login_url) if settings.auth_enabled else None  # fmt: skip
         validator = (
-            TokenValidator(settings.app_id, OpenIdKeys(http, settings.openid_url)) if settings.auth_enabled else None
+            TokenValidator(settings.app_id, OpenIdKeys(http, settings.openid_url))
+            if settings.auth_enabled
+            else None
         )
         connector = Connector(http, tokens.get_token if tokens else None)
-        adapter = TrackerAdapter(connector, app_id=settings.app_id, validator=validator, allowed_tenants=settings.allowed_tenants)
+        adapter = TrackerAdapter(
+            connector, app_id=settings.app_id, validator=validator, allowed_tenants=settings.allowed_tenants
+        )
         conv_state = ConversationState(SqlStorage(store.sessions))
 
         def today() -> dt.date:
             return clock().astimezone(settings.tz).date()
 
-        bot = TrackerBot(conversation, conv_state, store, subs, clock=clock, today=today, typing_delay=typing_delay)
+        bot = TrackerBot(
+            conversation, conv_state, store, subs, clock=clock, today=today, typing_delay=typing_delay
+        )
         yield Services(settings, store, model, resolver, subs, conversation, adapter, bot, http, clock)
     finally:
         if own_session:

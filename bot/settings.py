@@ -24,23 +24,47 @@ VARIABLES: tuple[tuple[str, str, str], ...] = (
     ("MicrosoftAppPassword", "Client secret of that app registration (never logged).", ""),
     ("MicrosoftAppType", "SingleTenant or MultiTenant (UserAssignedMSI is not supported).", "SingleTenant"),
     ("MicrosoftAppTenantId", "Your Entra tenant id; required for SingleTenant.", ""),
-    ("DATABASE_URL", "SQLAlchemy async URL: sqlite+aiosqlite:///… or postgresql+asyncpg://…", DEFAULT_DATABASE_URL),
+    (
+        "DATABASE_URL",
+        "SQLAlchemy async URL: sqlite+aiosqlite:///… or postgresql+asyncpg://…",
+        DEFAULT_DATABASE_URL,
+    ),
     ("HOST", "Interface to listen on.", "127.0.0.1"),
     ("PORT", "Port to listen on.", "3978"),
-    ("TRACKER_ALLOWED_TENANTS", "Comma-separated tenant ids allowed to talk to the bot (empty: any, local mode only).", ""),
-    ("TRACKER_EDITORS", "Comma-separated AAD object ids who may record evidence and updates on any item.", ""),
+    (
+        "TRACKER_ALLOWED_TENANTS",
+        "Comma-separated tenant ids allowed to talk to the bot (empty: any, local mode only).",
+        "",
+    ),
+    (
+        "TRACKER_EDITORS",
+        "Comma-separated AAD object ids who may record evidence and updates on any item.",
+        "",
+    ),
     ("TRACKER_ADMINS", "Comma-separated AAD object ids who may also sign off, reopen and assign.", ""),
     ("TRACKER_WRITE_LIMIT", "Writes per person per window, as COUNT/MINUTES (0 disables).", "30/10"),
     ("TRACKER_MAX_BODY_BYTES", "Largest request body accepted on /api/messages.", "262144"),
     ("TRACKER_DIGEST_DAY", "Weekday of the digest.", "monday"),
     ("TRACKER_DIGEST_TIME", "Local time (Europe/London) of the digest, HH:MM.", "09:00"),
     ("TRACKER_TIMEZONE", "Time zone of the digest schedule and of 'today'.", "Europe/London"),
-    ("TRACKER_SCHEDULER", "on: post digests from this process; off: use 'tracker digest send' instead.", "on"),
+    (
+        "TRACKER_SCHEDULER",
+        "on: post digests from this process; off: use 'tracker digest send' instead.",
+        "on",
+    ),
     ("TRACKER_SEED_DEMO", "on: 'make run' seeds demo data into an empty database.", "off"),
     ("TRACKER_BOT_NAME", "The bot's display name (manifest, mentions).", "Tracker"),
     ("TRACKER_REFRESH_SECONDS", "How often to pick up other instances' writes.", "2"),
-    ("TRACKER_OPENID_URL", "Bot Framework OpenID metadata URL (override only for tests).", "https://login.botframework.com/v1/.well-known/openidconfiguration"),
-    ("TRACKER_LOGIN_URL", "Entra authority for outbound tokens (override only for tests).", "https://login.microsoftonline.com"),
+    (
+        "TRACKER_OPENID_URL",
+        "Bot Framework OpenID metadata URL (override only for tests).",
+        "https://login.botframework.com/v1/.well-known/openidconfiguration",
+    ),
+    (
+        "TRACKER_LOGIN_URL",
+        "Entra authority for outbound tokens (override only for tests).",
+        "https://login.microsoftonline.com",
+    ),
     ("LOG_LEVEL", "DEBUG, INFO, WARNING or ERROR.", "INFO"),
 )
 
@@ -114,7 +138,10 @@ class Settings:
             return value
 
         app_id, password = get("MicrosoftAppId"), env.get("MicrosoftAppPassword", "")
-        app_type, tenant = get("MicrosoftAppType", "SingleTenant") or "SingleTenant", get("MicrosoftAppTenantId")
+        app_type, tenant = (
+            get("MicrosoftAppType", "SingleTenant") or "SingleTenant",
+            get("MicrosoftAppTenantId"),
+        )
         if app_id and not GUID.match(app_id):
             errors.append("MicrosoftAppId must be the app registration's GUID")
         if app_id and not password:

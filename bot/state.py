@@ -36,7 +36,13 @@ class SqlStorage(Storage):
         if not keys:
             return {}
         async with self._sessions() as s:
-            rows = (await s.execute(select(BotStateRecord.key, BotStateRecord.data, BotStateRecord.etag).where(BotStateRecord.key.in_(keys)))).all()
+            rows = (
+                await s.execute(
+                    select(BotStateRecord.key, BotStateRecord.data, BotStateRecord.etag).where(
+                        BotStateRecord.key.in_(keys)
+                    )
+                )
+            ).all()
         out: dict[str, Any] = {}
         for key, data, etag in rows:
             value = json.loads(data)

@@ -2,27 +2,36 @@
 
 Pure and synchronous: the bot, ``tracker parse`` and ``tracker chat`` all call :func:`understand`.
 Routing is the table in ``bot.routes``; working out which report or item is meant is
-``bot.resolve``'s job; this module extracts the rest (numbers, dates, owners, evidence, links).
+``bot.resolve``'s job; this module takes the message apart (item numbers, owners, themes, dates,
+evidence, links) in an order that keeps them from being mistaken for each other: owner phrases
+come out before dates are read ("owned by June Smith" is not June), and the words that name a
+report come out too ("the 2014 child protection report" is not 2014).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import re
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from rapidfuzz import fuzz, process
+from rapidfuzz.distance import OSA
 
 from bot.dates import Period, parse_period
-from bot.resolve import Resolution, Resolver, Scored, normalise
+from bot.resolve import REPORT_FLOOR, STOPWORDS, Reference, Resolver, Scored, normalise, stem
 from bot.routes import ROUTES, ROUTES_BY_NAME, Route
 from storage.views import ItemView, ReportView
 
 MAX_TEXT = 4000  # longer messages are understood from their first 4,000 characters
+MAX_ASK = 6
 
 WRITE_INTENTS = frozenset({"mark_evidenced", "add_update", "reopen", "sign_off", "assign"})
+EVIDENCE_INTENTS = WRITE_INTENTS - {"assign"}  # writes that carry a note after ":" or " - "
 ITEM_INTENTS = WRITE_INTENTS | {"show", "owner"}
+LIST_INTENTS = frozenset({"outstanding", "overdue", "due", "summary"})
+PLAIN_INTENTS = frozenset({"greeting", "help", "subscribe", "unsubscribe", "digest_now"})
 
 KIND_WORDS: tuple[tuple[str, str], ...] = (
     (r"areas? (?:for|of) improvement|afis?", "afi"),
@@ -31,35 +40,67 @@ KIND_WORDS: tuple[tuple[str, str], ...] = (
 )
 _KIND_PREFIX = "|".join(f"(?P<k{i}>{p})" for i, (p, _) in enumerate(KIND_WORDS))
 _ITEM_REF = re.compile(
-    rf"(?:\b(?:{_KIND_PREFIX})|\bitem|\bno\.?|\bnumber|#)\s*(?:no\.?\s*|number\s*|#\s*)?(?P<num>\d{{1,3}}(?:\.\d{{1,2}}){{0,2}}[a-z]?)\b"
+    rf"(?:\b(?:{_KIND_PREFIX})\.?|\bitem|\bno\.?|\bnumber|#)\s*(?:no\.?\s*|number\s*|#\s*)?(?P<num>\d{{1,3}}(?:\.\d{{1,2}}){{0,2}}[a-z]?)\b"
 )
 _BARE_NUMBER = re.compile(
     r"(?<![\w/.:-])(?P<num>\d{1,3}(?:\.\d{1,2}){0,2})(?![\w/:-]|\.\d)(?!\s*(?:days?|weeks?|months?|years?|st|nd|rd|th|am|pm|%|jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)\b)"
 )
-_DATE_LIKE = re.compile(r"\b\d{1,4}[/.-]\d{1,2}(?:[/.-]\d{1,4})?\b")
+# Dates to skip when looking for a bare item number. "7.1" is an item number, not 7 January.
+_DATE_LIKE = re.compile(r"\b\d{1,4}[/-]\d{1,2}(?:[/.-]\d{1,4})?\b|\b\d{1,2}\.\d{1,2}\.\d{2,4}\b")
+# A kind named without a number ("the cause of concern from ...") is a hint; "recommendation" is
+# what people call everything, so only the rarer kinds count.
+_KIND_HINT = re.compile(r"\b(?:(areas? (?:for|of) improvement|afis?)|(causes? (?:for|of) concern|cocs?))\b")
 _LIST_KIND = re.compile(r"\b(?:(afis|areas for improvement)|(causes of concern)|(recs|recommendations))\b")
 _URL = re.compile(r"https?://[^\s<>\"')\]]+", re.IGNORECASE)
 _EVIDENCE_SPLIT = re.compile(
     r"\s*(?::|\s[-\u2013\u2014]+\s|\bwith (?:the )?(?:note|evidence|comment|update)s?\b:?|\bsaying\b|\bevidence(?: is)?:)\s*",
     re.IGNORECASE,
 )
-_ASSIGN_TO = re.compile(r"\b(?:to|is|as)\s+(?P<who>.+?)\s*[.!]*$", re.IGNORECASE)
-_OWNED_BY = re.compile(r"\b(?:owned by|assigned to|led by|lead is|owner is|belonging to|for)\s+(?P<who>[a-z][\w.' -]{1,60}?)(?:\s+(?:from|in|on|of|due)\b|[?!.]*$)", re.IGNORECASE)
-_MINE = re.compile(r"\b(?:my|mine|assigned to me|owned by me|i own|i lead)\b")
-_THEME = re.compile(r"\b(?:theme|themed|about|on the theme of|relating to|related to)\s+(?P<theme>[a-z][\w -]{2,40}?)(?:\s+(?:from|in|due|owned)\b|[?!.]*$)")
+_MARKUP = re.compile(r"<at[^>]*>.*?</at>|<[^>]{1,200}>", re.IGNORECASE | re.DOTALL)
 _POLITE_HEAD = re.compile(
     r"^(?:@[\w.-]+[ ,:]*|tracker[ ,:]+|(?:hi|hey|hello|ok|okay|so|right)\b[ ,!]+(?=\S)|(?:please|pls|plz|kindly|can you|could you|would you|will you|can i|could i|i'd like to|i want to|i need to|let's|lets)\b[ ,]*)+"
 )
 _POLITE_TAIL = re.compile(r"[ ,]*(?:please|pls|thanks|thank you|ta|cheers)[ !.]*$")
+_MENTION_HEAD = re.compile(r"^(?:@[\w.-]+[ ,:]*)+")
+
+# People. A name runs until a word that starts the next part of the request.
+_NAME = r"(?P<who>[a-z][a-z.'-]*(?: [a-z][a-z.'-]*){0,4}?)"
+_NAME_END = r"(?=\s+(?:from|in|on|of|due|before|by|after|until|that|which|with|for|and|about|regarding|this|next|over|who|please)\b|\s*[?!.,;:]|$)"
+_OWNED_BY = re.compile(
+    rf"\b(?:owned by|assigned to|allocated to|led by|lead is|owner is|belonging to|looked after by|held by)\s+{_NAME}{_NAME_END}"
+)
+_FOR_PERSON = re.compile(rf"\bfor\s+{_NAME}{_NAME_END}")
+_POSSESSIVE = re.compile(
+    rf"(?:^|\b(?:are|show|list|all|what)\s+){_NAME}'s\s+(?:open |outstanding |live |overdue )?(?:items|recs|recommendations|actions|afis|work)\b"
+)
+_MINE = re.compile(
+    r"\b(?:my|mine|for me|to me|by me|i own|i lead|i have|i've got|have i got|do i (?:own|lead|have))\b"
+)
+_ME = frozenset({"me", "myself", "i"})
+# The new owner in an assignment, as typed: the last "to X", or "make X the owner".
+_NEW_OWNER = (
+    re.compile(r"^make\s+(?P<who>.+?)\s+(?:the\s+)?(?:new\s+)?(?:owner|lead)\b", re.IGNORECASE),
+    re.compile(r"^.*\b(?:to|as|is)\s+(?P<who>.+?)$", re.IGNORECASE),
+)
+_THEME = re.compile(
+    r"\b(?:about|on|regarding|relating to|related to|concerning|on the theme of|themed)\s+(?P<theme>[a-z&][a-z&' -]{1,40}?)(?=\s+(?:from|in|due|owned|by|before|after|for|that|which|this|next)\b|\s*[?!.,]|$)"
+)
+_NOT_A_THEME = re.compile(r"\b(?:report|inspection|review|one|rec|recs|item|items|spotlight|thematic)\b")
 
 # Words the route patterns rely on: a typo in one of these is corrected before routing.
-INTENT_VOCAB = tuple(
-    sorted(
-        set(
-            ["outstanding", "overdue", "remaining", "evidenced", "evidence", "recommendation", "recommendations", "summary", "digest", "subscribe", "unsubscribe", "status", "reopen", "assign", "update", "progress", "owner", "deadline", "deadlines", "improvement", "concern", "signed", "complete", "completed", "weekly", "christmas", "anything", "outstanding", "show", "display", "details", "overview", "breakdown", "owns", "leads", "responsible"]
-        )
-    )
-)
+INTENT_VOCAB = frozenset((
+    "outstanding", "overdue", "remaining", "evidenced", "evidence", "recommendation", "recommendations",
+    "summary", "digest", "digests", "subscribe", "unsubscribe", "status", "reopen", "assign", "assigned",
+    "reassign", "allocate", "update", "updates", "updated", "progress", "owner", "owners", "owned", "deadline",
+    "deadlines", "improvement", "improvements", "concern", "concerns", "signed", "complete", "completed",
+    "close", "closed", "weekly", "christmas", "anything", "everything", "show", "display", "details",
+    "overview", "breakdown", "owns", "leads", "leading", "responsible", "statistics", "dashboard", "position",
+    "pending", "unfinished", "incomplete", "schedule", "behind", "expiring", "coming", "before", "after",
+    "until", "between", "during", "month", "quarter", "note", "notes", "comment"
+))  # fmt: skip
+_VOCAB_BY_INITIAL: dict[str, tuple[str, ...]] = {
+    c: tuple(w for w in sorted(INTENT_VOCAB) if w[0] == c) for c in {w[0] for w in INTENT_VOCAB}
+}
 
 
 @dataclass(frozen=True)
@@ -77,10 +118,10 @@ class Parsed:
 
     intent: str
     text: str
-    report: ReportView | None = None
+    report: ReportView | None = None  # the report named, or the chosen item's report
     report_candidates: tuple[ReportView, ...] = ()
     item: ItemView | None = None
-    candidates: tuple[Scored, ...] = ()
+    candidates: tuple[Scored, ...] = ()  # choices when asking; nearest items when not found
     needs_clarification: bool = False
     not_found: bool = False
     number: str | None = None
@@ -93,25 +134,18 @@ class Parsed:
     links: tuple[str, ...] = ()
     suggestions: tuple[str, ...] = ()
     item_words: str | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         """The shape ``tracker parse --json`` prints."""
-        rk = {rid.id: rid.key for rid in self.report_candidates}
-
-        def item_json(i: ItemView) -> dict[str, Any]:
-            return {"report": rk.get(i.report_id, self.extra.get("report_keys", {}).get(i.report_id)), "kind": i.kind, "number": i.number or None, "id": i.id}
-
+        item = self.item
         return {
             "intent": self.intent,
             "report": self.report.key if self.report else None,
-            "item": item_json(self.item) if self.item else None,
+            "item": {"report": self.report.key if self.report else None, "kind": item.kind,
+                     "number": item.number or None, "id": item.id} if item else None,
             "needs_clarification": self.needs_clarification,
-            "candidates": [
-                {"report": self.extra.get("report_keys", {}).get(c.item.report_id) if c.item else (c.report.key if c.report else None),
-                 "number": c.item.number if c.item else None, "id": c.item.id if c.item else None, "score": round(c.score, 1)}
-                for c in self.candidates
-            ] if self.needs_clarification else [],
+            "candidates": [_candidate_json(c) for c in self.candidates] if self.needs_clarification else [],
+            "report_candidates": [r.key for r in self.report_candidates] if self.needs_clarification else [],
             "not_found": self.not_found,
             "due_before": self.period.before.isoformat() if self.period and self.period.before else None,
             "due_after": self.period.after.isoformat() if self.period and self.period.after else None,
@@ -126,9 +160,23 @@ class Parsed:
         }  # fmt: skip
 
 
+def _candidate_json(c: Scored) -> dict[str, Any]:
+    item = c.item
+    return {
+        "report": c.report.key if c.report else None,
+        "kind": item.kind if item else None,
+        "number": (item.number or None) if item else None,
+        "id": item.id if item else None,
+        "score": round(c.score, 1),
+    }
+
+
+# ---- text -------------------------------------------------------------------------------------------
+
+
 def clean(text: str) -> str:
     """Normalise and drop politeness, so anchored patterns see the request itself."""
-    t = normalise(text[:MAX_TEXT])
+    t = normalise(_MARKUP.sub(" ", text[:MAX_TEXT]))
     t = "".join(ch if ch.isprintable() else " " for ch in t)
     t = t.strip(" ,.!")
     prev = None
@@ -139,13 +187,18 @@ def clean(text: str) -> str:
     return " ".join(t.split())
 
 
-def correct_intent_words(text: str) -> str:
-    """Fix typos in the words routes depend on ("outstnading", "reccomendation")."""
+def correct_intent_words(text: str, known: Callable[[str], bool] = lambda _w: False) -> str:
+    """Fix typos in the words routes depend on ("outstnading", "reccomendation").
+
+    A word we know (a report, item or owner word) is never "corrected", and the first letter must
+    agree: people slip inside words far more often than at the start.
+    """
     out = []
     for word in text.split(" "):
         core = word.strip("?!.,:;")
-        if len(core) >= 5 and core.isalpha() and core not in INTENT_VOCAB:
-            hit = process.extractOne(core, INTENT_VOCAB, scorer=fuzz.ratio, score_cutoff=84)
+        if len(core) >= 5 and core.isalpha() and core not in INTENT_VOCAB and not known(core):
+            pool = _VOCAB_BY_INITIAL.get(core[0], ())
+            hit = process.extractOne(core, pool, scorer=OSA.distance, score_cutoff=1 if len(core) < 8 else 2)
             if hit:
                 word = word.replace(core, hit[0])
         out.append(word)
@@ -153,7 +206,10 @@ def correct_intent_words(text: str) -> str:
 
 
 def classify(text: str) -> Route:
-    """The route for already-:func:`clean`-ed text: first anchored match, else keyword scoring."""
+    """The route for already-:func:`clean`-ed text: first anchored match, else keyword scoring.
+
+    Keyword scoring never picks a write: changing the tracker needs a phrasing we recognise.
+    """
     if not text:
         return ROUTES_BY_NAME["help"]
     for route in ROUTES:
@@ -162,6 +218,8 @@ def classify(text: str) -> Route:
     words = set(re.findall(r"[a-z]+", text))
     best, best_score = ROUTES_BY_NAME["unknown"], 0
     for route in ROUTES:
+        if route.writes:
+            continue
         score = sum(1 for k in route.keywords if k in words)
         if score > best_score:
             best, best_score = route, score
@@ -176,156 +234,228 @@ def suggest(text: str, limit: int = 3) -> tuple[str, ...]:
 
 
 def split_evidence(raw: str) -> tuple[str, str | None]:
-    """"mark 34 as evidenced: CCU now tasks intel" -> ("mark 34 as evidenced", "CCU now tasks intel")."""
+    """ "mark 34 as evidenced: CCU now tasks intel" -> ("mark 34 as evidenced", "CCU now tasks intel")."""
     m = _EVIDENCE_SPLIT.search(raw)
     if not m or m.start() == 0:
         return raw, None
     head, tail = raw[: m.start()], raw[m.end() :].strip()
     # "7.1" or a URL's "https:" is not a separator.
-    if raw[m.start() : m.end()].strip() == ":" and (head.lower().endswith(("http", "https")) or (tail[:1].isdigit() and head[-1:].isdigit())):
+    if raw[m.start() : m.end()].strip() == ":" and (
+        head.lower().endswith(("http", "https")) or (tail[:1].isdigit() and head[-1:].isdigit())
+    ):
         return raw, None
     return head, tail or None
 
 
-def _item_ref(text: str, allow_bare: bool) -> tuple[str | None, str | None]:
-    """(number, kind) of an item reference in cleaned text."""
-    m = _ITEM_REF.search(text)
-    if m:
-        kind = next((KIND_WORDS[i][1] for i in range(len(KIND_WORDS)) if m.group(f"k{i}")), None)
-        return m.group("num"), kind
-    if allow_bare:
-        m = _BARE_NUMBER.search(_DATE_LIKE.sub(" ", text))
-        if m:
-            return m.group("num"), None
-    return None, None
+def _is_greeting(raw: str) -> bool:
+    """Checked before politeness is dropped, or "thanks!" would be nothing at all."""
+    light = _MENTION_HEAD.sub("", normalise(_MARKUP.sub(" ", raw))).strip(" ,.!")
+    return any(p.search(light) for p in ROUTES_BY_NAME["greeting"].patterns)
+
+
+def _route(raw: str, known: Callable[[str], bool]) -> tuple[Route, str, str | None, str]:
+    """(route, cleaned request, evidence as typed, request as typed).
+
+    A write's note follows a separator ("mark 34 as evidenced: CCU now tasks intel"): route the
+    part before it. Anything else is understood whole ("overdue: vetting").
+    """
+    head_raw, tail = split_evidence(raw)
+    if tail is not None:
+        head = correct_intent_words(clean(head_raw), known)
+        route = classify(head)
+        if route.name in EVIDENCE_INTENTS:
+            return route, head, " ".join(tail.split()), head_raw
+        if route.name == "assign":
+            return route, head, None, head_raw
+    full = correct_intent_words(clean(raw), known)
+    return classify(full), full, None, raw
+
+
+# ---- the whole message ------------------------------------------------------------------------------
 
 
 def understand(raw: str, ctx: Context, resolver: Resolver, today: dt.date) -> Parsed:
     """Route one message and resolve what it refers to."""
-    raw = (raw or "")[:MAX_TEXT]
-    head_raw, tail = split_evidence(raw)
-    head = correct_intent_words(clean(head_raw))
-    route = classify(head)
-    evidence = None
-    if route.name in WRITE_INTENTS and route.name != "assign":
-        evidence = tail
-    else:
-        full = correct_intent_words(clean(raw))
-        full_route = classify(full)
-        if full_route.name in WRITE_INTENTS and full_route.name != "assign":
-            route, evidence = full_route, None
-        elif route.name == "unknown" or tail is None:
-            route, head = full_route, full
+    raw = " ".join(_MARKUP.sub(" ", (raw or "")[:MAX_TEXT]).split())
+    if raw and _is_greeting(raw):
+        return Parsed(intent="greeting", text=clean(raw))
+    route, head, evidence, head_raw = _route(raw, resolver.knows)
     intent = route.name
-    if intent in ("greeting", "help", "subscribe", "unsubscribe", "digest_now"):
+    if intent in PLAIN_INTENTS:
         return Parsed(intent=intent, text=head)
     if intent == "unknown":
         return Parsed(intent=intent, text=head, suggestions=suggest(head))
-
     links = tuple(dict.fromkeys(m.group(0).rstrip(".,;") for m in _URL.finditer(raw)))
-    if evidence:
-        evidence = " ".join(evidence.split())
-    owner = None
-    mine = False
-    scan = head
-    if intent == "assign":
-        m = _ASSIGN_TO.search(head_raw if tail is None else raw)
-        if m:
-            owner = " ".join(m.group("who").split()).strip(" .")
-            scan = head[: max(0, head.rfind(" to "))] if " to " in head else head
-    elif intent in ("outstanding", "overdue", "due", "summary"):
-        if _MINE.search(head):
-            mine = True
-        else:
-            m = _OWNED_BY.search(head)
-            if m and not _looks_like_time(m.group("who")):
-                owner = m.group("who").strip()
-                scan = head.replace(m.group(0), " ")
-    theme_m = _THEME.search(head) if intent in ("outstanding", "overdue", "due") else None
-    theme = theme_m.group("theme").strip() if theme_m else None
+    if intent in LIST_INTENTS:
+        return _list_request(intent, head, raw, resolver, today, links)
+    return _item_request(intent, head, head_raw, evidence, links, ctx, resolver)
 
-    period = parse_period(head, today) if intent in ("due", "outstanding") else None
-    if intent == "outstanding" and period is not None and re.search(r"\bdue\b", head):
-        intent = "due"
-    number, kind = _item_ref(scan, allow_bare=intent in ITEM_INTENTS)
-    if kind is None and intent in ("outstanding", "overdue", "due", "summary"):
-        lk = _LIST_KIND.search(scan)
-        kind = ("afi" if lk.group(1) else "cause_of_concern" if lk.group(2) else "recommendation") if lk else None
-        kind = None if kind == "recommendation" and "recommendations" in scan and not lk.group(3).startswith("rec") else kind
 
-    reports: Resolution = resolver.reports(_without_numbers(scan))
-    report = reports.chosen.report if reports.chosen else None
-    report_candidates = tuple(s.report for s in reports.candidates if s.report)
-    base = dict(
-        intent=intent, text=head, report=report, report_candidates=report_candidates, number=number, kind=kind,
-        period=period, owner=owner, mine=mine, theme=theme, evidence=evidence, links=links,
-        extra={"report_keys": {r.id: r.key for r in resolver_reports(resolver)}},
+def _list_request(
+    intent: str, head: str, raw: str, resolver: Resolver, today: dt.date, links: tuple[str, ...]
+) -> Parsed:
+    """Outstanding, overdue, due and summary: filters (report, kind, owner, theme, dates)."""
+    owner, mine, scan = _owner_filter(head, raw, resolver)
+    theme, scan = _theme_filter(scan, resolver) if intent != "summary" else (None, scan)
+    kind = _list_kind(scan)
+    res = resolver.reports(scan)
+    report = res.chosen.report if res.chosen else None
+    period = None
+    if intent in ("due", "outstanding"):
+        period = parse_period(resolver.without_report_words(scan, report) if report else scan, today)
+        if period is not None:
+            intent = "due"  # "what's outstanding by end of March" is a question about due dates
+    ask = report is None and res.needs_clarification and res.candidates[0].score >= REPORT_FLOOR
+    candidates = tuple(s for s in res.candidates if s.report) if ask else ()
+    return Parsed(
+        intent=intent, text=head, report=report, report_candidates=tuple(s.report for s in candidates if s.report),
+        candidates=candidates, needs_clarification=ask, kind=kind, period=period, owner=owner, mine=mine,
+        theme=theme, links=links,
     )  # fmt: skip
-    if intent not in ITEM_INTENTS:
-        if report is None and reports.needs_clarification and _mentions_report(scan):
-            return Parsed(**base, needs_clarification=True,
-                          candidates=tuple(s for s in reports.candidates if s.report))  # fmt: skip
-        return Parsed(**base)
-
-    ctx_report = resolver.report_by_key(ctx.last_report_key) if ctx.last_report_key else None
-    if number:
-        res = resolver.item_by_number(
-            number, report_id=report.id if report else None, kind=kind,
-            context_report_id=ctx_report.id if ctx_report and report is None else None,
-        )  # fmt: skip
-        words = None
-    else:
-        words = _item_words(scan)
-        if not words:
-            return Parsed(**base, not_found=report is None, item_words=None)
-        scope = report or ctx_report
-        res = resolver.items_by_words(words, report_id=scope.id if scope else None, kind=kind)
-        if res.chosen is None and scope is not None:
-            # The words may have looked like a report name ("the organised crime one") when they
-            # describe an item elsewhere: search everything before saying it does not exist.
-            wider = resolver.items_by_words(words, kind=kind)
-            if _best(wider) > _best(res):
-                res, report = wider, None
-                base["report"] = None
-    if res.chosen and res.chosen.item:
-        chosen_report = resolver_report(resolver, res.chosen.item)
-        return Parsed(**base | {"report": chosen_report},
-                      item=res.chosen.item, candidates=res.candidates, item_words=words)  # fmt: skip
-    if len(res.candidates) > 1:
-        return Parsed(**base, candidates=res.candidates, needs_clarification=True, item_words=words)
-    nearest = tuple(Scored(s.score, item=s.item) for s in res.candidates)
-    return Parsed(**base, candidates=nearest, not_found=True, item_words=words)
 
 
-def _best(res: Resolution) -> float:
-    top = res.chosen or (res.candidates[0] if res.candidates else None)
-    return top.score if top else 0.0
+def _item_request(
+    intent: str,
+    head: str,
+    head_raw: str,
+    evidence: str | None,
+    links: tuple[str, ...],
+    ctx: Context,
+    resolver: Resolver,
+) -> Parsed:
+    """Show, owner and the writes: which item, and (for assign) who gets it."""
+    owner, mine, scan = (None, False, head)
+    if intent == "assign":
+        owner, mine, scan = _new_owner(head, head_raw, ctx)
+    number, kind, scan = _take_item_ref(scan)
+    hint = kind or _kind_hint(scan)
+    context = resolver.report_by_key(ctx.last_report_key) if ctx.last_report_key else None
+    ref = resolver.refer(scan, number=number, kind=hint, context_report_id=context.id if context else None,
+                         strict=intent in WRITE_INTENTS)  # fmt: skip
+    base: dict[str, Any] = dict(intent=intent, text=head, number=number, kind=hint, owner=owner, mine=mine,
+                                evidence=evidence if intent in EVIDENCE_INTENTS else None, links=links,
+                                item_words=_describe(scan) if not number else None)  # fmt: skip
+    if ref.report_only:
+        return _about_report(intent, ref, hint, resolver, base)
+    return Parsed(
+        **base, report=ref.report, item=ref.item, candidates=ref.candidates, report_candidates=ref.report_candidates,
+        needs_clarification=ref.needs_clarification, not_found=ref.not_found,
+    )  # fmt: skip
 
 
-def resolver_reports(resolver: Resolver) -> list[ReportView]:
-    return list(resolver._model.reports.values())
+def _about_report(
+    intent: str, ref: Reference, kind: str | None, resolver: Resolver, base: dict[str, Any]
+) -> Parsed:
+    """The words name a report but no item in it: show lists it; anything else asks which item."""
+    reports = (ref.report,) if ref.report else ref.report_candidates
+    items = [(r, i) for r in reports for i in resolver.report_items(r.id, kind)]
+    if len(items) == 1:
+        report, item = items[0]
+        return Parsed(**base, report=report, item=item, candidates=(Scored(100.0, report, item),))
+    if intent == "show" and ref.report is not None:
+        return Parsed(**base, report=ref.report)
+    if not items:
+        return Parsed(**base, report=ref.report, not_found=True)
+    choices = tuple(Scored(100.0, report, item) for report, item in _interleave(items)[:MAX_ASK])
+    return Parsed(**base, report=ref.report, report_candidates=ref.report_candidates, candidates=choices,
+                  needs_clarification=len(choices) > 1)  # fmt: skip
 
 
-def resolver_report(resolver: Resolver, item: ItemView) -> ReportView | None:
-    return resolver._model.reports.get(item.report_id)
+def _interleave(pairs: list[tuple[ReportView, ItemView]]) -> list[tuple[ReportView, ItemView]]:
+    """Several reports' items taken in turn, so a short list of choices shows each report."""
+    by_report: dict[int, list[tuple[ReportView, ItemView]]] = {}
+    for pair in pairs:
+        by_report.setdefault(pair[0].id, []).append(pair)
+    queues = list(by_report.values())
+    out = []
+    while any(queues):
+        for q in queues:
+            if q:
+                out.append(q.pop(0))
+    return out
 
 
-def _without_numbers(text: str) -> str:
-    return re.sub(r"\d+(?:\.\d+)*", " ", text)
+# ---- pieces of a message --------------------------------------------------------------------------
 
 
-def _mentions_report(text: str) -> bool:
-    return bool(re.search(r"\b(?:report|inspection|review|thematic|from|the .+ one)\b", text))
+def _take_item_ref(text: str) -> tuple[str | None, str | None, str]:
+    """(number, kind, text without the reference): "rec 35", "AFI 2", "#7", or a bare "7.1"."""
+    m = _ITEM_REF.search(text)
+    if m:
+        kind = next((KIND_WORDS[i][1] for i in range(len(KIND_WORDS)) if m.group(f"k{i}")), None)
+        return m.group("num"), kind, _cut(text, m)
+    m = _BARE_NUMBER.search(_DATE_LIKE.sub(lambda d: " " * len(d.group(0)), text))
+    if m:
+        return m.group("num"), None, _cut(text, m)
+    return None, None, text
 
 
-def _looks_like_time(who: str) -> bool:
-    return bool(re.match(r"(?:this|next|the end|end|christmas|easter|\d|jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)", who))
+def _cut(text: str, m: re.Match[str]) -> str:
+    return " ".join((text[: m.start()] + " " + text[m.end() :]).split())
 
 
-_ITEM_WORDS_DROP = re.compile(
-    r"\b(?:the|one|ones|about|regarding|on|re|item|rec|recommendation|thing|bit|that|which|is|it|please|show|who|owns|own|leads?|is|mark|as|evidenced|done|sign|signed|off|reopen|add|update|note|to|for|of|from|me|what|whats|what's|tell|details|status|open|assign|owner)\b"
-)
+def _kind_hint(text: str) -> str | None:
+    m = _KIND_HINT.search(text)
+    return None if not m else "afi" if m.group(1) else "cause_of_concern"
 
 
-def _item_words(text: str) -> str:
-    return " ".join(_ITEM_WORDS_DROP.sub(" ", text).split())
+def _list_kind(text: str) -> str | None:
+    m = _LIST_KIND.search(text)
+    return None if not m else "afi" if m.group(1) else "cause_of_concern" if m.group(2) else "recommendation"
+
+
+def _owner_filter(head: str, raw: str, resolver: Resolver) -> tuple[str | None, bool, str]:
+    """(owner as typed, "mine", the text without the owner phrase), for list requests."""
+    for pattern, must_be_known in ((_OWNED_BY, False), (_POSSESSIVE, True), (_FOR_PERSON, True)):
+        for m in pattern.finditer(head):
+            who = m.group("who")
+            if who in _ME:
+                return None, True, _cut(head, m)
+            if must_be_known and not (resolver.person(who) and len(who.split()) >= 2):
+                continue
+            return _as_typed(raw, who), False, _cut(head, m)
+    m = _MINE.search(head)
+    return None, bool(m), _cut(head, m) if m else head
+
+
+def _new_owner(head: str, head_raw: str, ctx: Context) -> tuple[str | None, bool, str]:
+    """(new owner as typed, "me", the text without the owner) for "assign rec 35 to DCI Patel"."""
+    typed = " ".join(head_raw.split())
+    for pattern in _NEW_OWNER:
+        m = pattern.search(head)
+        if m:
+            who = m.group("who").strip(" .!?")
+            rest = _cut(head, m) if pattern is _NEW_OWNER[0] else head[: m.start("who")]
+            rest = re.sub(r"\b(?:to|as|is)\s*$", "", rest).strip()
+            if who in _ME:
+                return ctx.user_name, True, rest
+            return _as_typed(typed, who), False, rest
+    return None, False, head
+
+
+def _theme_filter(text: str, resolver: Resolver) -> tuple[str | None, str]:
+    """A known theme after "about"/"on" ("open items about counter-corruption").
+
+    A report's own alias wins over a theme of the same name ("what's overdue on vetting").
+    """
+    for m in _THEME.finditer(text):
+        phrase = m.group("theme").strip()
+        if _NOT_A_THEME.search(phrase) or resolver.names_report(phrase):
+            continue
+        theme = resolver.theme(phrase)
+        if theme:
+            return theme, _cut(text, m)
+    return None, text
+
+
+def _as_typed(raw: str, phrase: str) -> str:
+    """``phrase`` (from normalised text) as the person typed it, capitals and all."""
+    pattern = r"[\W_]+".join(re.escape(w) for w in phrase.split())
+    m = re.search(rf"(?<!\w){pattern}(?!\w)", raw, re.IGNORECASE)
+    return " ".join(m.group(0).split()) if m else phrase
+
+
+def _describe(text: str) -> str | None:
+    """The words that describe an item, for "I can't find an item about ..."."""
+    words = [w for w in re.findall(r"[a-z0-9&'.-]+", text) if stem(w) not in STOPWORDS and w not in STOPWORDS]
+    return " ".join(words) or None

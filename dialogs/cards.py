@@ -291,7 +291,7 @@ def events_text(events: Sequence[EventView]) -> list[str]:
         when = e.at.strftime("%Y-%m-%d %H:%M") if e.at else "?"
         change = f"{e.field}: {e.old_value} → {e.new_value}" if e.field and e.action != "refused" else (e.new_value or "")
         if e.action == "refused":
-            change = f"refused {e.field}: {e.note}"
+            change = f"{e.field}: {e.note}"  # the action column already says "refused"
         src = f" [{e.source}{' ' + e.source_activity_id if e.source_activity_id else ''}]"
         out.append(f"{when} {e.actor_name or '?'} {e.action} {clip(change, 200)}{src}")
     return out

@@ -220,7 +220,9 @@ class Conversation:
                     return await self.writes.commit(pending, turn)
                 return _answered("OK, nothing changed.", turn).also(pending=None)
             if token and await self.store.key_used(f"confirm:{token}"):
-                return _answered("Already done.", turn)
+                # A second click on a button already acted on: the card is updated in place for
+                # Action.Execute; for Action.Submit the first click's reply already said it.
+                return _answered("Already done.", turn) if turn.is_invoke else Outcome()
             return _answered("That question has expired: nothing was changed. Please ask again.", turn)
         return Outcome.say("Sorry, I don't know that button. Say \"help\" for what I can do.")
 

@@ -37,9 +37,19 @@ class ListQuery:
 
     @classmethod
     def from_data(cls, data: dict[str, Any]) -> ListQuery:
+        """Rebuild from button data or state. Button data comes back from the client, so anything
+        of the wrong type or shape is dropped rather than trusted."""
         fields = cls.__dataclass_fields__
-        clean = {k: v for k, v in data.items() if k in fields}
-        clean["page"] = max(0, min(int(clean.get("page", 0) or 0), 10_000))
+        clean: dict[str, Any] = {k: v[:200] for k, v in data.items() if k in fields and isinstance(v, str)}
+        try:
+            clean["page"] = max(0, min(int(data.get("page", 0) or 0), 10_000))
+        except (TypeError, ValueError, OverflowError):
+            clean["page"] = 0
+        for bound in ("before", "after"):
+            try:
+                dt.date.fromisoformat(clean.get(bound) or "")
+            except ValueError:
+                clean.pop(bound, None)
         clean["query"] = clean.get("query") if clean.get("query") in ("outstanding", "overdue", "due") else "outstanding"
         return cls(**clean)
 
