@@ -58,6 +58,11 @@ def clean_strings(value: Any, depth: int = 0) -> Any:
     return value
 
 
+def _not_json(name: str) -> Any:
+    """NaN and Infinity are not JSON (RFC 8259), though Python's parser would accept them."""
+    raise ValueError(f"{name} is not JSON")
+
+
 def _id(value: Any) -> str | None:
     return value if isinstance(value, str) and value else None
 
@@ -71,7 +76,7 @@ async def messages(request: web.Request) -> web.StreamResponse:
     except web.HTTPRequestEntityTooLarge:
         return _problem(413, "request body too large")
     try:
-        body = clean_strings(json.loads(raw))
+        body = clean_strings(json.loads(raw, parse_constant=_not_json))
     except (ValueError, UnicodeDecodeError, RecursionError):
         return _problem(400, "malformed JSON")
     if not isinstance(body, dict) or not isinstance(body.get("type"), str) or not body.get("type"):

@@ -18,7 +18,7 @@ import unicodedata
 from array import array
 from bisect import bisect_left
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from types import MappingProxyType
 
 from rapidfuzz import fuzz, process
@@ -92,6 +92,8 @@ _STOP_RAW = (
 
 
 def _fold(text: str) -> str:
+    if text.isascii():
+        return text  # nearly every message and item text: skip the per-character work
     text = unicodedata.normalize("NFKC", text)
     text = text.replace("\u2019", "'").replace("\u2018", "'").replace("\u201c", '"').replace("\u201d", '"')
     return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
@@ -112,26 +114,42 @@ def normalise(text: str) -> str:
 
 def stem(word: str) -> str:
     """A deliberately tiny stemmer (plurals and "-ing"), applied the same on both sides."""
-    if len(word) > 4 and word.endswith("ies"):
-        return word[:-3] + "y"
-    if len(word) > 5 and word.endswith("ing"):
+    end = word[-1:]
+    if end == "s":
+        if word[:-1] in GLOSSARY:  # "CCUs", "OCGs" (before the "-us" rule that keeps "status")
+            return word[:-1]
+        if len(word) > 4 and word.endswith("ies"):
+            return word[:-3] + "y"
+        if len(word) > 3 and not word.endswith(("ss", "us")):
+            return word[:-1]
+    elif end == "g" and len(word) > 5 and word.endswith("ing"):
         return word[:-3]
-    if len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us")):
-        return word[:-1]
     return word
 
 
+def _correctable(word: str) -> bool:
+    """Long enough, and a plain word, for a one- or two-letter slip to be told from another word."""
+    return len(word) >= 5 and word.isalpha()
+
+
 STOPWORDS = frozenset(_STOP_RAW) | frozenset(stem(w) for w in _STOP_RAW)
+# A slip in a word that does not matter ("reccomendation") should become that word, not noise.
+_STOP_SURFACE: Mapping[str, tuple[str, ...]] = MappingProxyType(
+    {
+        c: tuple(sorted(w for w in _STOP_RAW if w[0] == c and _correctable(w)))
+        for c in {w[0] for w in _STOP_RAW}
+    }
+)
+
+
+def surface_words(text: str) -> list[str]:
+    """Normalised words of ``text`` as written (not stemmed)."""
+    return _TOKEN.findall(normalise(text))
 
 
 def words_of(text: str) -> list[str]:
-    """Normalised, stemmed words of ``text`` (stop words included)."""
-    out = []
-    for w in _TOKEN.findall(normalise(text)):
-        w = w.strip(".")
-        if w:
-            out.append(stem(w))
-    return out
+    """Normalised, stemmed words of ``text`` (stop words included; "&" on its own is "and")."""
+    return [stem(w) if w != "&" else "and" for w in surface_words(text)]
 
 
 def _content(words: Iterable[str]) -> tuple[str, ...]:
@@ -146,14 +164,22 @@ _EXPANSIONS: tuple[tuple[str, tuple[str, ...]], ...] = tuple(
 
 def acronyms_in(text: str) -> list[str]:
     """Glossary acronyms whose expansion appears in ``text`` (so "VAWG" finds the VAWG report)."""
-    seq = " " + " ".join(_content(words_of(text))) + " "
-    return [a for a, phrase in _EXPANSIONS if f" {' '.join(phrase)} " in seq]
+    return _acronyms(_content(words_of(text)))
+
+
+def _acronyms(words: tuple[str, ...]) -> list[str]:
+    present = set(words)
+    found = [(a, phrase) for a, phrase in _EXPANSIONS if phrase and phrase[0] in present]
+    if not found:
+        return []
+    seq = f" {' '.join(words)} "
+    return [a for a, phrase in found if f" {' '.join(phrase)} " in seq]
 
 
 def tokens(text: str) -> list[str]:
     """Index words of a document: its content words plus the acronyms of any expansions in it."""
     words = _content(words_of(text))
-    return [*words, *acronyms_in(" ".join(words))]
+    return [*words, *_acronyms(words)]
 
 
 def contract(words: Iterable[str]) -> list[str]:
@@ -166,16 +192,26 @@ def contract(words: Iterable[str]) -> list[str]:
             if tuple(seq[i : i + n]) == phrase:
                 seq[i : i + n] = [acronym]
             i += 1
-    return [stem(w) if w not in GLOSSARY else w for w in seq]
+    return seq
 
 
-# Ranks and titles in owner names: not part of who someone is.
+# Ranks, titles and roles in owner names: not part of who someone is.
 RANKS = frozenset((
     "pc", "ps", "dc", "ds", "di", "dci", "dsu", "det", "detective", "insp", "inspector", "ch", "chief", "supt",
     "superintendent", "sgt", "sergeant", "acc", "dcc", "cc", "mr", "mrs", "ms", "miss", "dr", "constable",
     "police", "staff"
 ))  # fmt: skip
 _PARENS = re.compile(r"\([^)]*\)")
+
+
+# Confidence rules. Writes need a clearer winner than reads; reports are few and named on purpose.
+REPORT_FLOOR, REPORT_MARGIN = 55.0, 12.0
+ITEM_FLOOR, ITEM_MARGIN = 60.0, 10.0
+WRITE_FLOOR, WRITE_MARGIN = 70.0, 15.0
+ALIAS_BONUS = REPORT_MARGIN  # an alias, said word for word, settles which report
+ASK_BAND = 25.0  # candidates offered: those within this many points of the best
+POSTING_CAP = 1000  # a word on more items than this does not narrow; it only scores
+MAX_ASK = 6
 
 
 @dataclass(frozen=True, slots=True)
@@ -193,7 +229,6 @@ class Resolution:
 
     chosen: Scored | None = None
     candidates: tuple[Scored, ...] = ()
-    asked_for_specific: bool = False  # e.g. a number was given
 
     @property
     def needs_clarification(self) -> bool:
@@ -227,18 +262,11 @@ def pick(ranked: list[Scored], *, floor: float, margin: float) -> Resolution:
     second = ranked[1].score if len(ranked) > 1 else 0.0
     if best.score >= floor and best.score - second >= margin:
         return Resolution(chosen=best, candidates=tuple(ranked[:5]))
-    close = [s for s in ranked if s.score >= max(floor * 0.6, best.score - 25)]
-    return Resolution(candidates=tuple(close[:6] if len(close) > 1 else ranked[:3]))
+    close = [s for s in ranked if s.score >= max(floor * 0.6, best.score - ASK_BAND)]
+    return Resolution(candidates=tuple(close[:MAX_ASK] if len(close) > 1 else ranked[:3]))
 
 
-# Confidence rules. Writes need a clearer winner than reads; reports are few and named on purpose.
-REPORT_FLOOR, REPORT_MARGIN = 55.0, 12.0
-ITEM_FLOOR, ITEM_MARGIN = 60.0, 10.0
-WRITE_FLOOR, WRITE_MARGIN = 70.0, 15.0
-ALIAS_BONUS = REPORT_MARGIN  # an alias, said word for word, settles which report
-ASK_BAND = 25.0  # candidates offered: those within this many points of the best
-POSTING_CAP = 1000  # a word on more items than this does not narrow; it only scores
-MAX_ASK = 6
+_Alias = tuple[tuple[str, ...], int]  # (the alias's words, report id)
 
 
 @dataclass(frozen=True, slots=True)
@@ -253,14 +281,13 @@ class Resolver:
     def __init__(self, model: ReadModel) -> None:
         self._model = model
         self._reports_seen: object = None
+        self._report_surface: dict[str, set[str]] = {}
         self._report_words: dict[int, frozenset[str]] = {}
         self._report_postings: dict[str, set[int]] = {}
-        self._aliases: dict[
-            str, list[tuple[tuple[str, ...], int]]
-        ] = {}  # first word -> (alias words, report)
+        self._aliases: dict[str, list[_Alias]] = {}  # first word -> aliases starting with it
         self._exact_names: dict[str, int] = {}  # whole normalised alias/title/key -> report
         self._item_postings: dict[str, array] = {}
-        self._vocab_by_initial: dict[str, list[str]] = {}
+        self._surface: dict[str, set[str]] = {}  # initial letter -> words as written in items/reports
         self._by_number: dict[str, list[int]] = {}
         self._by_report: dict[int, list[int]] = {}
         self._indexed: dict[int, int] = {}  # item id -> fingerprint of what we indexed
@@ -294,7 +321,8 @@ class Resolver:
         if not self._dirty:
             return
         self._item_postings, self._by_number, self._by_report, self._indexed = {}, {}, {}, {}
-        self._people, self._themes, self._vocab_by_initial, self._max_id = set(), {}, {}, 0
+        self._people, self._themes, self._max_id = set(), {}, 0
+        self._surface = {c: set(words) for c, words in self._report_surface.items()}
         for item_id in sorted(self._model.items):
             self._index_item(self._model.items[item_id])
         self._dirty = False
@@ -302,13 +330,16 @@ class Resolver:
     def _index_item(self, item: ItemView) -> None:
         self._indexed[item.id] = _fingerprint(item)
         self._max_id = max(self._max_id, item.id)
-        for word in set(tokens(item.text)):
+        surface = surface_words(item.text)
+        content = _content(stem(w) if w != "&" else "and" for w in surface)
+        for word in {*content, *_acronyms(content)}:
             posting = self._item_postings.get(word)
             if posting is None:
                 posting = self._item_postings[word] = array("i")
-                if len(word) >= 4 and not word[0].isdigit():
-                    self._vocab_by_initial.setdefault(word[0], []).append(word)
             posting.append(item.id)
+        for word in surface:
+            if _correctable(word):
+                self._surface.setdefault(word[0], set()).add(word)
         if item.number:
             self._by_number.setdefault(item.number.lower(), []).append(item.id)
         self._by_report.setdefault(item.report_id, []).append(item.id)
@@ -322,15 +353,19 @@ class Resolver:
 
     def _index_reports(self, reports: Iterable[ReportView]) -> None:
         postings: dict[str, set[int]] = {}
-        aliases: dict[str, list[tuple[tuple[str, ...], int]]] = {}
+        aliases: dict[str, list[_Alias]] = {}
         exact: dict[str, int] = {}
         report_words: dict[int, frozenset[str]] = {}
+        report_surface: dict[str, set[str]] = {}
         for r in reports:
             names = [r.title, r.key.replace("-", " "), *r.aliases]
             words: set[str] = set()
             for name in names:
                 words.update(tokens(name))
                 exact.setdefault(" ".join(words_of(name)), r.id)
+                for w in surface_words(name):
+                    if _correctable(w):
+                        report_surface.setdefault(w[0], set()).add(w)
             for name in (r.key.replace("-", " "), *r.aliases):
                 seq = tuple(words_of(name))  # word for word: "our PEEL" is not "the PEEL report"
                 if seq:
@@ -340,6 +375,9 @@ class Resolver:
                 postings.setdefault(w, set()).add(r.id)
         self._report_postings, self._aliases, self._exact_names = postings, aliases, exact
         self._report_words = report_words
+        self._report_surface = report_surface
+        for initial, found in report_surface.items():
+            self._surface.setdefault(initial, set()).update(found)
 
     # ---- words ---------------------------------------------------------------------------------
 
@@ -353,23 +391,23 @@ class Resolver:
         )  # fmt: skip
 
     def correct(self, word: str) -> str:
-        """Fix a typo against the words we know: one slip in a short word, two in a long one."""
-        if (
-            len(word) < 5
-            or not word.isalpha()
-            or word in self._report_postings
-            or word in self._item_postings
-        ):
+        """Fix a typo (in a word as written) against the words we know: one slip in a short word,
+        two in a long one. The first letter must agree: people slip inside words, not at the start."""
+        if not _correctable(word) or word in STOPWORDS:
             return word
         self._ensure_items()
-        pool = [*self._report_postings, *self._vocab_by_initial.get(word[0], ())]
+        if (
+            word in self._surface.get(word[0], ())
+            or stem(word) in self._item_postings
+            or stem(word) in self._report_postings
+        ):
+            return word
+        pool = [*self._surface.get(word[0], ()), *_STOP_SURFACE.get(word[0], ())]
         hit = process.extractOne(word, pool, scorer=OSA.distance, score_cutoff=1 if len(word) < 8 else 2)
         return hit[0] if hit else word
 
     def _query(self, text: str) -> _Query:
-        every = [
-            w if w in STOPWORDS or w in GLOSSARY or w.isdigit() else self.correct(w) for w in words_of(text)
-        ]
+        every = [stem(self.correct(w)) if w != "&" else "and" for w in surface_words(text)]
         aliased = set()
         for i, w in enumerate(every):
             for alias, rid in self._aliases.get(w, ()):
@@ -410,7 +448,7 @@ class Resolver:
         names = self._report_words.get(report.id, frozenset())
         kept = []
         for word in text.split():
-            content = [self.correct(w) for w in _content(words_of(word))]
+            content = _content(stem(self.correct(w)) for w in surface_words(word))
             if not content or not all(w in names for w in content):
                 kept.append(word)
         return " ".join(kept)
@@ -499,25 +537,25 @@ class Resolver:
         strict: bool,
     ) -> Reference:
         found = self.items_by_number(number, kind=kind)
-        if named is not None:
+        if named is not None and self._narrows(q, named, found):
             found = [i for i in found if i.report_id == named.id]
             if not found:
                 return Reference(report=named, not_found=True)
-        elif context is not None and any(i.report_id == context for i in found):
-            found = [i for i in found if i.report_id == context]
+            scope_named = True
+        else:
+            scope_named = False
+            if context is not None and any(i.report_id == context for i in found):
+                found = [i for i in found if i.report_id == context]
         if kind is None and len({i.report_id for i in found}) == 1 and len(found) > 1:
             recs = [i for i in found if i.kind == "recommendation"]
             found = recs if len(recs) == 1 else found  # "35" within one report means the recommendation
-        if len(found) > 1 and named is None and q.words:
-            # "rec 4 about stop and search": let the words choose among the numbered items.
+        if len(found) > 1 and not scope_named and q.words:
+            # "rec 5 about perpetrators": let the words choose among the numbered items.
             ranked = self._score(q, found)
             floor, margin = (WRITE_FLOOR, WRITE_MARGIN) if strict else (ITEM_FLOOR, ITEM_MARGIN)
-            if (
-                ranked
-                and ranked[0].score >= floor
-                and (len(ranked) < 2 or ranked[0].score - ranked[1].score >= margin)
-            ):
-                found = [ranked[0].item] if ranked[0].item else found
+            second = ranked[1].score if len(ranked) > 1 else 0.0
+            if ranked and ranked[0].item and ranked[0].score >= floor and ranked[0].score - second >= margin:
+                found = [ranked[0].item]
         scored = tuple(self._scored(100.0, i) for i in found)
         if len(found) == 1:
             return Reference(
@@ -525,15 +563,32 @@ class Resolver:
             )
         if not found:
             return Reference(not_found=True)
-        return Reference(report=named, candidates=scored[:10], needs_clarification=True)
+        return Reference(
+            report=named if scope_named else None, candidates=scored[:10], needs_clarification=True
+        )
+
+    def _narrows(self, q: _Query, named: ReportView, found: list[ItemView]) -> bool:
+        """Does the report the words seem to name really narrow these numbered items?
+
+        Yes if it was named by an alias, or its name explains the words at least as well as any
+        other numbered item's text does ("rec 5 about multi-agency arrangements" is not JTAI's).
+        """
+        if named.id in q.aliased:
+            return True
+        weights = self._item_weights(q)
+        mine = self._report_score(weights, named.id)
+        scores = {s.item.id: s.score for s in self._score(q, found, weights) if s.item}
+        mine = max([mine, *(scores[i.id] for i in found if i.report_id == named.id)])
+        return mine >= max((scores[i.id] for i in found if i.report_id != named.id), default=0.0)
 
     def _by_words_ref(
         self, q: _Query, kind: str | None, named: ReportView | None, context: int | None, strict: bool
     ) -> Reference:
         weights = self._item_weights(q)
-        if not weights:
+        if not any(w in self._item_postings or w in self._report_postings for w in weights):
             return Reference(report=named, report_only=named is not None, not_found=named is None)
-        pool, examined = self._narrow(weights, named)
+        seeds = {r for r in (named.id if named else None, context) if r is not None} | q.aliased
+        pool, examined = self._narrow(weights, seeds)
         ranked = self._score(q, [self._model.items[i] for i in pool if i in self._model.items], weights)
         best = ranked[0].score if ranked else 0.0
         scope = None
@@ -545,7 +600,7 @@ class Resolver:
             # one" is not crime data integrity, and "the stop and search one" may be any of the
             # stop and search items. The report narrows the search only if it explains the words
             # best, or was named by one of its aliases.
-            if best_named >= best - 5 and (named.id in q.aliased or best_named > elsewhere):
+            if best_named > elsewhere or (named.id in q.aliased and best_named >= best - 5):
                 scope, ranked = named, in_named
         best = ranked[0].score if ranked else 0.0
         by_report = self._report_only(weights, q, scope)
@@ -590,16 +645,24 @@ class Resolver:
     # ---- scoring -------------------------------------------------------------------------------
 
     def _item_weights(self, q: _Query) -> dict[str, float]:
-        """IDF over item texts for the query's known words (unknown words neither help nor hurt)."""
-        n = max(len(self._model.items), 1)
-        return {
-            w: math.log(1 + n / (1 + len(self._item_postings.get(w, ()))))
-            for w in q.words
-            if not w.isdigit() and (w in self._item_postings or w in self._report_postings)
-        }
+        """IDF over item texts for the query's words.
 
-    def _narrow(self, weights: dict[str, float], named: ReportView | None) -> tuple[set[int], int]:
-        """Candidate item ids from the rarest words' postings and the named report: a bounded set."""
+        A word we have never seen ("the body armour one") still counts, at half the weight of the
+        rarest word: it says the person means something we may not have, so it must lower our
+        confidence, but not sink a match over one stray word ("the cannabis one we discussed").
+        """
+        n = max(len(self._model.items), 1)
+        unknown = math.log(1 + n) / 2
+        return {
+            w: math.log(1 + n / (1 + len(self._item_postings[w]))) if w in self._item_postings
+            else math.log(1 + n) if w in self._report_postings else unknown
+            for w in q.words
+            if not w.isdigit()
+        }  # fmt: skip
+
+    def _narrow(self, weights: dict[str, float], seeds: set[int]) -> tuple[set[int], int]:
+        """Candidate item ids: the rarest words' postings plus the items of ``seeds`` (reports named,
+        or the conversation's), each capped, so the work is bounded however large the tracker."""
         pool: set[int] = set()
         rare = sorted(
             (w for w in weights if w in self._item_postings), key=lambda w: len(self._item_postings[w])
@@ -610,10 +673,7 @@ class Resolver:
                 pool.update(posting)
         if not pool and rare:
             pool.update(self._item_postings[rare[0]][:POSTING_CAP])  # only common words: a sample scores
-        # Items of reports the words name are candidates even when their own text shares nothing.
-        reports = sorted({rid for w in weights for rid in self._report_postings.get(w, ())} | ({named.id} if named else set()),
-                         key=lambda rid: -self._report_score(weights, rid))[:3]  # fmt: skip
-        for rid in reports:
+        for rid in seeds:
             pool.update(self._by_report.get(rid, ())[:POSTING_CAP])
         return pool, len(pool)
 
@@ -676,14 +736,3 @@ def _number_key(number: str) -> tuple[int, ...]:
         return tuple(int(p) for p in number.split(".")) if number else (10**6,)
     except ValueError:
         return (10**6,)
-
-
-@dataclass(frozen=True, slots=True)
-class ItemRef:
-    """How a message referred to an item: by number, by words, or by explicit id (card buttons)."""
-
-    number: str | None = None
-    kind: str | None = None
-    words: str | None = None
-    item_id: int | None = None
-    extra: dict[str, str] = field(default_factory=dict)

@@ -12,6 +12,7 @@ import asyncio
 import datetime as dt
 import logging
 import os
+import random
 import socket
 import sys
 import uuid
@@ -96,6 +97,7 @@ class DigestSource:
         self._tz = tz
 
     async def build(self, now: dt.datetime) -> tuple[dict[str, Any], str]:
+        """The digest card and its text, as of ``now``."""
         events = await self._store.events_since(now - dt.timedelta(days=7), limit=EVENTS_LIMIT)
         # Copy on the loop (the model changes under us otherwise), build in a thread: 10,000 items
         # take tens of milliseconds that other turns should not wait for.
@@ -123,11 +125,14 @@ def digest_message(card: dict[str, Any], text: str) -> Activity:
 
 @dataclass(frozen=True)
 class DigestConfig:
-    """Sending limits. The lease must outlast a send, or a slow send could be taken over."""
+    """Sending limits. The lease must outlast a send, or another run could declare a send that is
+    still in flight uncertain."""
 
     concurrency: int = 8
-    send_timeout: float = 60.0
-    lease: dt.timedelta = dt.timedelta(minutes=5)
+    # Covers the connector's own bounded retries (4 tries, Retry-After capped at 30 s): past it, the
+    # send is recorded uncertain, since a request may have been in flight.
+    send_timeout: float = 120.0
+    lease: dt.timedelta = dt.timedelta(minutes=10)
     retry_after: dt.timedelta = dt.timedelta(minutes=15)
     max_attempts: int = 3
     max_sleep: float = 300.0  # wake at least this often, so a clock that jumped (suspend, NTP) is noticed
@@ -154,7 +159,7 @@ class RunReport:
 
     def render(self) -> str:
         parts = [f"sent {len(self.sent)}", f"failed {len(self.failed)}", f"uncertain {len(self.uncertain)}",
-                 f"already done {len(self.done_before)}", f"pending elsewhere {len(self.pending)}"]  # fmt: skip
+                 f"already done {len(self.done_before)}", f"pending {len(self.pending)}"]  # fmt: skip
         return f"digest {self.week}: " + ", ".join(parts)
 
 
@@ -190,6 +195,8 @@ class DigestSender:
         await self._deliveries.expire_stale(week, now)
         subs = [s for s in await self._subs.active()
                 if created_before is None or s.created_at is None or s.created_at <= created_before]  # fmt: skip
+        # A random order: instances running together share the work instead of trailing each other.
+        random.Random().shuffle(subs)
         ledger = {d.subscription_id: d for d in await self._deliveries.for_week(week)}
         claims: list[tuple[SubscriptionView, Claim]] = []
         for sub in subs:
@@ -255,7 +262,11 @@ class DigestSender:
                 log.exception("digest to %s failed before posting", sub.conversation_id)
                 await self._deliveries.mark_failed(claim, self._clock(), f"{err.__class__.__name__}: {err}")
                 return FAILED
-            await self._deliveries.mark_sent(claim, self._clock(), activity_id)
+            if not await self._deliveries.mark_sent(claim, self._clock(), activity_id):
+                log.warning(
+                    "digest to %s was sent but the ledger had moved on (lease too short?)",
+                    sub.conversation_id,
+                )
             log.info("digest %s sent to %s activity=%s", claim.week, sub.conversation_id, activity_id)
             return SENT
 
@@ -384,5 +395,5 @@ async def digest_command(
         print(report.render(), file=out)
         for label, ids in (("failed", report.failed), ("uncertain (check the channel)", report.uncertain)):
             if ids:
-                print(f"{label}: subscriptions {', '.join(map(str, ids))}", file=out)
+                print(f"{label}: subscriptions {', '.join(map(str, sorted(ids)))}", file=out)
         return 1 if report.failed or report.uncertain else 0

@@ -62,6 +62,8 @@ _POLITE_HEAD = re.compile(
 )
 _POLITE_TAIL = re.compile(r"[ ,]*(?:please|pls|thanks|thank you|ta|cheers)[ !.]*$")
 _MENTION_HEAD = re.compile(r"^(?:@[\w.-]+[ ,:]*)+")
+# A capitalised word after the first is most likely a name ("owned by Mark Owens"): never a typo.
+_PROPER = re.compile(r"(?<=[\w,;)] )[A-Z][a-z]+(?:[-'][A-Za-z]+)*\b")
 
 # People. A name runs until a word that starts the next part of the request.
 _NAME = r"(?P<who>[a-z][a-z.'-]*(?: [a-z][a-z.'-]*){0,4}?)"
@@ -144,7 +146,8 @@ class Parsed:
             "item": {"report": self.report.key if self.report else None, "kind": item.kind,
                      "number": item.number or None, "id": item.id} if item else None,
             "needs_clarification": self.needs_clarification,
-            "candidates": [_candidate_json(c) for c in self.candidates] if self.needs_clarification else [],
+            # The choices when asking, the nearest items when nothing matched.
+            "candidates": [_candidate_json(c) for c in self.candidates] if self.needs_clarification or self.not_found else [],
             "report_candidates": [r.key for r in self.report_candidates] if self.needs_clarification else [],
             "not_found": self.not_found,
             "due_before": self.period.before.isoformat() if self.period and self.period.before else None,
@@ -268,7 +271,10 @@ def _route(raw: str, known: Callable[[str], bool]) -> tuple[Route, str, str | No
         if route.name == "assign":
             return route, head, None, head_raw
     full = correct_intent_words(clean(raw), known)
-    return classify(full), full, None, raw
+    route = classify(full)
+    if tail is not None and route.name in EVIDENCE_INTENTS:  # only the whole says it is a write
+        return route, correct_intent_words(clean(head_raw), known), " ".join(tail.split()), head_raw
+    return route, full, None, raw
 
 
 # ---- the whole message ------------------------------------------------------------------------------
@@ -279,7 +285,8 @@ def understand(raw: str, ctx: Context, resolver: Resolver, today: dt.date) -> Pa
     raw = " ".join(_MARKUP.sub(" ", (raw or "")[:MAX_TEXT]).split())
     if raw and _is_greeting(raw):
         return Parsed(intent="greeting", text=clean(raw))
-    route, head, evidence, head_raw = _route(raw, resolver.knows)
+    names = {w.lower() for w in _PROPER.findall(raw)}
+    route, head, evidence, head_raw = _route(raw, lambda w: w in names or resolver.knows(w))
     intent = route.name
     if intent in PLAIN_INTENTS:
         return Parsed(intent=intent, text=head)
@@ -325,8 +332,8 @@ def _item_request(
 ) -> Parsed:
     """Show, owner and the writes: which item, and (for assign) who gets it."""
     owner, mine, scan = (None, False, head)
-    if intent == "assign":
-        owner, mine, scan = _new_owner(head, head_raw, ctx)
+    if intent == "assign":  # the new owner as typed, before any typo correction
+        owner, mine, scan = _new_owner(clean(head_raw), head_raw, ctx)
     number, kind, scan = _take_item_ref(scan)
     hint = kind or _kind_hint(scan)
     context = resolver.report_by_key(ctx.last_report_key) if ctx.last_report_key else None

@@ -249,10 +249,12 @@ def _expiry(turn: Turn) -> str:
 
 
 def _int(value: Any) -> int | None:
+    """An id from button data (client-supplied): a whole number a database column can hold, or None."""
     try:
-        return int(value)
-    except (TypeError, ValueError):
+        number = int(value)
+    except (TypeError, ValueError, OverflowError):
         return None
+    return number if -(2**31) < number < 2**31 else None
 
 
 def apply_state(state: dict[str, Any], updates: dict[str, Any] | None, user_key: str) -> dict[str, Any]:

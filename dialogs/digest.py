@@ -62,6 +62,7 @@ class Caps:
     reports: int = 20
 
     def halved(self) -> Caps:
+        """Half of every cap (for a card that came out too big)."""
         return Caps(*(n // 2 for n in dataclasses.astuple(self)))
 
 
@@ -96,14 +97,17 @@ class DigestFacts:
 
     @property
     def live(self) -> int:
+        """Items that still need work from the force."""
         return sum(self.live_by_status.values())
 
     @property
     def signed_off(self) -> int:
+        """Items signed off in the last seven days."""
         return len(self.changes["signed_off"])
 
     @property
     def added(self) -> int:
+        """Items added in the last seven days."""
         return len(self.changes["new"])
 
     def headline(self) -> str:
@@ -116,7 +120,11 @@ class DigestFacts:
 
 
 def digest_facts(
-    items: Iterable[ItemView], reports: Mapping[int, ReportView], events: Sequence[EventView], now: dt.datetime, tz: dt.tzinfo
+    items: Iterable[ItemView],
+    reports: Mapping[int, ReportView],
+    events: Sequence[EventView],
+    now: dt.datetime,
+    tz: dt.tzinfo,
 ) -> DigestFacts:
     """Work out the digest's content from the items, their reports and the audit trail."""
     items = list(items)
@@ -127,9 +135,15 @@ def digest_facts(
     force_live = [i for i in items if i.live and i.for_force]
     soon_end = today + dt.timedelta(days=SOON_DAYS)
     overdue = sorted((i for i in items if i.overdue(today)), key=lambda i: (i.due_date, i.id))
-    due_soon = sorted((i for i in force_live if i.due_date and today <= i.due_date <= soon_end), key=lambda i: (i.due_date, i.id))
+    due_soon = sorted(
+        (i for i in force_live if i.due_date and today <= i.due_date <= soon_end),
+        key=lambda i: (i.due_date, i.id),
+    )
     oldest = dt.datetime.min.replace(tzinfo=dt.UTC)
-    awaiting = sorted((i for i in force_live if i.status == "evidenced"), key=lambda i: (i.status_changed_at or oldest, i.id))
+    awaiting = sorted(
+        (i for i in force_live if i.status == "evidenced"),
+        key=lambda i: (i.status_changed_at or oldest, i.id),
+    )
     return DigestFacts(
         now=now, tz=tz, today=today, since=since, live_by_status=Counter(i.status for i in force_live), overdue=overdue,
         due_soon=due_soon, awaiting=awaiting, changes=changes, updates=updates, other_edits=other, actors=actors,
@@ -156,12 +170,17 @@ def _changes(
             continue
         earlier = latest[kind].get(item.id)
         # Evidence is written as evidence_added then status_changed: keep the evidence text.
-        latest[kind][item.id] = Change(item, e.actor_name, e.at, detail or (earlier.detail if earlier else ""))
+        latest[kind][item.id] = Change(
+            item, e.actor_name, e.at, detail or (earlier.detail if earlier else "")
+        )
     for item in by_id.values():  # items added without a "created" event (older imports) are new too
         if item.created_at is not None and item.created_at >= since and item.id not in latest["new"]:
             latest["new"][item.id] = Change(item, None, item.created_at)
     newest_first = dt.datetime.min.replace(tzinfo=dt.UTC)
-    out = {k: sorted(v.values(), key=lambda c: (c.at or newest_first, c.item.id), reverse=True) for k, v in latest.items()}
+    out = {
+        k: sorted(v.values(), key=lambda c: (c.at or newest_first, c.item.id), reverse=True)
+        for k, v in latest.items()
+    }
     return out, updates, other, actors
 
 
@@ -178,12 +197,17 @@ def _kind_of(e: EventView) -> tuple[str | None, str]:
         if e.new_value == "evidenced":
             return "evidenced", ""
         if e.new_value in ("open", "in_progress") and e.old_value in _CLOSED_OR_WAITING:
-            return "reopened", clip(e.note, DETAIL_CHARS) or f"was {STATUS_LABEL.get(e.old_value or '', e.old_value)}"
+            return "reopened", clip(
+                e.note, DETAIL_CHARS
+            ) or f"was {STATUS_LABEL.get(e.old_value or '', e.old_value)}"
     return None, ""
 
 
 def _per_report(
-    items: Sequence[ItemView], reports: Mapping[int, ReportView], changes: Mapping[str, list[Change]], today: dt.date
+    items: Sequence[ItemView],
+    reports: Mapping[int, ReportView],
+    changes: Mapping[str, list[Change]],
+    today: dt.date,
 ) -> list[tuple[str, dict[str, int]]]:
     table: dict[int, Counter[str]] = {}
     for i in items:
@@ -203,14 +227,21 @@ def _per_report(
 
 
 def build_digest(
-    items: Iterable[ItemView], reports: Mapping[int, ReportView], events: Sequence[EventView], now: dt.datetime, tz: dt.tzinfo
+    items: Iterable[ItemView],
+    reports: Mapping[int, ReportView],
+    events: Sequence[EventView],
+    now: dt.datetime,
+    tz: dt.tzinfo,
 ) -> tuple[dict[str, Any], str]:
     """The digest card and its text fallback, with each section capped so the card fits the budget."""
     facts = digest_facts(items, reports, events, now, tz)
     caps = Caps()
     for _ in range(6):  # bounded: each pass halves every cap; the last pass shows counts only
         body, lines = render(facts, caps)
-        digest_card = card(body, [execute("What's overdue?", "list", query="overdue"), execute("Due soon", "list", query="due")])
+        digest_card = card(
+            body,
+            [execute("What's overdue?", "list", query="overdue"), execute("Due soon", "list", query="due")],
+        )
         if card_bytes(digest_card) <= CARD_BUDGET_BYTES:
             break
         caps = caps.halved()
@@ -262,7 +293,9 @@ def _tiles(facts: DigestFacts) -> dict[str, Any]:
 
 
 def _heading(title: str, count: int) -> dict[str, Any]:
-    return text(f"{escape_md(title)} ({count})", weight="Bolder", size="Medium", separator=True, spacing="Large")
+    return text(
+        f"{escape_md(title)} ({count})", weight="Bolder", size="Medium", separator=True, spacing="Large"
+    )
 
 
 def _more(shown: int, total: int, noun: str = "more") -> str | None:
@@ -285,7 +318,15 @@ def _row(item: ItemView, facts: DigestFacts, meta: str) -> dict[str, Any]:
 
 def _changes_section(facts: DigestFacts, caps: Caps, body: list[dict[str, Any]], lines: list[str]) -> None:
     total = sum(len(v) for v in facts.changes.values())
-    body.append(text(f"What changed in the last 7 days ({total})", weight="Bolder", size="Medium", separator=True, spacing="Large"))
+    body.append(
+        text(
+            f"What changed in the last 7 days ({total})",
+            weight="Bolder",
+            size="Medium",
+            separator=True,
+            spacing="Large",
+        )
+    )
     lines += ["", "What changed in the last 7 days:"]
     if not total and not facts.updates and not facts.other_edits:
         body.append(text("Nothing changed this week."))
@@ -303,7 +344,11 @@ def _changes_section(facts: DigestFacts, caps: Caps, body: list[dict[str, Any]],
         if more := _more(min(len(rows), caps.per_change), len(rows)):
             body.append(text(more, size="Small", isSubtle=True))
             lines.append(more)
-    extra = [f"{n} {noun}" for n, noun in ((facts.updates, "progress updates"), (facts.other_edits, "other edits")) if n]
+    extra = [
+        f"{n} {noun}"
+        for n, noun in ((facts.updates, "progress updates"), (facts.other_edits, "other edits"))
+        if n
+    ]
     if extra:
         body.append(text("Also " + " and ".join(extra) + ".", size="Small", spacing="Medium"))
         lines.append("Also " + " and ".join(extra) + ".")
@@ -321,7 +366,13 @@ def _change_meta(c: Change, tz: dt.tzinfo) -> str:
 
 
 def _item_section(
-    title: str, items: list[ItemView], cap: int, facts: DigestFacts, body: list[dict[str, Any]], lines: list[str], meta: Any
+    title: str,
+    items: list[ItemView],
+    cap: int,
+    facts: DigestFacts,
+    body: list[dict[str, Any]],
+    lines: list[str],
+    meta: Any,
 ) -> None:
     body.append(_heading(title, len(items)))
     lines += ["", f"{title} ({len(items)}):"]
@@ -357,4 +408,6 @@ def _report_section(facts: DigestFacts, caps: Caps, body: list[dict[str, Any]], 
     if shown:
         body.append(report_table(shown))
     for name, c in shown:
-        lines.append(f"- {name}: {c.get('live', 0)} live, {c.get('overdue', 0)} overdue, {c.get('signed_off', 0)} signed off")
+        lines.append(
+            f"- {name}: {c.get('live', 0)} live, {c.get('overdue', 0)} overdue, {c.get('signed_off', 0)} signed off"
+        )

@@ -28,13 +28,22 @@ from storage.models import DigestDelivery
 from storage.store import Store
 from storage.views import as_utc
 
-CLAIMED, SENDING, SENT, FAILED, UNCERTAIN, SKIPPED = "claimed", "sending", "sent", "failed", "uncertain", "skipped"
+CLAIMED, SENDING, SENT, FAILED, UNCERTAIN, SKIPPED = (
+    "claimed",
+    "sending",
+    "sent",
+    "failed",
+    "uncertain",
+    "skipped",
+)
 # Nothing more happens to these this week.
 SETTLED = frozenset({SENT, UNCERTAIN, SKIPPED})
 
 
 @dataclass(frozen=True, slots=True)
 class DeliveryView:
+    """One ledger row, read-only."""
+
     id: int
     subscription_id: int
     week: str
@@ -79,7 +88,7 @@ class Deliveries:
         self,
         store: Store,
         *,
-        lease: dt.timedelta = dt.timedelta(minutes=5),
+        lease: dt.timedelta = dt.timedelta(minutes=10),
         retry_after: dt.timedelta = dt.timedelta(minutes=15),
         max_attempts: int = 3,
     ) -> None:
@@ -105,14 +114,20 @@ class Deliveries:
     async def _take_over(self, subscription_id: int, week: str, owner: str, now: dt.datetime) -> Claim | None:
         async with self._sessions() as s, s.begin():
             row = await s.scalar(
-                select(DigestDelivery).where(DigestDelivery.subscription_id == subscription_id, DigestDelivery.week == week)
+                select(DigestDelivery).where(
+                    DigestDelivery.subscription_id == subscription_id, DigestDelivery.week == week
+                )
             )
             if row is None or not self._recoverable(DeliveryView.of(row), now):
                 return None
             attempt = int(row.attempts or 0) + 1
             res = await s.execute(
                 update(DigestDelivery)
-                .where(DigestDelivery.id == row.id, DigestDelivery.state == row.state, DigestDelivery.attempts == row.attempts)
+                .where(
+                    DigestDelivery.id == row.id,
+                    DigestDelivery.state == row.state,
+                    DigestDelivery.attempts == row.attempts,
+                )
                 .values(state=CLAIMED, claimed_by=owner, claimed_at=now, attempts=attempt, finished_at=None)
                 .execution_options(synchronize_session=False)
             )
@@ -133,7 +148,10 @@ class Deliveries:
         return await self._move(claim, (CLAIMED,), SENDING, claimed_at=_utc(now))
 
     async def mark_sent(self, claim: Claim, now: dt.datetime, activity_id: str | None) -> bool:
-        return await self._move(claim, (SENDING,), SENT, finished_at=_utc(now), activity_id=activity_id, error=None)
+        """The connector accepted it; ``activity_id`` is the id Teams gave the post."""
+        return await self._move(
+            claim, (SENDING,), SENT, finished_at=_utc(now), activity_id=activity_id, error=None
+        )
 
     async def mark_failed(self, claim: Claim, now: dt.datetime, error: str) -> bool:
         """Nothing was posted (the connector refused, or we never got to post)."""
@@ -143,7 +161,9 @@ class Deliveries:
         """The POST may have been delivered: never re-sent automatically."""
         return await self._move(claim, (SENDING,), UNCERTAIN, finished_at=_utc(now), error=error[:2000])
 
-    async def _move(self, claim: Claim, from_states: tuple[str, ...], to_state: str, **values: object) -> bool:
+    async def _move(
+        self, claim: Claim, from_states: tuple[str, ...], to_state: str, **values: object
+    ) -> bool:
         async with self._sessions() as s, s.begin():
             res = await s.execute(
                 update(DigestDelivery)
@@ -169,21 +189,32 @@ class Deliveries:
                     DigestDelivery.state == SENDING,
                     DigestDelivery.claimed_at <= now - self.lease,
                 )
-                .values(state=UNCERTAIN, finished_at=now, error="the process stopped while posting: it may have been delivered")
+                .values(
+                    state=UNCERTAIN,
+                    finished_at=now,
+                    error="the process stopped while posting: it may have been delivered",
+                )
                 .execution_options(synchronize_session=False)
             )
             return int(res.rowcount or 0)
 
     async def for_week(self, week: str) -> list[DeliveryView]:
+        """Every row of ``week``, oldest first."""
         async with self._sessions() as s:
-            rows = (await s.scalars(select(DigestDelivery).where(DigestDelivery.week == week).order_by(DigestDelivery.id))).all()
+            rows = (
+                await s.scalars(
+                    select(DigestDelivery).where(DigestDelivery.week == week).order_by(DigestDelivery.id)
+                )
+            ).all()
             return [DeliveryView.of(r) for r in rows]
 
     async def unsent(self, week: str) -> list[DeliveryView]:
         """This week's rows not (known to be) delivered: claimed, sending, failed or uncertain."""
         return [d for d in await self.for_week(week) if d.state not in (SENT, SKIPPED)]
 
-    async def next_retry(self, week: str, now: dt.datetime, subscription_ids: Collection[int]) -> dt.datetime | None:
+    async def next_retry(
+        self, week: str, now: dt.datetime, subscription_ids: Collection[int]
+    ) -> dt.datetime | None:
         """When a claim held elsewhere lapses or a failure may be retried, for these subscriptions."""
         now = _utc(now)
         times: list[dt.datetime] = []

@@ -24,9 +24,11 @@ from storage.models import (
     utcnow,
 )
 from storage.views import (
+    ITEM_VIEW_COLUMNS,
     Actor,
     EventView,
     EvidenceView,
+    Interner,
     ItemDetail,
     ItemView,
     ReportView,
@@ -137,18 +139,31 @@ class Store:
             v = await s.scalar(select(Meta.value).where(Meta.key == DATA_SEQ))
             return int(v or 0)
 
-    async def snapshot(self, since_seq: int | None = None) -> Snapshot:
-        """All reports, and all items (or only those changed after ``since_seq``)."""
+    async def snapshot(self, since_seq: int | None = None, *, chunk: int = 5000) -> Snapshot:
+        """All reports, and all items (or only those changed after ``since_seq``).
+
+        Read in id-ordered chunks of plain rows (no ORM objects) with repeated values shared, so
+        loading 100,000 items neither doubles the process's memory nor keeps duplicate strings.
+        """
+        intern = Interner()
+        views: list[ItemView] = []
         async with self._sessions() as s:
             seq = int(await s.scalar(select(Meta.value).where(Meta.key == DATA_SEQ)) or 0)
             reports = await self._reports(s)
-            q = select(Item)
-            if since_seq is not None:
-                q = q.where(Item.changed_seq > since_seq)
-            items = (await s.scalars(q.order_by(Item.id))).all()
-            latest = await self._latest_evidence(s, [i.id for i in items] if since_seq is not None else None)
-            views = tuple(ItemView.of(i, latest.get(i.id)) for i in items)
-        return Snapshot(seq=seq, reports=reports, items=views, full=since_seq is None)
+            last_id = 0
+            while True:
+                q = select(*ITEM_VIEW_COLUMNS).where(Item.id > last_id).order_by(Item.id).limit(chunk)
+                if since_seq is not None:
+                    q = q.where(Item.changed_seq > since_seq)
+                rows = (await s.execute(q)).all()
+                if not rows:
+                    break
+                latest = await self._latest_evidence(s, [r.id for r in rows])
+                views.extend(ItemView.from_row(r, latest.get(r.id), intern) for r in rows)
+                last_id = rows[-1].id
+                if len(rows) < chunk:
+                    break
+        return Snapshot(seq=seq, reports=reports, items=tuple(views), full=since_seq is None)
 
     async def _reports(self, s: AsyncSession) -> tuple[ReportView, ...]:
         aliases: dict[int, list[str]] = {}

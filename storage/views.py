@@ -8,8 +8,11 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
 from storage.models import LIVE_STATUSES, Evidence, Item, ItemEvent, Report
+
+T = TypeVar("T")
 
 
 def as_utc(value: dt.datetime | None) -> dt.datetime | None:
@@ -17,6 +20,18 @@ def as_utc(value: dt.datetime | None) -> dt.datetime | None:
     if value is None or value.tzinfo is not None:
         return value
     return value.replace(tzinfo=dt.UTC)
+
+
+class Interner:
+    """Shares equal values (statuses, owners, deadline texts, dates) between many views."""
+
+    def __init__(self) -> None:
+        self._seen: dict[object, object] = {}
+
+    def __call__(self, value: T) -> T:
+        if value is None:
+            return value
+        return self._seen.setdefault(value, value)  # type: ignore[return-value]
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,6 +113,25 @@ class ItemView:
             i.status, i.register_status, i.register_id, i.register_url, i.source_url, i.version,
             as_utc(i.created_at), as_utc(i.updated_at), as_utc(i.status_changed_at), latest_evidence,
         )  # fmt: skip
+
+    @classmethod
+    def from_row(cls, r: Any, latest_evidence: str | None, intern: Interner) -> ItemView:
+        """From a row of :data:`ITEM_VIEW_COLUMNS`, sharing repeated values through ``intern``."""
+        return cls(
+            r.id, r.report_id, intern(r.kind), intern(r.number or ""), r.text, intern(r.addressee),
+            bool(r.for_force), intern(r.deadline_text), intern(r.due_date), intern(r.owner_name),
+            intern(r.owner_aad_id), intern(tuple(r.themes or ())), intern(r.status), intern(r.register_status),
+            r.register_id, r.register_url, intern(r.source_url), r.version, intern(as_utc(r.created_at)),
+            intern(as_utc(r.updated_at)), intern(as_utc(r.status_changed_at)), latest_evidence,
+        )  # fmt: skip
+
+
+ITEM_VIEW_COLUMNS = (
+    Item.id, Item.report_id, Item.kind, Item.number, Item.text, Item.addressee, Item.for_force,
+    Item.deadline_text, Item.due_date, Item.owner_name, Item.owner_aad_id, Item.themes, Item.status,
+    Item.register_status, Item.register_id, Item.register_url, Item.source_url, Item.version,
+    Item.created_at, Item.updated_at, Item.status_changed_at,
+)  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)

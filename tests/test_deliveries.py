@@ -28,7 +28,11 @@ async def _subscriptions(store: Store, n: int) -> list[int]:
 
 async def _row(store: Store, sub_id: int, week: str = WEEK) -> DigestDelivery:
     async with store.sessions() as s:
-        row = await s.scalar(select(DigestDelivery).where(DigestDelivery.subscription_id == sub_id, DigestDelivery.week == week))
+        row = await s.scalar(
+            select(DigestDelivery).where(
+                DigestDelivery.subscription_id == sub_id, DigestDelivery.week == week
+            )
+        )
         assert row is not None
         return row
 
@@ -71,7 +75,9 @@ async def test_a_lapsed_claim_is_taken_over_and_its_old_owner_is_fenced_off(stor
     ledger = Deliveries(store, lease=LEASE)
     dead = await ledger.claim(sub, WEEK, "dead-process", NOW)
     assert dead is not None
-    assert await ledger.claim(sub, WEEK, "restarted", NOW + LEASE - dt.timedelta(seconds=1)) is None  # still leased
+    assert (
+        await ledger.claim(sub, WEEK, "restarted", NOW + LEASE - dt.timedelta(seconds=1)) is None
+    )  # still leased
     live = await ledger.claim(sub, WEEK, "restarted", NOW + LEASE)
     assert live is not None and live.attempt == 2
     # The old owner wakes up: it can neither start posting nor record anything.
@@ -91,7 +97,13 @@ async def test_concurrent_take_overs_of_one_lapsed_claim_have_one_winner(db_url:
         ledgers = [Deliveries(s, lease=LEASE) for s in stores]
         assert await ledgers[0].claim(sub, WEEK, "dead", NOW) is not None
         later = NOW + dt.timedelta(hours=1)
-        won = [c for c in await asyncio.gather(*(ledgers[k % 2].claim(sub, WEEK, f"r{k}", later) for k in range(8))) if c]
+        won = [
+            c
+            for c in await asyncio.gather(
+                *(ledgers[k % 2].claim(sub, WEEK, f"r{k}", later) for k in range(8))
+            )
+            if c
+        ]
         assert len(won) == 1 and won[0].attempt == 2
     finally:
         for e in engines:
@@ -120,7 +132,11 @@ async def test_a_refused_post_is_retried_later_a_bounded_number_of_times(store: 
     wait = dt.timedelta(minutes=15)
     ledger = Deliveries(store, lease=LEASE, retry_after=wait, max_attempts=2)
     first = await ledger.claim(sub, WEEK, "p", NOW)
-    assert first and await ledger.start(first, NOW) and await ledger.mark_failed(first, NOW, "connector answered 503")
+    assert (
+        first
+        and await ledger.start(first, NOW)
+        and await ledger.mark_failed(first, NOW, "connector answered 503")
+    )
     assert await ledger.next_retry(WEEK, NOW, {sub}) == NOW + wait
     assert await ledger.next_retry(WEEK, NOW, set()) is None  # e.g. the subscription was deactivated
     assert await ledger.claim(sub, WEEK, "p", NOW + wait - dt.timedelta(seconds=1)) is None

@@ -65,9 +65,19 @@ def test_digest_says_what_changed_who_did_it_and_what_is_due() -> None:
     events = [
         _event(1, 3, "evidence_added", new="CCU now tasks intelligence routinely", days_ago=2),
         _event(2, 3, "status_changed", old="in_progress", new="evidenced", days_ago=2),
-        _event(3, 4, "status_changed", old="evidenced", new="signed_off", actor="Rachel Jones-Burns", days_ago=3),
+        _event(
+            3, 4, "status_changed", old="evidenced", new="signed_off", actor="Rachel Jones-Burns", days_ago=3
+        ),
         _event(4, 5, "created", new="text", actor="tracker import", days_ago=1),
-        _event(5, 6, "status_changed", old="signed_off", new="open", actor="Rachel Jones-Burns", note="HMICFRS asked for more"),
+        _event(
+            5,
+            6,
+            "status_changed",
+            old="signed_off",
+            new="open",
+            actor="Rachel Jones-Burns",
+            note="HMICFRS asked for more",
+        ),
         _event(6, 2, "owner_changed", old="Supt Mark Owen (ICT)", new="DCI Sarah Khan (PSD)", days_ago=4),
         _event(7, 2, "update_added", new="Drafted", days_ago=4),
         _event(8, 1, "refused", actor="Mallory"),
@@ -79,11 +89,20 @@ def test_digest_says_what_changed_who_did_it_and_what_is_due() -> None:
     assert "4 live items (3 open, 1 in progress, 1 awaiting sign-off)" not in text  # evidenced is live too
     assert "5 live items (3 open, 1 in progress, 1 awaiting sign-off)" in text
     assert "this week 1 signed off and 1 added; 1 overdue, 1 due in the next 30 days" in text
-    assert "Evidenced (1):\n- Inspection 2 rec 3: by Alice Ames, Sat 28 Nov — CCU now tasks intelligence routinely" in text
+    assert (
+        "Evidenced (1):\n- Inspection 2 rec 3: by Alice Ames, Sat 28 Nov — CCU now tasks intelligence routinely"
+        in text
+    )
     assert "Signed off by HMICFRS (1):\n- Inspection 2 rec 4: by Rachel Jones-Burns, Fri 27 Nov" in text
-    assert "Reopened (1):\n- Inspection 1 rec 6: by Rachel Jones-Burns, Sun 29 Nov — HMICFRS asked for more" in text
+    assert (
+        "Reopened (1):\n- Inspection 1 rec 6: by Rachel Jones-Burns, Sun 29 Nov — HMICFRS asked for more"
+        in text
+    )
     assert "New (1):\n- Inspection 2 rec 5: by tracker import" in text
-    assert "Owner changes (1):\n- Inspection 1 rec 2: by Alice Ames, Thu 26 Nov — Supt Mark Owen (ICT) → DCI Sarah Khan (PSD)" in text
+    assert (
+        "Owner changes (1):\n- Inspection 1 rec 2: by Alice Ames, Thu 26 Nov — Supt Mark Owen (ICT) → DCI Sarah Khan (PSD)"
+        in text
+    )
     assert "Also 1 progress updates." in text
     assert "Mallory" not in text  # a refused change changed nothing
     assert "Overdue (1):\n- Inspection 1 rec 1: overdue since 21 Oct 2026" in text
@@ -125,7 +144,14 @@ def test_ten_thousand_items_fit_in_one_card_under_80_kb() -> None:
               owner=f"DCI Person {rng.randint(1, 300)} (A long department name)")
         for n in range(1, 10_001)
     ]  # fmt: skip
-    actions = ("status_changed", "owner_changed", "evidence_added", "update_added", "created", "field_changed")
+    actions = (
+        "status_changed",
+        "owner_changed",
+        "evidence_added",
+        "update_added",
+        "created",
+        "field_changed",
+    )
     events = [
         _event(n, rng.randint(1, 10_000), rng.choice(actions), old=rng.choice(statuses), new=rng.choice(statuses),
                actor=f"Officer {rng.randint(1, 60)}", days_ago=rng.random() * 7)
@@ -141,7 +167,9 @@ def test_ten_thousand_items_fit_in_one_card_under_80_kb() -> None:
     assert size < 75_000 and wire < 80_000, (size, wire)
     assert elapsed < 2.0, elapsed
     assert "…and " in text and "more reports" in text
-    print(f"10,000 items, 20,000 events: card {size} bytes, on the wire {wire} bytes, built in {elapsed * 1000:.0f} ms")
+    print(
+        f"10,000 items, 20,000 events: card {size} bytes, on the wire {wire} bytes, built in {elapsed * 1000:.0f} ms"
+    )
 
 
 @pytest.fixture
@@ -181,5 +209,8 @@ async def test_digest_from_the_real_store_and_read_model(store: Store) -> None:
     events = await store.events_since(now - dt.timedelta(days=7))
     card, text = build_digest(model.items.values(), model.reports, events, now, LONDON)
     assert_valid_card(card)
-    assert "Owner changes (1):\n- Vetting rec 35: by Alice Ames" in text and "Supt Mark Owen (ICT) → Insp Jo Bell" in text
+    assert (
+        "Owner changes (1):\n- Vetting rec 35: by Alice Ames" in text
+        and "Supt Mark Owen (ICT) → Insp Jo Bell" in text
+    )
     assert "Fraud rec 1: overdue since 30 Sep 2021" in text

@@ -62,8 +62,12 @@ chars = st.one_of(st.characters(), st.characters(categories=["Cs"]), st.sampled_
 noise = st.text(chars, max_size=24)
 words = st.lists(st.one_of(st.sampled_from(VOCABULARY), noise), max_size=14).map(" ".join)
 long_text = st.integers(1000, 10_000).map(lambda n: ("show rec 34 " + "lorem ipsum " * 900)[:n])
-texts = st.one_of(words, words, words, noise, long_text)
-json_scalars = st.one_of(st.none(), st.booleans(), st.integers(-(2**63), 2**63), st.floats(allow_nan=False), noise)
+# Write requests, so the fuzzer often stands one "yes" away from a write (and never says it).
+requests = st.builds("{} rec {}{}".format, st.sampled_from(["mark", "add update to", "sign off", "reopen", "assign"]),
+                     st.sampled_from(["33", "34", "35", "38", "39", "1"]),
+                     st.one_of(st.just(": done"), noise.map(": x".__add__), st.just(" as evidenced: done")))  # fmt: skip
+texts = st.one_of(words, requests, requests, noise, long_text)
+json_scalars = st.one_of(st.none(), st.booleans(), st.integers(-(2**63), 2**63), st.floats(allow_nan=False, allow_infinity=False), noise)
 json_values = st.recursive(json_scalars, lambda inner: st.one_of(
     st.lists(inner, max_size=4), st.dictionaries(st.one_of(noise, st.sampled_from(["verb", "item_id", "token", "answer"])), inner, max_size=4)
 ), max_leaves=6)  # fmt: skip
@@ -92,7 +96,7 @@ class Fuzzer:
 
     def post(self, activity: dict[str, Any] | str) -> int:
         # json.dumps escapes lone surrogates as \udXXX: valid JSON the server must cope with.
-        body = activity if isinstance(activity, str) else json.dumps(activity)
+        body = activity if isinstance(activity, str) else json.dumps(activity, allow_nan=False)
         status, answer = self.run(self.bot.post(body))
         self.sent += 1
         self.statuses[status] = self.statuses.get(status, 0) + 1
@@ -208,5 +212,7 @@ async def test_fuzzed_activities_never_5xx_and_never_write(bot: RunningBot) -> N
     # Messages and clicks, however odd, were answered without an apology (no dialog failed).
     apologies = [m for c, _, _ in CONVERSATIONS for m in bot.connector.messages(c) if APOLOGY in text_of(m)]
     assert apologies == []
+    questions = [m for m in bot.connector.messages() if "Reply yes or no" in text_of(m)]
+    assert len(questions) >= 3  # writes were proposed, each one "yes" away (typically 10-30 of them)
     assert fuzzer.sent >= 700 and elapsed < 60, (fuzzer.sent, elapsed)
-    print(f"fuzz: {fuzzer.sent} activities in {elapsed:.1f}s, statuses {fuzzer.statuses}")
+    print(f"fuzz: {fuzzer.sent} activities in {elapsed:.1f}s, statuses {fuzzer.statuses}, {len(questions)} questions")

@@ -67,7 +67,9 @@ def utc(*args: int) -> dt.datetime:
     (utc(2026, 10, 24, 12), utc(2026, 10, 26, 9)),  # fall back on Sun 25 Oct: 09:00 GMT is 09:00 UTC
     (utc(2026, 10, 19, 8, 30), utc(2026, 10, 26, 9)),  # 19 Oct's 09:00 BST (08:00 UTC) has passed
 ])  # fmt: skip
-def test_next_run_is_nine_local_time_on_monday_across_both_2026_clock_changes(now: dt.datetime, expected: dt.datetime) -> None:
+def test_next_run_is_nine_local_time_on_monday_across_both_2026_clock_changes(
+    now: dt.datetime, expected: dt.datetime
+) -> None:
     assert next_run(now, MONDAY, NINE, LONDON) == expected
 
 
@@ -108,7 +110,9 @@ class FakeTime:
     """The scheduler's clock and sleep: sleeping moves the clock on at once; past ``stop_at`` it parks
     (``parked`` is set) until the app stops. An optional ``gate`` holds every sleeper until opened."""
 
-    def __init__(self, start: dt.datetime, stop_at: dt.datetime | None = None, gate: asyncio.Event | None = None) -> None:
+    def __init__(
+        self, start: dt.datetime, stop_at: dt.datetime | None = None, gate: asyncio.Event | None = None
+    ) -> None:
         self.now = start
         self.stop_at = stop_at or start
         self.gate = gate
@@ -171,7 +175,9 @@ async def subscribe(store: Store, teams: MockConnector, n: int, *, created_at: d
                                        team_id=f"19:team-{prefix}-{k}", conversation_type="channel", created_by="test")  # fmt: skip
         out[view.id] = conv
     async with store.sessions() as s, s.begin():
-        await s.execute(update(Subscription).where(Subscription.id.in_(list(out))).values(created_at=created_at))
+        await s.execute(
+            update(Subscription).where(Subscription.id.in_(list(out))).values(created_at=created_at)
+        )
     return out
 
 
@@ -196,7 +202,10 @@ async def test_two_app_instances_sharing_the_database_post_once_per_channel(db_u
     await seed_small(store)
     convs = await subscribe(store, teams, 12)
     async with store.sessions() as s, s.begin():  # last week's went out as normal
-        s.add_all(DigestDelivery(subscription_id=i, week="2026-W48", state="sent", claimed_at=utc(2026, 11, 23, 9)) for i in convs)
+        s.add_all(
+            DigestDelivery(subscription_id=i, week="2026-W48", state="sent", claimed_at=utc(2026, 11, 23, 9))
+            for i in convs
+        )
     gate = asyncio.Event()
     # Each app has its own fake clock: stop both just after 09:00, before any lease could lapse.
     start, stop = utc(2026, 11, 30, 8, 59), utc(2026, 11, 30, 9, 1)
@@ -219,7 +228,9 @@ async def test_two_app_instances_sharing_the_database_post_once_per_channel(db_u
     print(f"12 channels: {len(teams.received)} posts; claims won by {len(owners)} instance(s)")
 
 
-async def test_two_concurrent_runs_split_the_work_and_post_once(db_url: str, store: Store, teams: TimedConnector) -> None:
+async def test_two_concurrent_runs_split_the_work_and_post_once(
+    db_url: str, store: Store, teams: TimedConnector
+) -> None:
     convs = await subscribe(store, teams, 16)
     now = utc(2026, 11, 30, 9, 0, 5)
     settings = Settings(database_url=db_url)
@@ -232,7 +243,9 @@ async def test_two_concurrent_runs_split_the_work_and_post_once(db_url: str, sto
     assert len(teams.received) == 16
 
 
-async def test_restart_after_a_crash_mid_send_posts_only_to_the_rest(db_url: str, store: Store, teams: TimedConnector) -> None:
+async def test_restart_after_a_crash_mid_send_posts_only_to_the_rest(
+    db_url: str, store: Store, teams: TimedConnector
+) -> None:
     convs = await subscribe(store, teams, 5)
     (sent, left_claimed, left_sending, untouched, held) = list(convs)
     start = utc(2026, 11, 30, 9, 20)  # the dead process claimed them at 09:00
@@ -245,21 +258,36 @@ async def test_restart_after_a_crash_mid_send_posts_only_to_the_rest(db_url: str
     async with running_bot(Settings(database_url=db_url), clock=fake.clock, background=with_scheduler(fake)):
         await fake.wait_parked()
     rows = await ledger(store)
-    assert [len(posts(teams, convs[i])) for i in (sent, left_claimed, left_sending, untouched, held)] == [0, 1, 0, 1, 1]
+    assert [len(posts(teams, convs[i])) for i in (sent, left_claimed, left_sending, untouched, held)] == [
+        0,
+        1,
+        0,
+        1,
+        1,
+    ]
     assert {i: rows[(i, "2026-W49")].state for i in convs} == {
-        sent: "sent", left_claimed: "sent", left_sending: "uncertain", untouched: "sent", held: "sent"}
+        sent: "sent",
+        left_claimed: "sent",
+        left_sending: "uncertain",
+        untouched: "sent",
+        held: "sent",
+    }
     # The lapsed claim went at once; the one still leased to a live-looking run only after its lease.
     assert rows[(left_claimed, "2026-W49")].attempts == 2
     assert rows[(held, "2026-W49")].claimed_at.replace(tzinfo=dt.UTC) >= start + dt.timedelta(minutes=3)
 
 
-async def test_a_digest_missed_while_down_goes_once_on_start_up(db_url: str, store: Store, teams: TimedConnector) -> None:
+async def test_a_digest_missed_while_down_goes_once_on_start_up(
+    db_url: str, store: Store, teams: TimedConnector
+) -> None:
     convs = await subscribe(store, teams, 3)
     late = await subscribe(store, teams, 1, created_at=utc(2026, 12, 1, 10), prefix="joined-tuesday")
     down_until = utc(2026, 12, 1, 14)  # Monday 30 Nov 09:00 came and went while the bot was down
     for restart in range(2):
         fake = FakeTime(down_until + dt.timedelta(hours=restart))
-        async with running_bot(Settings(database_url=db_url), clock=fake.clock, background=with_scheduler(fake)):
+        async with running_bot(
+            Settings(database_url=db_url), clock=fake.clock, background=with_scheduler(fake)
+        ):
             await fake.wait_parked()
         assert [len(posts(teams, c)) for c in convs.values()] == [1, 1, 1], restart
     (joined,) = late.values()
@@ -278,7 +306,10 @@ async def test_it_wakes_on_time_every_week_across_the_autumn_clock_change(db_url
     rows = await ledger(store)
     for sub_id, conv in convs.items():
         assert len(posts(teams, conv)) == 3
-        sent_at = {w: rows[(sub_id, w)].claimed_at.replace(tzinfo=dt.UTC) for w in ("2026-W43", "2026-W44", "2026-W45")}
+        sent_at = {
+            w: rows[(sub_id, w)].claimed_at.replace(tzinfo=dt.UTC)
+            for w in ("2026-W43", "2026-W44", "2026-W45")
+        }
         assert sent_at == {
             "2026-W43": utc(2026, 10, 24, 12),  # on start-up: that week's digest had never gone
             "2026-W44": utc(2026, 10, 26, 9),  # 09:00 GMT, the day after the clocks went back
@@ -303,7 +334,10 @@ async def test_throttled_failing_removed_and_hung_channels(db_url: str, store: S
     fake = FakeTime(start)
     lag = LoopLag()
     with caplog.at_level(logging.INFO, logger="bot.scheduler"):
-        async with lag.running(), running_bot(Settings(database_url=db_url), clock=fake.clock, background=with_scheduler(fake)):
+        async with (
+            lag.running(),
+            running_bot(Settings(database_url=db_url), clock=fake.clock, background=with_scheduler(fake)),
+        ):
             await fake.wait_parked()
     first = min(teams.first_seen.values())
     assert teams.landed[conv["fine"]] - first < 0.5  # not held up by the hung channel
@@ -311,7 +345,13 @@ async def test_throttled_failing_removed_and_hung_channels(db_url: str, store: S
     assert lag.worst < 0.5, lag.worst
     rows = await ledger(store)
     state = {name: rows[(i, "2026-W49")].state for name, i in ids.items()}
-    assert state == {"throttled": "sent", "flaky": "sent", "removed": "failed", "hung": "uncertain", "fine": "sent"}
+    assert state == {
+        "throttled": "sent",
+        "flaky": "sent",
+        "removed": "failed",
+        "hung": "uncertain",
+        "fine": "sent",
+    }
     attempts = {name: [s for c, s in teams.attempts if c == conv[name]] for name in ids}
     assert attempts["throttled"] == [429, 200] and attempts["flaky"] == [503, 200]
     assert attempts["removed"] == [403] and attempts["hung"] == [200]
@@ -324,7 +364,27 @@ async def test_throttled_failing_removed_and_hung_channels(db_url: str, store: S
     async with running_bot(Settings(database_url=db_url), clock=fake.clock, background=with_scheduler(fake)):
         await fake.wait_parked()
     assert len(teams.attempts) == 7
-    assert {name: len(posts(teams, c)) for name, c in conv.items() if name != "hung"} == {"throttled": 1, "flaky": 1, "removed": 0, "fine": 1}
+    assert {name: len(posts(teams, c)) for name, c in conv.items() if name != "hung"} == {
+        "throttled": 1,
+        "flaky": 1,
+        "removed": 0,
+        "fine": 1,
+    }
+
+
+async def test_a_refused_post_is_retried_later_that_morning(
+    db_url: str, store: Store, teams: TimedConnector
+) -> None:
+    (sub_id, conv), *_ = (await subscribe(store, teams, 1)).items()
+    teams.scripts[conv] = [Scripted(status=400)]  # refused outright: nothing was posted
+    start = utc(2026, 11, 30, 9, 0, 1)
+    fake = FakeTime(start, start + dt.timedelta(hours=1))
+    async with running_bot(Settings(database_url=db_url), clock=fake.clock, background=with_scheduler(fake)):
+        await fake.wait_parked()
+    assert [status for _, status in teams.attempts] == [400, 200]
+    row = (await ledger(store))[(sub_id, "2026-W49")]
+    assert (row.state, row.attempts) == ("sent", 2)
+    assert row.claimed_at.replace(tzinfo=dt.UTC) == start + CONFIG.retry_after
 
 
 class LoopLag:
@@ -378,13 +438,17 @@ async def test_tracker_digest_preview_prints_the_text_digest(sqlite_template: Pa
     assert "Awaiting HMICFRS sign-off (1):\n- Vetting rec 38" in text
 
 
-async def test_tracker_digest_send_now_and_on_schedule(db_url: str, store: Store, teams: TimedConnector) -> None:
+async def test_tracker_digest_send_now_and_on_schedule(
+    db_url: str, store: Store, teams: TimedConnector
+) -> None:
     convs = await subscribe(store, teams, 2)
     settings = Settings(database_url=db_url, digest_weekday=4)  # Fridays at 09:00
 
     async def send(now: dt.datetime, *, right_away: bool, action: str = "send") -> tuple[int, str]:
         out = io.StringIO()
-        code = await asyncio.wait_for(digest_command(settings, action, now=right_away, clock=lambda: now, out=out), 30)
+        code = await asyncio.wait_for(
+            digest_command(settings, action, now=right_away, clock=lambda: now, out=out), 30
+        )
         return code, out.getvalue()
 
     wednesday = utc(2026, 11, 25, 10)

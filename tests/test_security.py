@@ -143,7 +143,8 @@ async def test_malformed_and_non_activity_bodies_are_400(bot: RunningBot) -> Non
     before = await fingerprint(bot.services.store)
     for body in ["{not json", "", "null", '"text"', "[1, 2]", '{"type": 5}', '{"type": ""}', "{}",
                  "[" * 5000 + "]" * 5000, b"\xff\xfe\x00garbage", '{"type": "message", "from": "x"}',
-                 '{"type": "message", "timestamp": "yesterday"}', '{"type": "message", "entities": 7}']:  # fmt: skip
+                 '{"type": "message", "timestamp": "yesterday"}', '{"type": "message", "entities": 7}',
+                 '{"type": "message", "value": {"item_id": Infinity}}', '{"type": NaN}']:  # fmt: skip
         status, answer = await bot.post(body)
         assert status == 400, (body[:40], status, answer)
         assert set(answer) == {"error"}  # a short reason, no trace

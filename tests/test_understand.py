@@ -235,6 +235,7 @@ CASES = [
     case("what's late on the PPDA super-complaint", "overdue", report=PPDA),
     case("can you tell me what is overdue from crime data integrity please", "overdue", report=CDI),
     case("overdue items owned by june smith", "overdue", owner="june smith"),
+    case("what's outstanding owned by Mark Owens", "outstanding", owner="Mark Owens"),  # a name, not "owns"
     # ---- due --------------------------------------------------------------------------------------
     case("anything due before Christmas?", "due", before="2026-12-24"),
     case("DUE BEFORE CHRISTMAS", "due", before="2026-12-24"),
@@ -400,6 +401,7 @@ CASES = [
     case("assign rec 35 to DCI Patel", "assign", item=rec(VET, "35"), owner="DCI Patel"),
     case("please assign rec 35 to DCI Patel", "assign", item=rec(VET, "35"), owner="DCI Patel"),
     case("asign rec 35 to DCI Patel", "assign", item=rec(VET, "35"), owner="DCI Patel"),
+    case("assign rec 35 to Supt Dave Owens", "assign", item=rec(VET, "35"), owner="Supt Dave Owens"),
     case("reassign 34 to Supt Mark Owen", "assign", item=rec(VET, "34"), owner="Supt Mark Owen"),
     case("give AFI 3 to Insp Jo Bell", "assign", item=afi(PEEL, "3"), owner="Insp Jo Bell"),
     case("make DCI Patel the owner of rec 39", "assign", item=rec(VET, "39"), owner="DCI Patel"),

@@ -22,6 +22,7 @@
  */
 
 import { spawn, spawnSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -54,6 +55,72 @@ net.Server.prototype.listen = function (...args) {
   }
   return originalListen.apply(this, args);
 };
+`;
+
+// The mocked tenant: the playground's default one with Tracker's name and made-up SD&A colleagues
+// (the demo data's invented owners). The format is the playground's; it insists on five other users.
+// Fresh chat ids each run (as the playground's own default does), so every capture starts with the welcome.
+const TENANT_CONFIG = `version: "0.1.1"
+tenantId: 00000000-0000-0000-0000-0000000000001
+bot:
+  id: 00000000-0000-0000-0000-00000000000011
+  name: Tracker
+currentUser:
+  id: user-id-0
+  name: Dan Morris
+  userPrincipleName: dan.morris@example.com
+  aadObjectId: 00000000-0000-0000-0000-0000000000020
+  givenName: Dan
+  surname: Morris
+  email: dan.morris@example.com
+users:
+  - id: user-id-1
+    name: Sarah Khan
+    userPrincipleName: sarah.khan@example.com
+    aadObjectId: 00000000-0000-0000-0000-000000000021
+    givenName: Sarah
+    surname: Khan
+    email: sarah.khan@example.com
+  - id: user-id-2
+    name: Helen Price
+    userPrincipleName: helen.price@example.com
+    aadObjectId: 00000000-0000-0000-0000-000000000022
+    givenName: Helen
+    surname: Price
+    email: helen.price@example.com
+  - id: user-id-3
+    name: Naomi Clarke
+    userPrincipleName: naomi.clarke@example.com
+    aadObjectId: 00000000-0000-0000-0000-000000000023
+    givenName: Naomi
+    surname: Clarke
+    email: naomi.clarke@example.com
+  - id: user-id-4
+    name: Tom Reid
+    userPrincipleName: tom.reid@example.com
+    aadObjectId: 00000000-0000-0000-0000-000000000024
+    givenName: Tom
+    surname: Reid
+    email: tom.reid@example.com
+  - id: user-id-5
+    name: Amy Patel
+    userPrincipleName: amy.patel@example.com
+    aadObjectId: 00000000-0000-0000-0000-000000000025
+    givenName: Amy
+    surname: Patel
+    email: amy.patel@example.com
+personalChat:
+  id: ${randomUUID()}
+groupChat:
+  id: ${randomUUID()}
+  name: SD&A leads
+team:
+  id: team-id
+  name: Strategy, Delivery & Assurance
+  aadGroupId: 00000000-0000-0000-0000-000000000031
+  channels:
+    - id: channel-hmicfrs-id
+      name: HMICFRS tracker
 `;
 
 // The conversation shown (demo data): a list, then a write on an item of it, asked back as Yes/No.
@@ -137,6 +204,8 @@ async function startPlayground(endpoint, workdir) {
   }
   const shim = path.join(workdir, 'loopback-shim.cjs');
   fs.writeFileSync(shim, LOOPBACK_SHIM);
+  const config = path.join(workdir, '.m365agentsplayground.yml');
+  fs.writeFileSync(config, TENANT_CONFIG);
   const env = { ...process.env };
   for (const name of ['http_proxy', 'https_proxy', 'HTTP_PROXY', 'HTTPS_PROXY', 'all_proxy', 'ALL_PROXY',
     'SEND_INSTALLATION_ACTIVITY', 'TEAMSAPPTESTER_PORT', 'BOT_ENDPOINT']) {
@@ -145,7 +214,7 @@ async function startPlayground(endpoint, workdir) {
   Object.assign(env, {
     TEAMSAPPTESTER_BROWSER: 'none',
     M365_AGENTS_PLAYGROUND_LOGFILE: path.join(workdir, 'playground.log'),
-    M365_AGENTS_PLAYGROUND_CONFIG_PATH: path.join(workdir, '.m365agentsplayground.yml'),
+    M365_AGENTS_PLAYGROUND_CONFIG_PATH: config,
     NODE_OPTIONS: `${env.NODE_OPTIONS || ''} --require "${shim}"`.trim(),
   });
   const requested = await freePort();
@@ -171,7 +240,15 @@ async function startPlayground(endpoint, workdir) {
     } catch { /* not yet */ }
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
-  throw new Error('playground never answered /_debug/ping');
+  throw new Error(`playground never answered /_debug/ping; its log:\n${logTail(workdir)}`);
+}
+
+function logTail(workdir) {
+  try {
+    return fs.readFileSync(path.join(workdir, 'playground.log'), 'utf8').split('\n').slice(-20).join('\n');
+  } catch {
+    return '(no log)';
+  }
 }
 
 function stopPlayground(child) {
