@@ -250,7 +250,7 @@ class TrackerBot(TeamsActivityHandler):
         conversation = a.conversation.id.split(";")[0] if a.conversation else ""
         if not await self._store.claim_key(f"welcome:{a.channel_id}:{conversation}"[:400]):
             return
-        await self._send(turn_context, [welcome_reply(in_team)])
+        await self._send(turn_context, [welcome_reply(in_team, self._conversation.schedule_label)])
 
     async def _removed(self, turn_context: TurnContext, reason: str) -> None:
         a = turn_context.activity

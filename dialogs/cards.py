@@ -75,10 +75,12 @@ def item_label(item: ItemView, report: ReportView | None, *, short: bool = True)
 
 
 def report_name(report: ReportView) -> str:
-    """The shortest name people use for a report: its first alias, else a shortened title."""
-    if report.aliases:
-        return report.aliases[0][:1].upper() + report.aliases[0][1:]
-    return clip(report.title, 60)
+    """The shortest name people use for a report: its first alias, else its key in words.
+
+    A clipped title ("A review of 'Fraud: Time to choose' – A revisit of the 2018…") reads badly
+    mid-sentence; the key was chosen by a person to be short ("fraud-review-2021")."""
+    name = report.aliases[0] if report.aliases else report.key.replace("-", " ")
+    return name[:1].upper() + name[1:]
 
 
 def due_label(item: ItemView, today: dt.date) -> str:

@@ -27,9 +27,13 @@ def greeting_outcome(name: str | None = None) -> Outcome:
     return Outcome.say(f"Hello {first}! Ask me \"what's outstanding?\", \"show rec 35\" or \"what's overdue?\". Say \"help\" for more.")
 
 
-def welcome_reply(in_team: bool) -> Reply:
+def welcome_reply(in_team: bool, schedule: str = "Mondays at 09:00") -> Reply:
     """Sent when the app is installed (the digest note only where it will be posted)."""
-    extra = " I'll post the weekly status digest here every Monday morning; say \"stop sending the digest here\" to turn it off." if in_team else ""
+    extra = (
+        f" I'll post the weekly status digest here ({schedule}); say \"stop sending the digest here\" to turn it off."
+        if in_team
+        else ""
+    )
     return Reply(
         "Hello, I'm Tracker: I keep the force's HMICFRS recommendation action tracker."
         " Ask me what's outstanding, what's overdue, or to show a recommendation; record evidence with"

@@ -343,7 +343,7 @@ async def test_installation_in_a_channel_welcomes_and_subscribes_it(rig: Rig) ->
     welcome = await _next_post(pg, channel, mark)
     text = text_of(welcome)
     assert text.startswith("Hello, I'm Tracker")
-    assert "weekly status digest here every Monday" in text
+    assert "weekly status digest here (Mondays at 09:00" in text
     assert "mark 34 as evidenced" in text
     # installationUpdate and conversationUpdate arrive together: still one welcome, not two.
     await asyncio.sleep(0.5)
