@@ -26,6 +26,7 @@ from dialogs.writes import RateLimit, Writes
 from storage.readmodel import ReadModel
 from storage.store import NotFound, Store
 from storage.subscriptions import Subscriptions
+from storage.views import Actor
 
 log = logging.getLogger(__name__)
 
@@ -59,9 +60,13 @@ class Conversation:
         self._digest = digest
         self.schedule_label = schedule_label
 
-    def parse(self, text: str, state: dict[str, Any], turn_user: Any = None, today: dt.date | None = None) -> Parsed:
-        """What ``text`` means in this conversation (``tracker parse`` calls this too)."""
-        ctx = Context(last_report_key=state.get("last_report"))
+    def parse(self, text: str, state: dict[str, Any], user: Actor | None = None, today: dt.date | None = None) -> Parsed:
+        """What ``text`` means in this conversation, said by ``user``."""
+        ctx = Context(
+            last_report_key=state.get("last_report"),
+            user_name=user.name if user else None,
+            user_aad_id=user.aad_id if user else None,
+        )
         return understand(text, ctx, self.resolver, today or dt.date.today())
 
     async def handle(self, turn: Turn, state: dict[str, Any]) -> Outcome:
@@ -75,7 +80,7 @@ class Conversation:
                 return answered
         if MORE.match(clean(turn.text)) and state.get("last_list"):
             return run_list(ListQuery.from_data(state["last_list"]), self.model, turn.today)
-        parsed = self.parse(turn.text, state, today=turn.today)
+        parsed = self.parse(turn.text, state, turn.user, today=turn.today)
         out = await self.dispatch(parsed, turn, state)
         if pending and (out.state is None or "pending" not in out.state):
             out.also(pending=None)  # a new request replaces an unanswered question
@@ -108,7 +113,7 @@ class Conversation:
             return summary_outcome(self.model, turn.today, parsed.report.key if parsed.report else None, parsed.kind)
         # Everything else is about one item.
         if parsed.needs_clarification:
-            fields = {"intent": intent, "evidence": parsed.evidence, "links": list(parsed.links), "owner": parsed.owner,
+            fields = {"intent": intent, "evidence": parsed.evidence, "links": list(parsed.links), **_owner(parsed, turn),
                       "user": turn.user_key, "origin_activity": turn.activity_id, "expires": _expiry(turn)}  # fmt: skip
             return item_dialogs.ask_which(parsed, self.model, fields)
         if parsed.item is None:
@@ -116,7 +121,7 @@ class Conversation:
                 q = ListQuery(query="outstanding", report=parsed.report.key)
                 return run_list(q, self.model, turn.today)
             return item_dialogs.not_found(parsed, self.model)
-        return await self.act(intent, parsed.item.id, turn, {"evidence": parsed.evidence, "links": parsed.links, "owner": parsed.owner})
+        return await self.act(intent, parsed.item.id, turn, {"evidence": parsed.evidence, "links": parsed.links, **_owner(parsed, turn)})
 
     async def act(self, intent: str, item_id: int, turn: Turn, fields: dict[str, Any]) -> Outcome:
         """Do ``intent`` to a known item (resolved, chosen, or clicked)."""
@@ -225,6 +230,13 @@ class Conversation:
                 return _answered("Already done.", turn) if turn.is_invoke else Outcome()
             return _answered("That question has expired: nothing was changed. Please ask again.", turn)
         return Outcome.say("Sorry, I don't know that button. Say \"help\" for what I can do.")
+
+
+def _owner(parsed: Parsed, turn: Turn) -> dict[str, Any]:
+    """Who an "assign" names: "assign rec 35 to me" means the person speaking."""
+    if parsed.mine and parsed.intent == "assign":
+        return {"owner": turn.user.name, "owner_aad_id": turn.user.aad_id}
+    return {"owner": parsed.owner, "owner_aad_id": None}
 
 
 def _answered(message: str, turn: Turn) -> Outcome:

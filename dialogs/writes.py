@@ -71,7 +71,7 @@ def change_for(intent: str, pending: dict[str, Any], item: ItemView) -> ItemChan
     if intent == "reopen":
         return ItemChange(status="in_progress" if item.latest_evidence else "open", note=evidence)
     if intent == "assign":
-        return ItemChange(set_owner=True, owner_name=pending.get("owner"), note=evidence)
+        return ItemChange(set_owner=True, owner_name=pending.get("owner"), owner_aad_id=pending.get("owner_aad_id"), note=evidence)
     raise ValueError(f"not a write: {intent}")
 
 
@@ -91,18 +91,36 @@ class Writes:
         await self._store.record_refusal(item.id, intent, turn.user, turn.source, reason)
         return Outcome.say(f"Sorry, I can't do that: {reason}")
 
+    async def rate_limited(self, intent: str, item: ItemView, turn: Turn) -> Outcome | None:
+        """The friendly refusal when this person has hit the write limit (audited), else None."""
+        if not self._rate.count or not turn.user.aad_id:
+            return None
+        recent = await self._store.count_writes_since(turn.user.aad_id, turn.now - self._rate.window)
+        if recent < self._rate.count:
+            return None
+        minutes = int(self._rate.window.total_seconds() // 60)
+        await self._store.record_refusal(item.id, intent, turn.user, turn.source, "rate limited")
+        return Outcome.say(
+            f"You've made {recent} changes in the last {minutes} minutes, which is my limit. "
+            "Nothing was written: please try again in a few minutes."
+        )
+
     async def propose(self, intent: str, item: ItemView, turn: Turn, fields: dict[str, Any]) -> Outcome:
         """Check, then ask for missing text or for confirmation."""
         allowed, reason = self._policy.allowed(intent, turn.user, item)
         if not allowed:
             return await self.refuse(intent, item, turn, reason)
+        # Say so before anyone types their evidence, not after (checked again at commit).
+        limited = await self.rate_limited(intent, item, turn)
+        if limited is not None:
+            return limited
         why_not = precondition(intent, item)
         if why_not:
             return Outcome.say(f"{self.label(item)}: nothing changed, {why_not}")
         base = {
             "intent": intent, "item_id": item.id, "version": item.version, "user": turn.user_key,
             "origin_activity": turn.activity_id, "links": list(fields.get("links") or ()),
-            "evidence": fields.get("evidence"), "owner": fields.get("owner"),
+            "evidence": fields.get("evidence"), "owner": fields.get("owner"), "owner_aad_id": fields.get("owner_aad_id"),
             "expires": (turn.now + PENDING_TTL).isoformat(),
         }  # fmt: skip
         if intent in ("mark_evidenced", "add_update") and not (base["evidence"] or "").strip():
@@ -139,16 +157,10 @@ class Writes:
         intent = pending["intent"]
         allowed, reason = self._policy.allowed(intent, turn.user, item)
         if not allowed:
-            return await self.refuse(intent, item, turn, reason).also(pending=None)
-        if self._rate.count and turn.user.aad_id:
-            recent = await self._store.count_writes_since(turn.user.aad_id, turn.now - self._rate.window)
-            if recent >= self._rate.count:
-                minutes = int(self._rate.window.total_seconds() // 60)
-                await self._store.record_refusal(item.id, intent, turn.user, turn.source, "rate limited")
-                return Outcome.say(
-                    f"You've made {recent} changes in the last {minutes} minutes, which is my limit. "
-                    "Nothing was written: please try again in a few minutes."
-                ).also(pending=None)
+            return (await self.refuse(intent, item, turn, reason)).also(pending=None)
+        limited = await self.rate_limited(intent, item, turn)
+        if limited is not None:
+            return limited.also(pending=None)
         source = Source("teams", turn.conversation_id, pending.get("origin_activity") or turn.activity_id)
         try:
             result = await self._store.change_item(

@@ -106,7 +106,7 @@ class Fuzzer:
             assert "Traceback" not in json.dumps(answer)
         return status
 
-    def base(self, user: tuple[str, str], conv: tuple[str, str, str | None], tenant: bool = True) -> dict[str, Any]:
+    def base(self, user: tuple[str, str], conv: tuple[str, str, str | None]) -> dict[str, Any]:
         conversation, ctype, team = conv
         return self.bot.acts.base(conversation=conversation, conversation_type=ctype, user=user[0], aad=user[1], team=team)
 

@@ -333,9 +333,9 @@ async def test_write_rate_limit_refuses_politely_and_audits(db_url: str) -> None
             await bot.say(f"add update to rec 39: update {n}")
             (done,) = await bot.say("yes")
             assert "Update added" in text_of(done)
-        await bot.say("add update to rec 39: update 3")
         before = await fingerprint(store)
-        (refused,) = await bot.say("yes")
+        # Told at once, before typing anything more (and checked again at "yes").
+        (refused,) = await bot.say("add update to rec 39: update 3")
         said = text_of(refused)
         assert "You've made 2 changes in the last 10 minutes" in said and "Nothing was written" in said
         after = await fingerprint(store)
