@@ -28,6 +28,10 @@ STATUS_LABEL = {
     "superseded": "Superseded",
 }
 STATUS_COLOR = {"open": "Attention", "in_progress": "Warning", "evidenced": "Accent", "signed_off": "Good"}
+# Shown in capitals when a report's key is used as its short name ("vawg-interim" -> "VAWG interim").
+ACRONYMS = frozenset(
+    "vawg cse csa ppda apsp da dv ccu asb peel jtai bwv cdi soc ocg rasso mash spr cp wmp hmicfrs npcc iopc".split()
+)
 KIND_LABEL = {"recommendation": "Rec", "afi": "AFI", "cause_of_concern": "Cause of concern"}
 KIND_LONG = {"recommendation": "recommendation", "afi": "area for improvement", "cause_of_concern": "cause of concern"}
 
@@ -79,7 +83,10 @@ def report_name(report: ReportView) -> str:
 
     A clipped title ("A review of 'Fraud: Time to choose' – A revisit of the 2018…") reads badly
     mid-sentence; the key was chosen by a person to be short ("fraud-review-2021")."""
-    name = report.aliases[0] if report.aliases else report.key.replace("-", " ")
+    if report.aliases:
+        name = report.aliases[0]
+    else:
+        name = " ".join(w.upper() if w in ACRONYMS else w for w in report.key.split("-"))
     return name[:1].upper() + name[1:]
 
 

@@ -388,7 +388,7 @@ async def test_personal_chat_question_gets_the_item_card(rig: Rig) -> None:
 
     assert answer["conversation"]["id"] == chat
     card = _only_card(answer)
-    assert card["body"][0]["text"].startswith("**A review of 'Fraud: Time to choose'")
+    assert card["body"][0]["text"].startswith("**Fraud review 2021 ")
     assert card["body"][0]["text"].endswith("recommendation 1**")
     assert FRAUD_TEXT in card["body"][1]["text"]
     facts = {f["title"]: f["value"] for f in card["body"][2]["facts"]}
@@ -439,7 +439,7 @@ async def test_confirmed_write_marks_the_item_evidenced(rig: Rig) -> None:
     _, question = await _ask(pg, chat, f"mark vawg rec 1 as evidenced: {note}")
     card = _only_card(question)
     asked = card["body"][0]["text"]
-    assert asked.startswith("Mark Interim report: Inspection into how effectively the police")
+    assert asked.startswith("Mark VAWG interim rec 1 as evidenced")
     assert asked.endswith(f"rec 1 as evidenced with note '{note}'?")
     yes, no = card["actions"]
     assert (yes["title"], yes["verb"], yes["data"]["answer"]) == ("Yes", "confirm", "yes")
