@@ -30,10 +30,38 @@ STATUS_LABEL = {
 STATUS_COLOR = {"open": "Attention", "in_progress": "Warning", "evidenced": "Accent", "signed_off": "Good"}
 # Shown in capitals when a report's key is used as its short name ("vawg-interim" -> "VAWG interim").
 ACRONYMS = frozenset(
-    "vawg cse csa ppda apsp da dv ccu asb peel jtai bwv cdi soc ocg rasso mash spr cp wmp hmicfrs npcc iopc".split()
+    [
+        "vawg",
+        "cse",
+        "csa",
+        "ppda",
+        "apsp",
+        "da",
+        "dv",
+        "ccu",
+        "asb",
+        "peel",
+        "jtai",
+        "bwv",
+        "cdi",
+        "soc",
+        "ocg",
+        "rasso",
+        "mash",
+        "spr",
+        "cp",
+        "wmp",
+        "hmicfrs",
+        "npcc",
+        "iopc",
+    ]
 )
 KIND_LABEL = {"recommendation": "Rec", "afi": "AFI", "cause_of_concern": "Cause of concern"}
-KIND_LONG = {"recommendation": "recommendation", "afi": "area for improvement", "cause_of_concern": "cause of concern"}
+KIND_LONG = {
+    "recommendation": "recommendation",
+    "afi": "area for improvement",
+    "cause_of_concern": "cause of concern",
+}
 
 
 def card(body: list[dict[str, Any]], actions: list[dict[str, Any]] | None = None) -> dict[str, Any]:
@@ -71,7 +99,7 @@ def escape_md(value: str) -> str:
 
 
 def item_label(item: ItemView, report: ReportView | None, *, short: bool = True) -> str:
-    """"Vetting rec 34" / "PEEL 2021/22 AFI (unnumbered)"."""
+    """ "Vetting rec 34" / "PEEL 2021/22 AFI (unnumbered)"."""
     name = report_name(report) if report else "?"
     kind = KIND_LABEL.get(item.kind, item.kind) if short else KIND_LONG.get(item.kind, item.kind)
     num = item.number or "(unnumbered)"
@@ -176,13 +204,21 @@ def detail_card(d: ItemDetail, today: dt.date, *, can_write: bool = True) -> tup
         {"title": "Kind", "value": KIND_LONG.get(i.kind, i.kind).capitalize()},
         {"title": "Status", "value": STATUS_LABEL.get(i.status, i.status)},
         {"title": "Owner", "value": i.owner_name or "not assigned"},
-        {"title": "Deadline", "value": (i.deadline_text or "—") + (f" ({due_label(i, today)})" if i.due_date else "")},
+        {
+            "title": "Deadline",
+            "value": (i.deadline_text or "—") + (f" ({due_label(i, today)})" if i.due_date else ""),
+        },
         {"title": "Addressed to", "value": clip(i.addressee, 200) or "—"},
     ]
     if i.themes:
         facts.append({"title": "Themes", "value": ", ".join(i.themes)})
     if i.register_status:
-        facts.append({"title": "HMICFRS register", "value": i.register_status + (f" ({i.register_id})" if i.register_id else "")})
+        facts.append(
+            {
+                "title": "HMICFRS register",
+                "value": i.register_status + (f" ({i.register_id})" if i.register_id else ""),
+            }
+        )
     body: list[dict[str, Any]] = [
         text(f"**{escape_md(item_label(i, r, short=False))}**", size="Medium"),
         text(escape_md(clip(i.text, DETAIL_TEXT_CHARS))),
@@ -206,7 +242,11 @@ def detail_card(d: ItemDetail, today: dt.date, *, can_write: bool = True) -> tup
     ]
     if history:
         fallback.append("Evidence and updates:")
-        fallback.extend(f"- {e.created_at:%d %b %Y} {e.author_name or '?'}: {clip(e.text, EVIDENCE_CHARS)}" for e in reversed(history) if e.created_at)
+        fallback.extend(
+            f"- {e.created_at:%d %b %Y} {e.author_name or '?'}: {clip(e.text, EVIDENCE_CHARS)}"
+            for e in reversed(history)
+            if e.created_at
+        )
     return card(body, actions or None), "\n".join(fallback)
 
 
@@ -217,7 +257,11 @@ def evidence_block(e: EvidenceView) -> dict[str, Any]:
         text(f"{label} · {escape_md(e.author_name or 'unknown')} · {when}", isSubtle=True, size="Small"),
         text(escape_md(clip(e.text, EVIDENCE_CHARS)), spacing="None"),
     ]
-    items.extend(text(f"[{escape_md(clip(link, 80))}]({link})", size="Small", spacing="None") for link in e.links[:5] if link.startswith(("https://", "http://")))
+    items.extend(
+        text(f"[{escape_md(clip(link, 80))}]({link})", size="Small", spacing="None")
+        for link in e.links[:5]
+        if link.startswith(("https://", "http://"))
+    )
     return {"type": "Container", "items": items}
 
 
@@ -226,7 +270,10 @@ def confirm_card(question: str, token: str, detail: str | None = None) -> tuple[
     body = [text(escape_md(question), weight="Bolder")]
     if detail:
         body.append(text(escape_md(clip(detail, 1500)), isSubtle=True))
-    actions = [execute("Yes", "confirm", token=token, answer="yes"), execute("No", "confirm", token=token, answer="no")]
+    actions = [
+        execute("Yes", "confirm", token=token, answer="yes"),
+        execute("No", "confirm", token=token, answer="no"),
+    ]
     return card(body, actions), f"{question}\n{detail or ''}\nReply yes or no.".replace("\n\n", "\n")
 
 
@@ -250,7 +297,9 @@ def choice_card(question: str, options: Sequence[tuple[str, dict[str, Any]]]) ->
     return card(body), "\n".join(lines)
 
 
-def message_card(title: str, lines: Sequence[str] = (), actions: list[dict[str, Any]] | None = None) -> tuple[dict[str, Any], str]:
+def message_card(
+    title: str, lines: Sequence[str] = (), actions: list[dict[str, Any]] | None = None
+) -> tuple[dict[str, Any], str]:
     """A short titled message (results, errors, help)."""
     body = [text(escape_md(title), weight="Bolder")] + [text(escape_md(line)) for line in lines]
     return card(body, actions), "\n".join([title, *lines])
@@ -263,19 +312,25 @@ def summary_card(
     live = sum(by_status.get(s, 0) for s in ("open", "in_progress", "evidenced"))
     facts = [{"title": STATUS_LABEL[s], "value": str(by_status.get(s, 0))} for s in STATUS_LABEL]
     body: list[dict[str, Any]] = [
-        text(f"**{live} live items** · {overdue} overdue · {due_soon} due in the next 30 days", size="Medium"),
+        text(
+            f"**{live} live items** · {overdue} overdue · {due_soon} due in the next 30 days", size="Medium"
+        ),
         {"type": "FactSet", "facts": facts},
     ]
     if per_report:
         body.append(report_table(per_report))
     lines = [f"{live} live items, {overdue} overdue, {due_soon} due in the next 30 days."]
     lines += [f"{f['title']}: {f['value']}" for f in facts]
-    lines += [f"{name}: {c.get('live', 0)} live, {c.get('signed_off', 0)} signed off, {c.get('overdue', 0)} overdue" for name, c in per_report]
+    lines += [
+        f"{name}: {c.get('live', 0)} live, {c.get('signed_off', 0)} signed off, {c.get('overdue', 0)} overdue"
+        for name, c in per_report
+    ]
     return card(body, [execute("What's overdue?", "list", query="overdue")]), "\n".join(lines)
 
 
 def report_table(per_report: list[tuple[str, dict[str, int]]]) -> dict[str, Any]:
     """A per-report table (Table is Adaptive Cards 1.5)."""
+
     def row(cells: list[str], header: bool = False) -> dict[str, Any]:
         return {"type": "TableRow", "cells": [
             {"type": "TableCell", "items": [text(escape_md(c), size="Small", weight="Bolder" if header else "Default")]}
@@ -283,7 +338,10 @@ def report_table(per_report: list[tuple[str, dict[str, int]]]) -> dict[str, Any]
         ]}  # fmt: skip
 
     rows = [row(["Report", "Live", "Overdue", "Signed off"], header=True)]
-    rows += [row([clip(name, 60), str(c.get("live", 0)), str(c.get("overdue", 0)), str(c.get("signed_off", 0))]) for name, c in per_report]
+    rows += [
+        row([clip(name, 60), str(c.get("live", 0)), str(c.get("overdue", 0)), str(c.get("signed_off", 0))])
+        for name, c in per_report
+    ]
     return {
         "type": "Table",
         "columns": [{"width": 4}, {"width": 1}, {"width": 1}, {"width": 1}],
@@ -298,7 +356,11 @@ def events_text(events: Sequence[EventView]) -> list[str]:
     out = []
     for e in events:
         when = e.at.strftime("%Y-%m-%d %H:%M") if e.at else "?"
-        change = f"{e.field}: {e.old_value} → {e.new_value}" if e.field and e.action != "refused" else (e.new_value or "")
+        change = (
+            f"{e.field}: {e.old_value} → {e.new_value}"
+            if e.field and e.action != "refused"
+            else (e.new_value or "")
+        )
         if e.action == "refused":
             change = f"{e.field}: {e.note}"  # the action column already says "refused"
         src = f" [{e.source}{' ' + e.source_activity_id if e.source_activity_id else ''}]"
