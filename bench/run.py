@@ -102,6 +102,7 @@ from bench.report import (
     format_report,
     summarise,
 )
+from bench.tracker_targets import tracker_targets
 
 logger = logging.getLogger("bench.run")
 
@@ -206,7 +207,7 @@ def targets() -> list[Target]:
             argv=("{python}", "-m", "bench.targets.bare_aiohttp"),
             description="bare aiohttp handler + shared ClientSession (ceiling)",
         ),
-        # Tracker targets are appended here; see the module docstring for a worked example.
+        *tracker_targets(Target, http_ready),
     ]
 
 

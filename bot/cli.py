@@ -51,7 +51,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
             log.warning("digest scheduler not available in this build")
         else:
             background.append(scheduler_task)
-    web.run_app(create_app(settings, background=tuple(background)), host=settings.host, port=settings.port,
+    web.run_app(create_app(settings, background=tuple(background), freeze_gc=True), host=settings.host, port=settings.port,
                 print=lambda *_: None, access_log=None)  # fmt: skip
     return 0
 

@@ -317,6 +317,10 @@ class Resolver:
             else:
                 self._dirty = True
 
+    def warm(self) -> None:
+        """Build the item index now (start-up) rather than on the first question."""
+        self._ensure_items()
+
     def _ensure_items(self) -> None:
         if not self._dirty:
             return

@@ -24,6 +24,7 @@ from dialogs.conversation import Conversation
 from dialogs.policy import Policy
 from dialogs.writes import RateLimit
 from storage.db import create_engine, session_factory
+from storage.hotpath import HotPath
 from storage.readmodel import ReadModel
 from storage.store import Store
 from storage.subscriptions import Subscriptions
@@ -81,11 +82,14 @@ async def services(
     engine = create_engine(settings.database_url)
     own_session = session is None
     http = session or aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=100, limit_per_host=50))
+    hot: HotPath | None = None
     try:
-        store = Store(session_factory(engine))
+        hot = await HotPath.open(settings.database_url)
+        store = Store(session_factory(engine), hot)
         model = ReadModel(store)
         await model.load()
         resolver = Resolver(model)
+        resolver.warm()
         subs = Subscriptions(store)
         policy = policy_for(settings)
         conversation = Conversation(
@@ -104,7 +108,7 @@ async def services(
         adapter = TrackerAdapter(
             connector, app_id=settings.app_id, validator=validator, allowed_tenants=settings.allowed_tenants
         )
-        conv_state = ConversationState(SqlStorage(store.sessions))
+        conv_state = ConversationState(SqlStorage(store.sessions, hot))
 
         def today() -> dt.date:
             return clock().astimezone(settings.tz).date()
@@ -114,6 +118,8 @@ async def services(
         )
         yield Services(settings, store, model, resolver, subs, conversation, adapter, bot, http, clock)
     finally:
+        if hot is not None:
+            await hot.close()
         if own_session:
             await http.close()
         await engine.dispose()

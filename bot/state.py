@@ -7,10 +7,9 @@ import json
 from typing import Any
 
 from botbuilder.core import Storage, StoreItem
-from sqlalchemy import select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
+from storage.hotpath import HotPath
 from storage.models import BotStateRecord, utcnow
 
 
@@ -27,24 +26,20 @@ def _plain(value: Any) -> dict[str, Any]:
 
 
 class SqlStorage(Storage):
-    """Rows keyed by botbuilder's storage key; ``e_tag`` gives optimistic concurrency."""
+    """Rows keyed by botbuilder's storage key; ``e_tag`` gives optimistic concurrency.
 
-    def __init__(self, sessions: async_sessionmaker) -> None:
+    Reads and writes go through :class:`storage.hotpath.HotPath` (one driver-level statement
+    each: they run on every message); deletes, which are rare, through SQLAlchemy."""
+
+    def __init__(self, sessions: async_sessionmaker, hot: HotPath) -> None:
         self._sessions = sessions
+        self._hot = hot
 
     async def read(self, keys: list[str]) -> dict[str, Any]:
         if not keys:
             return {}
-        async with self._sessions() as s:
-            rows = (
-                await s.execute(
-                    select(BotStateRecord.key, BotStateRecord.data, BotStateRecord.etag).where(
-                        BotStateRecord.key.in_(keys)
-                    )
-                )
-            ).all()
         out: dict[str, Any] = {}
-        for key, data, etag in rows:
+        for key, data, etag in await self._hot.read_state(list(keys)):
             value = json.loads(data)
             if isinstance(value, dict):
                 value["e_tag"] = str(etag)
@@ -52,31 +47,22 @@ class SqlStorage(Storage):
         return out
 
     async def write(self, changes: dict[str, Any]) -> None:
-        if not changes:
-            return
-        async with self._sessions() as s, s.begin():
-            for key, raw in changes.items():
-                value = dict(_plain(raw))
-                etag = value.pop("e_tag", None)
-                data = json.dumps(value, separators=(",", ":"), default=str)
-                if etag in (None, "*"):
-                    row = await s.get(BotStateRecord, key)
-                    if row is None:
-                        s.add(BotStateRecord(key=key, data=data, etag=1, updated_at=utcnow()))
-                    else:
-                        row.data, row.etag, row.updated_at = data, row.etag + 1, utcnow()
-                    continue
-                res = await s.execute(
-                    update(BotStateRecord)
-                    .where(BotStateRecord.key == key, BotStateRecord.etag == int(etag))
-                    .values(data=data, etag=BotStateRecord.etag + 1, updated_at=utcnow())
-                )
-                if res.rowcount != 1:
-                    raise StateConflict(f"state {key!r} changed since it was read")
+        for key, raw in (changes or {}).items():
+            value = dict(_plain(raw))
+            etag = value.pop("e_tag", None)
+            data = json.dumps(value, separators=(",", ":"), default=str)
+            now = utcnow()
+            if etag in (None, "*"):
+                # New here (or last-writer-wins asked for): create, or replace whatever is there.
+                if not await self._hot.insert_state(key, data, now) and not await self._hot.update_state(key, data, None, now):
+                    raise StateConflict(f"state {key!r} could not be written")
+                continue
             try:
-                await s.flush()
-            except IntegrityError as err:  # two first writes of the same key at once
-                raise StateConflict(f"state written concurrently: {err.__class__.__name__}") from err
+                expected = int(etag)
+            except (TypeError, ValueError) as err:
+                raise StateConflict(f"state {key!r} has an unreadable etag") from err
+            if not await self._hot.update_state(key, data, expected, now):
+                raise StateConflict(f"state {key!r} changed since it was read")
 
     async def delete(self, keys: list[str]) -> None:
         from sqlalchemy import delete

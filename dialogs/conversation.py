@@ -132,7 +132,7 @@ class Conversation:
             except NotFound:
                 return Outcome.say("That item no longer exists.")
         if intent == "show":
-            return await item_dialogs.show_item(self.store, item_id, turn)
+            return await item_dialogs.show_item(self.store, self.model, item_id, turn)
         if intent == "owner":
             return item_dialogs.owner_outcome(item, self.model)
         # Writes read the item from the store, not the cache: the version must be the real one.

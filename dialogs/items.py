@@ -10,7 +10,7 @@ from dialogs.cards import choice_card, detail_card, execute, item_label, message
 from dialogs.types import Outcome, Reply, Turn
 from storage.readmodel import ReadModel
 from storage.store import NotFound, Store
-from storage.views import ItemView
+from storage.views import ItemDetail, ItemView
 
 
 def describe_ref(parsed: Parsed, model: ReadModel) -> str:
@@ -77,11 +77,18 @@ def not_found(parsed: Parsed, model: ReadModel) -> Outcome:
     return Outcome(replies=[Reply(fallback, card)])
 
 
-async def show_item(store: Store, item_id: int, turn: Turn, *, can_write: bool = True) -> Outcome:
-    try:
-        detail = await store.item_detail(item_id)
-    except NotFound:
-        return Outcome.say("That item no longer exists.")
+async def show_item(store: Store, model: ReadModel, item_id: int, turn: Turn, *, can_write: bool = True) -> Outcome:
+    """An item in full. The item and its report come from the read model; only the evidence
+    history is read from the store."""
+    item = model.items.get(item_id)
+    report = model.reports.get(item.report_id) if item else None
+    if item is None or report is None:
+        try:
+            detail = await store.item_detail(item_id)
+        except NotFound:
+            return Outcome.say("That item no longer exists.")
+    else:
+        detail = ItemDetail(item=item, report=report, evidence=await store.evidence(item_id))
     card, fallback = detail_card(detail, turn.today, can_write=can_write)
     return Outcome(replies=[Reply(fallback, card)], state={"last_report": detail.report.key, "last_item": item_id})
 

@@ -123,10 +123,22 @@ def title_for(q: ListQuery, model: ReadModel) -> tuple[str, str]:
     return f"Outstanding {what}{where}{who}{theme}", f"Nothing outstanding{where}{who}{theme}."
 
 
+def find(q: ListQuery, model: ReadModel, today: dt.date) -> list[ItemView]:
+    """Every item the list ``q`` describes, sorted (memoised until the items change)."""
+    report = model.reports_by_key.get(q.report) if q.report else None
+    key = ("list", q.query, q.report, q.kind, q.owner, q.owner_aad_id, q.theme, q.before, q.after, today)
+
+    def build() -> list[ItemView]:
+        pool = model.items_of_report(report.id) if report else model.items.values()
+        return sorted((i for i in pool if matches(i, q, report.id if report else None, today)), key=sort_key)
+
+    return model.memo(key, build)
+
+
 def run_list(q: ListQuery, model: ReadModel, today: dt.date) -> Outcome:
     """Build one page of a list."""
     report = model.reports_by_key.get(q.report) if q.report else None
-    found = sorted((i for i in model.items.values() if matches(i, q, report.id if report else None, today)), key=sort_key)
+    found = find(q, model, today)
     total = len(found)
     page = min(q.page, max(0, (total - 1) // PAGE_SIZE))
     items = found[page * PAGE_SIZE : (page + 1) * PAGE_SIZE]

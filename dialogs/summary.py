@@ -31,12 +31,14 @@ def per_report(model: ReadModel, items: list[ItemView], today: dt.date) -> list[
 
 
 def summary_outcome(model: ReadModel, today: dt.date, report_key: str | None = None, kind: str | None = None) -> Outcome:
-    items = [i for i in model.items.values() if (kind is None or i.kind == kind)]
     report = model.reports_by_key.get(report_key) if report_key else None
-    if report:
-        items = [i for i in items if i.report_id == report.id]
-    by_status, overdue, soon = counts(items, today)
-    rows = per_report(model, items, today)[:25]
+
+    def build() -> tuple[Counter[str], int, int, list[tuple[str, dict[str, int]]]]:
+        pool = model.items_of_report(report.id) if report else model.items.values()
+        items = [i for i in pool if kind is None or i.kind == kind]
+        return (*counts(items, today), per_report(model, items, today)[:25])
+
+    by_status, overdue, soon, rows = model.memo(("summary", report_key, kind, today), build)
     c, fallback = summary_card(dict(by_status), rows, overdue, soon)
     if report:
         fallback = f"{report_name(report)}: " + fallback

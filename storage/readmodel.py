@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Iterable
+from collections import OrderedDict
+from collections.abc import Callable, Hashable, Iterable
+from typing import Any, TypeVar
 
 from storage.store import Store
 from storage.views import ItemView, ReportView, Snapshot
@@ -18,6 +20,8 @@ from storage.views import ItemView, ReportView, Snapshot
 log = logging.getLogger(__name__)
 
 Listener = Callable[["ReadModel", Iterable[ItemView], bool], None]
+T = TypeVar("T")
+MEMO_SIZE = 256
 
 
 class ReadModel:
@@ -32,6 +36,8 @@ class ReadModel:
         self._listeners: list[Listener] = []
         self._lock = asyncio.Lock()
         self.generation = 0  # bumps on every change, so derived caches know when to rebuild
+        self._memo: OrderedDict[Hashable, Any] = OrderedDict()
+        self._memo_generation = 0
 
     def subscribe(self, listener: Listener) -> None:
         """``listener(model, changed_items, full)`` runs after each load or change."""
@@ -76,6 +82,32 @@ class ReadModel:
         for listener in self._listeners:
             listener(self, snap.items, snap.full)
         log.debug("read model at seq %s: %d reports, %d items", snap.seq, len(self.reports), len(self.items))
+
+    def memo(self, key: Hashable, build: Callable[[], T]) -> T:
+        """A value derived from the items (a sorted list, counts), built once per generation.
+
+        Lists and counts scan every item; with 10,000 items that is ~10 ms a message. Items change
+        only on writes, so each distinct question is answered from the scan once per change."""
+        if self._memo_generation != self.generation:
+            self._memo.clear()
+            self._memo_generation = self.generation
+        if key in self._memo:
+            self._memo.move_to_end(key)
+            return self._memo[key]  # type: ignore[no-any-return]
+        value = self._memo[key] = build()
+        if len(self._memo) > MEMO_SIZE:
+            self._memo.popitem(last=False)
+        return value
+
+    def items_of_report(self, report_id: int) -> list[ItemView]:
+        """The items of one report (from a per-generation index, not a scan)."""
+        def by_report() -> dict[int, list[ItemView]]:
+            index: dict[int, list[ItemView]] = {}
+            for item in self.items.values():
+                index.setdefault(item.report_id, []).append(item)
+            return index
+
+        return self.memo(("by_report",), by_report).get(report_id, [])
 
     def report_of(self, item: ItemView) -> ReportView:
         return self.reports[item.report_id]

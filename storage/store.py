@@ -12,6 +12,7 @@ from sqlalchemy import func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from storage.hotpath import HotPath
 from storage.models import (
     Evidence,
     Item,
@@ -120,8 +121,9 @@ def event_row(
 class Store:
     """The tracker's persistence API. Constructed with a session factory; holds no other state."""
 
-    def __init__(self, sessions: async_sessionmaker) -> None:
+    def __init__(self, sessions: async_sessionmaker, hot: HotPath | None = None) -> None:
         self._sessions = sessions
+        self._hot = hot  # driver-level path for the per-message idempotency claim
 
     @property
     def sessions(self) -> async_sessionmaker:
@@ -193,6 +195,14 @@ class Store:
                 raise NotFound(f"no item {item_id}")
             latest = await self._latest_evidence(s, [item_id])
             return ItemView.of(item, latest.get(item_id))
+
+    async def evidence(self, item_id: int) -> tuple[EvidenceView, ...]:
+        """One item's evidence and updates, oldest first (a single statement: shown on every "show")."""
+        if self._hot is not None:
+            return tuple(EvidenceView.from_row(r) for r in await self._hot.evidence(item_id))
+        async with self._sessions() as s:
+            rows = (await s.scalars(select(Evidence).where(Evidence.item_id == item_id).order_by(Evidence.id))).all()
+            return tuple(EvidenceView.of(e) for e in rows)
 
     async def item_detail(self, item_id: int, *, events: int = 50) -> ItemDetail:
         """An item with its report, all evidence and updates, and its newest ``events`` audit rows."""
@@ -318,6 +328,8 @@ class Store:
 
     async def claim_key(self, key: str, result: str | None = None) -> bool:
         """Record an idempotency key; False if it was already there (someone acted on it)."""
+        if self._hot is not None:
+            return await self._hot.claim(key, result, utcnow())
         try:
             async with self._sessions() as s, s.begin():
                 s.add(ProcessedKey(key=key, result=result))

@@ -7,6 +7,7 @@ lazy-load or mutate a row by accident.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -146,6 +147,13 @@ class EvidenceView:
     created_at: dt.datetime | None
     source_conversation_id: str | None
     source_activity_id: str | None
+
+    @classmethod
+    def from_row(cls, r: tuple[Any, ...]) -> EvidenceView:
+        """From a driver row (SQLite gives JSON and times as text, asyncpg JSON as text)."""
+        links = json.loads(r[4]) if isinstance(r[4], str) else (r[4] or [])
+        created = dt.datetime.fromisoformat(r[7]) if isinstance(r[7], str) else r[7]
+        return cls(r[0], r[1], r[2], r[3], tuple(links), r[5], r[6], as_utc(created), r[8], r[9])
 
     @classmethod
     def of(cls, e: Evidence) -> EvidenceView:
