@@ -124,7 +124,10 @@ class TargetContext:
     port: int
     workdir: Path
     connector_url: str
-    env: Mapping[str, str]  # the full environment the target (and an argv prepare) runs with
+    # The full environment the target (and an argv prepare) runs with.  Deliberately mutable: a
+    # callable prepare may set or change variables (e.g. the URL of a database it just created)
+    # and the target is started with this same mapping.
+    env: dict[str, str]
 
     @property
     def url(self) -> str:
@@ -375,6 +378,8 @@ async def bench_target(
     log = _open_log(target.name)
     try:
         await _run_prepare(target, ctx, log)
+        # Recorded after prepare, which may have rewritten some of them.
+        result["env"] = {key: env[key] for key in target.env}
         logger.info("%s: starting %s on port %d", target.name, " ".join(argv), port)
         log.write(f"### start: {argv}\n")
         log.flush()

@@ -184,7 +184,7 @@ class TrackerBot(TeamsActivityHandler):
             text=text, value=value, is_invoke=is_invoke, now=now, today=self._today(),
             user=Actor(user.name or "Unknown", getattr(user, "aad_object_id", None) or None),
             conversation_id=a.conversation.id if a.conversation else "unknown", activity_id=a.id,
-            conversation_type=conversation_type(a), reference=ref.serialize(), service_url=a.service_url,
+            conversation_type=conversation_type(a), make_reference=ref.serialize, service_url=a.service_url,
             tenant_id=(a.conversation.tenant_id if a.conversation else None), team_id=team_id(a),
             channel_id=a.channel_id or "msteams",
         )  # fmt: skip
