@@ -16,7 +16,16 @@ from typing import Any
 
 from botbuilder.core import BotAdapter, InvokeResponse, TurnContext
 from botbuilder.core.conversation_reference_extension import get_continuation_activity
-from botbuilder.schema import Activity, ActivityTypes, ConversationReference, ResourceResponse
+from botbuilder.schema import (
+    Activity,
+    ActivityTypes,
+    Attachment,
+    ChannelAccount,
+    ConversationAccount,
+    ConversationReference,
+    Entity,
+    ResourceResponse,
+)
 from botframework.connector import Channels
 from botframework.connector.auth import AuthenticationConstants, ClaimsIdentity
 
@@ -62,9 +71,9 @@ def _conversation(c: Any) -> dict[str, Any] | None:
 _PLAIN_FIELDS = (
     ("type", "type"), ("text", "text"), ("summary", "summary"), ("textFormat", "text_format"),
     ("replyToId", "reply_to_id"), ("serviceUrl", "service_url"), ("channelId", "channel_id"),
-    ("locale", "locale"), ("inputHint", "input_hint"), ("id", "id"),
+    ("locale", "locale"), ("inputHint", "input_hint"), ("id", "id"), ("attachmentLayout", "attachment_layout"),
 )  # fmt: skip
-_OTHER_FIELDS = ("entities", "channel_data", "suggested_actions", "value", "speak", "attachment_layout",
+_OTHER_FIELDS = ("entities", "channel_data", "suggested_actions", "value", "speak",
                  "relates_to", "name", "delivery_mode", "importance", "expiration", "label", "value_type")  # fmt: skip
 
 
@@ -109,6 +118,82 @@ def _teams_channel_data_ok(data: Any) -> bool:
     return data.get("eventType") is None or isinstance(data["eventType"], str)
 
 
+# Inbound fields built directly; an activity with any other field goes through msrest instead.
+_SIMPLE_IN = {
+    "type": "type", "id": "id", "serviceUrl": "service_url", "channelId": "channel_id", "textFormat": "text_format",
+    "locale": "locale", "text": "text", "replyToId": "reply_to_id", "name": "name", "action": "action",
+    "localTimezone": "local_timezone", "summary": "summary", "inputHint": "input_hint",
+}  # fmt: skip
+_RAW_IN = {"channelData": "channel_data", "value": "value"}  # JSON kept as it came, as msrest does
+_ACCOUNTS_IN = {"from": "from_property", "recipient": "recipient"}
+_IGNORED_IN = {"timestamp", "localTimestamp", "callerId"}  # not used by Tracker; msrest would parse them
+
+
+def _str_or_none(value: Any) -> str | None:
+    if value is None or isinstance(value, str):
+        return value
+    raise ValueError("expected a string")
+
+
+def fast_activity(body: dict[str, Any]) -> Activity | None:
+    """Build the Activity for a common message or card action without msrest (~1 ms saved).
+
+    Returns None when the body has anything unusual, for the caller to use msrest instead."""
+    known = _SIMPLE_IN.keys() | _RAW_IN.keys() | _ACCOUNTS_IN.keys() | _IGNORED_IN | {
+        "conversation", "entities", "attachments", "membersAdded", "membersRemoved"}  # fmt: skip
+    if not body.keys() <= known:
+        return None
+    try:
+        kw: dict[str, Any] = {attr: _str_or_none(body.get(key)) for key, attr in _SIMPLE_IN.items()}
+        kw.update({attr: body.get(key) for key, attr in _RAW_IN.items()})
+        for key, attr in _ACCOUNTS_IN.items():
+            kw[attr] = _channel_account(body.get(key))
+        conv = body.get("conversation")
+        if conv is not None:
+            if not isinstance(conv, dict) or not conv.keys() <= {"id", "name", "conversationType", "tenantId", "isGroup"}:
+                return None
+            kw["conversation"] = ConversationAccount(
+                id=_str_or_none(conv.get("id")), name=_str_or_none(conv.get("name")),
+                conversation_type=_str_or_none(conv.get("conversationType")),
+                tenant_id=_str_or_none(conv.get("tenantId")), is_group=conv.get("isGroup"),
+            )  # fmt: skip
+        if body.get("entities") is not None:
+            kw["entities"] = [_entity(e) for e in body["entities"]]
+        if body.get("attachments") is not None:
+            kw["attachments"] = [_attachment(a) for a in body["attachments"]]
+        for key, attr in (("membersAdded", "members_added"), ("membersRemoved", "members_removed")):
+            if body.get(key) is not None:
+                kw[attr] = [_channel_account(m) for m in body[key]]
+    except (TypeError, ValueError, AttributeError):
+        return None
+    return Activity(**kw)
+
+
+def _channel_account(value: Any) -> ChannelAccount | None:
+    if value is None:
+        return None
+    if not isinstance(value, dict) or not value.keys() <= {"id", "name", "aadObjectId", "role"}:
+        raise ValueError("unusual account")
+    return ChannelAccount(id=_str_or_none(value.get("id")), name=_str_or_none(value.get("name")),
+                          aad_object_id=_str_or_none(value.get("aadObjectId")), role=_str_or_none(value.get("role")))  # fmt: skip
+
+
+def _entity(value: Any) -> Entity:
+    if not isinstance(value, dict):
+        raise ValueError("entity is not an object")
+    entity = Entity(type=_str_or_none(value.get("type")))
+    entity.additional_properties = {k: v for k, v in value.items() if k != "type"}
+    return entity
+
+
+def _attachment(value: Any) -> Attachment:
+    if not isinstance(value, dict) or not value.keys() <= {"contentType", "contentUrl", "content", "name", "thumbnailUrl"}:
+        raise ValueError("unusual attachment")
+    return Attachment(content_type=_str_or_none(value.get("contentType")), content_url=_str_or_none(value.get("contentUrl")),
+                      content=value.get("content"), name=_str_or_none(value.get("name")),
+                      thumbnail_url=_str_or_none(value.get("thumbnailUrl")))  # fmt: skip
+
+
 def _readable(body: dict[str, Any]) -> Activity:
     """The activity, if it has what every channel sends; ValueError (HTTP 400) if not.
 
@@ -116,7 +201,7 @@ def _readable(body: dict[str, Any]) -> Activity:
     inside botbuilder (state needs channelId and conversation.id, replies need serviceUrl, and
     the Teams handler reads channelData as Teams channel data).
     """
-    activity = Activity().deserialize(body)
+    activity = fast_activity(body) or Activity().deserialize(body)
     if not activity.channel_id or not activity.conversation or not activity.conversation.id:
         raise ValueError("activity without channelId or conversation.id")
     if not isinstance(activity.service_url, str) or not activity.service_url.startswith(
