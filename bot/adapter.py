@@ -31,6 +31,7 @@ from botframework.connector.auth import AuthenticationConstants, ClaimsIdentity
 
 from bot.auth import AuthUnavailable, TokenValidator, Unauthorized
 from bot.connector import Connector
+from bot.turn import ReplyContext
 
 log = logging.getLogger(__name__)
 
@@ -256,7 +257,7 @@ class TrackerAdapter(BotAdapter):
         if self._tenants and tenant_of(body) not in self._tenants:
             raise Forbidden("tenant not allowed")
         activity = _readable(body)
-        context = TurnContext(self, activity)
+        context = ReplyContext(self, activity)
         identity = ClaimsIdentity(claims or {AuthenticationConstants.APP_ID_CLAIM: self.app_id}, True)
         context.turn_state[self.BOT_IDENTITY_KEY] = identity
         await self.run_pipeline(context, logic)
@@ -308,7 +309,7 @@ class TrackerAdapter(BotAdapter):
         """Proactive turn in a stored conversation (the weekly digest). Errors propagate to the caller."""
         if bot_app_id is None:
             raise TypeError("continue_conversation needs the bot's app id (use '' in local mode)")
-        context = TurnContext(self, get_continuation_activity(reference))
+        context = ReplyContext(self, get_continuation_activity(reference))
         context.turn_state[self.BOT_IDENTITY_KEY] = claims_identity or ClaimsIdentity(
             {
                 AuthenticationConstants.APP_ID_CLAIM: bot_app_id,

@@ -60,15 +60,6 @@ def team_id(activity: Activity) -> str | None:
     return team.get("id") if isinstance(team, dict) else None
 
 
-class SentCard(dict):  # type: ignore[type-arg]
-    """A card on its way out. botbuilder deep-copies every outgoing activity (~1 ms for a list
-    card, value by value); a card is built fresh for each reply and never changed afterwards, so
-    its copy can be itself."""
-
-    def __deepcopy__(self, memo: dict[int, Any]) -> SentCard:
-        return self
-
-
 class TrackerBot(TeamsActivityHandler):
     """Turns Teams activities into :class:`Turn` s for the :class:`Conversation` and sends the outcome."""
 
@@ -215,7 +206,7 @@ class TrackerBot(TeamsActivityHandler):
             if reply.card is not None:
                 # Teams shows `text` above a card, so the text fallback travels in the card's own
                 # fallbackText (clients that cannot render the card show it) and in the summary.
-                content = SentCard(reply.card, fallbackText=reply.text[:4000]) if reply.text else SentCard(reply.card)
+                content = {**reply.card, "fallbackText": reply.text[:4000]} if reply.text else reply.card
                 msg = MessageFactory.attachment(CardFactory.adaptive_card(content))
                 msg.summary = reply.text[:200] or None
             else:
