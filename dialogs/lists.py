@@ -146,9 +146,15 @@ def run_list(q: ListQuery, model: ReadModel, today: dt.date) -> Outcome:
     if (page + 1) * PAGE_SIZE < total:
         more = ListQuery(**{**q.to_data(), "page": page + 1}).to_data()
     title, empty = title_for(q, model)
-    card, fallback = list_card(
-        title, items, model.reports, today, total=total, page=page, page_size=PAGE_SIZE, more=more, empty=empty
-    )
+
+    def build() -> tuple[dict[str, Any], str]:
+        return list_card(
+            title, items, model.reports, today, total=total, page=page, page_size=PAGE_SIZE, more=more, empty=empty
+        )
+
+    # The same page of the same list is the same card until the items change (cards are never
+    # modified after they are built, so sharing one is safe).
+    card, fallback = model.memo(("page", tuple(sorted(q.to_data().items())), page, today), build)
     state = {"last_list": more} if more else {"last_list": None}
     if report:
         state["last_report"] = report.key
