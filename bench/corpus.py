@@ -15,12 +15,20 @@ TOPICS = (
     ("vetting", "An inspection of vetting, misconduct and misogyny", ("vetting", "the misogyny one")),
     ("roads", "Roads policing: not optional", ("roads policing",)),
     ("da-pandemic", "Review of policing domestic abuse during the pandemic", ("DA pandemic",)),
-    ("ppda", "Shining a light on betrayal: abuse of position for a sexual purpose", ("PPDA", "abuse of position")),
+    (
+        "ppda",
+        "Shining a light on betrayal: abuse of position for a sexual purpose",
+        ("PPDA", "abuse of position"),
+    ),
     ("peel", "PEEL police effectiveness, efficiency and legitimacy", ("our PEEL",)),
     ("jtai", "Joint targeted area inspection of the multi-agency response", ("JTAI",)),
     ("child-protection", "National child protection inspection", ("child protection",)),
     ("vawg", "Inspection into how effectively the police engage with women and girls", ("VAWG",)),
-    ("disproportionality", "Disproportionate use of police powers: stop and search and use of force", ("disproportionality", "S&S")),
+    (
+        "disproportionality",
+        "Disproportionate use of police powers: stop and search and use of force",
+        ("disproportionality", "S&S"),
+    ),
     ("fraud", "Fraud: time to choose, a revisit", ("fraud",)),
     ("cdi", "Crime data integrity inspection", ("CDI",)),
     ("bwv", "Body-worn video in policing", ("BWV",)),
@@ -35,7 +43,13 @@ TOPICS = (
 )
 OPENERS = ("By {date}, chief constables should", "Within six months, forces should", "Immediately, the force should",
            "Chief constables should", "The force should", "By {date}, all forces should")  # fmt: skip
-ACTIONS = ("make sure that", "review how", "introduce arrangements so that", "improve how", "establish a process by which")
+ACTIONS = (
+    "make sure that",
+    "review how",
+    "introduce arrangements so that",
+    "improve how",
+    "establish a process by which",
+)
 SUBJECTS = ("counter-corruption units", "vetting decisions", "supervisors", "call handlers", "investigators",
             "custody staff", "neighbourhood teams", "digital forensic units", "professional standards departments",
             "safeguarding hubs", "crime recorders", "body-worn video users", "intelligence units", "victim care teams")  # fmt: skip
@@ -87,7 +101,9 @@ def items(n_items: int, today: dt.date, seed: int = 7) -> list[SynthItem]:
         opener = rng.choice(OPENERS).format(date=due.strftime("%-d %B %Y") if due else "31 March 2027")
         text = f"{opener} {rng.choice(ACTIONS)} {rng.choice(SUBJECTS)} {rng.choice(OBJECTS)}, and that {rng.choice(SUBJECTS)} {rng.choice(OBJECTS)}."
         deadline = opener.split(",")[0] if opener.startswith(("By", "Within", "Immediately")) else None
-        out.append(SynthItem(key, kind, number, text, deadline, due, rng.choice(OWNERS), rng.choice(STATUSES)))
+        out.append(
+            SynthItem(key, kind, number, text, deadline, due, rng.choice(OWNERS), rng.choice(STATUSES))
+        )
     return out
 
 

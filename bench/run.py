@@ -514,6 +514,7 @@ def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         help="before each phase, wait up to S s for other processes to go idle (default: 10 quick, 20 full)",
     )
     parser.add_argument("--list", action="store_true", help="list targets and exit")
+    parser.add_argument("--no-micro", action="store_true", help="skip the in-process figures (resolution, digest, RSS)")
     parser.add_argument("-v", "--verbose", action="store_true")
     return parser.parse_args(argv)
 
@@ -602,9 +603,16 @@ def main(argv: Sequence[str] | None = None) -> int:
             args.quiet_wait if args.quiet_wait is not None else (10.0 if args.quick else 20.0),
         )
     )
+    if not args.no_micro:
+        from bench.micro import format_micro, run_all
+
+        logger.info("in-process figures: resolution at 100k items, digest at 10k, RSS at 100k")
+        report["micro"] = run_all()
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
     print(format_report(report))
+    if "micro" in report:
+        print("\n" + format_micro(report["micro"]))
     print(f"\nwrote {args.out} ({report['wall_s']} s)")
     return 0 if all(r["status"] == "ok" for r in report["targets"]) else 1
 

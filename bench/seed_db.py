@@ -22,7 +22,9 @@ async def fill(url: str, n_items: int, today: dt.date) -> None:
     try:
         async with engine.begin() as conn:
             if url.startswith("postgresql"):
-                await conn.execute(text("TRUNCATE report, report_alias, item, item_event, evidence RESTART IDENTITY CASCADE"))
+                await conn.execute(
+                    text("TRUNCATE report, report_alias, item, item_event, evidence RESTART IDENTITY CASCADE")
+                )
             ids: dict[str, int] = {}
             for key, title, aliases in corpus.reports(n_items):
                 rid = (await conn.execute(insert(Report).values(key=key, title=title, report_type="national_thematic",

@@ -48,7 +48,9 @@ def seeder(items: int) -> Callable[[object], None]:
             # A fresh PostgreSQL database per target; the runner starts the server with this same
             # environment mapping after prepare, so the real URL reaches it.
             url = env["DATABASE_URL"] = pg_database("bench_" + url.split(":", 1)[1])
-        subprocess.run([sys.executable, "-m", "bench.seed_db", url, "--items", str(items)], check=True, timeout=600)
+        subprocess.run(
+            [sys.executable, "-m", "bench.seed_db", url, "--items", str(items)], check=True, timeout=600
+        )
 
     return prepare
 
@@ -72,8 +74,12 @@ def tracker_targets(target_cls: type, http_ready: Callable[[str], object]) -> li
                 target_cls(
                     name=name,
                     argv=("{repo}/.venv/bin/tracker", "serve"),
-                    env={"DATABASE_URL": url, "TRACKER_SCHEDULER": "off", "LOG_LEVEL": "WARNING",
-                         "TRACKER_REFRESH_SECONDS": "2"},
+                    env={
+                        "DATABASE_URL": url,
+                        "TRACKER_SCHEDULER": "off",
+                        "LOG_LEVEL": "WARNING",
+                        "TRACKER_REFRESH_SECONDS": "2",
+                    },
                     prepare=seeder(items),
                     ready=http_ready("/healthz"),
                     messages=cycle_messages(corpus.messages(items)),

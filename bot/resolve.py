@@ -210,7 +210,7 @@ ITEM_FLOOR, ITEM_MARGIN = 60.0, 10.0
 WRITE_FLOOR, WRITE_MARGIN = 70.0, 15.0
 ALIAS_BONUS = REPORT_MARGIN  # an alias, said word for word, settles which report
 ASK_BAND = 25.0  # candidates offered: those within this many points of the best
-POSTING_CAP = 1000  # a word on more items than this does not narrow; it only scores
+POSTING_CAP = 300  # a word on more items than this does not narrow; it only scores
 MAX_ASK = 6
 
 
