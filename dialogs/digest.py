@@ -28,6 +28,7 @@ from dialogs.cards import (
     report_table,
     text,
 )
+from dialogs.summary import counts_by_report
 from storage.views import EventView, ItemView, ReportView
 
 WINDOW = dt.timedelta(days=7)
@@ -209,12 +210,7 @@ def _per_report(
     changes: Mapping[str, list[Change]],
     today: dt.date,
 ) -> list[tuple[str, dict[str, int]]]:
-    table: dict[int, Counter[str]] = {}
-    for i in items:
-        c = table.setdefault(i.report_id, Counter())
-        c["live"] += i.live and i.for_force
-        c["signed_off"] += i.status == "signed_off"
-        c["overdue"] += i.overdue(today)
+    table = counts_by_report(items, today)
     changed = {c.item.report_id for rows in changes.values() for c in rows}
     # A report whose work is all done and untouched this week is noise in a weekly digest.
     rows = [(report_name(reports[rid]), dict(c)) for rid, c in table.items()

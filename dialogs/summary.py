@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
+from collections.abc import Iterable
 
 from dialogs.cards import report_name, summary_card
 from dialogs.types import Outcome, Reply
@@ -18,13 +19,19 @@ def counts(items: list[ItemView], today: dt.date) -> tuple[Counter[str], int, in
     return by_status, overdue, soon
 
 
-def per_report(model: ReadModel, items: list[ItemView], today: dt.date) -> list[tuple[str, dict[str, int]]]:
+def counts_by_report(items: Iterable[ItemView], today: dt.date) -> dict[int, Counter[str]]:
+    """Live, signed-off and overdue counts per report id (the per-report table's numbers)."""
     table: dict[int, Counter[str]] = {}
     for i in items:
         c = table.setdefault(i.report_id, Counter())
         c["live"] += i.live and i.for_force
         c["signed_off"] += i.status == "signed_off"
         c["overdue"] += i.overdue(today)
+    return table
+
+
+def per_report(model: ReadModel, items: list[ItemView], today: dt.date) -> list[tuple[str, dict[str, int]]]:
+    table = counts_by_report(items, today)
     rows = [(report_name(model.reports[rid]), dict(c)) for rid, c in table.items() if rid in model.reports]
     rows.sort(key=lambda r: (-r[1].get("overdue", 0), -r[1].get("live", 0), r[0]))
     return rows

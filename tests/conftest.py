@@ -8,6 +8,7 @@ from empty tables.
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import shutil
 import uuid
@@ -31,6 +32,16 @@ PG_SKIP = f"PostgreSQL runs need {PG_ENV} (e.g. postgresql+asyncpg://postgres@12
 
 def _pg_admin_url() -> str | None:
     return os.environ.get(PG_ENV) or None
+
+
+@pytest.fixture(autouse=True)
+def restore_logging() -> Iterator[None]:
+    """The CLI configures the root logger for its process; put pytest's back afterwards."""
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)
 
 
 @pytest.fixture(scope="session")

@@ -10,9 +10,7 @@ import asyncio
 import datetime as dt
 import io
 import json
-import logging
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -26,15 +24,6 @@ from tests.data import VETTING, seed_small
 FIELDS = {"intent", "report", "item", "needs_clarification", "candidates", "due_before", "due_after", "kind",
           "owner", "evidence", "links"}  # fmt: skip
 
-
-@pytest.fixture(autouse=True)
-def restore_logging() -> Iterator[None]:
-    """The CLI configures the root logger for its process; put pytest's back afterwards."""
-    root = logging.getLogger()
-    handlers, level = root.handlers[:], root.level
-    yield
-    root.handlers[:] = handlers
-    root.setLevel(level)
 
 
 @pytest.fixture
