@@ -705,14 +705,16 @@ class Resolver:
         if not total:
             return []
         out = []
+        postings = [(w, wt, self._item_postings.get(w)) for w, wt in weights.items()]
         for item in items:
             names = self._report_words.get(item.report_id, frozenset())
-            in_text = sum(wt for w, wt in weights.items() if _contains(self._item_postings.get(w), item.id))
-            either = sum(
-                wt
-                for w, wt in weights.items()
-                if w in names or _contains(self._item_postings.get(w), item.id)
-            )
+            in_text = either = 0.0
+            for w, wt, posting in postings:  # one look-up per word and item (this loop is the hot one)
+                if _contains(posting, item.id):
+                    in_text += wt
+                    either += wt
+                elif w in names:
+                    either += wt
             out.append((100.0 * either / total, in_text, item))
         # Ties go to items whose own text says it, then to live items, then in printed order.
         out.sort(

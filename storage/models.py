@@ -244,7 +244,7 @@ class DigestDelivery(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     subscription_id: Mapped[int] = mapped_column(ForeignKey("subscription.id"))
     week: Mapped[str] = mapped_column(String(10))  # e.g. "2026-W48"
-    state: Mapped[str] = mapped_column(String(16))  # claimed | sent | failed | uncertain | skipped
+    state: Mapped[str] = mapped_column(String(16))  # claimed | sending | sent | failed | uncertain | skipped
     claimed_by: Mapped[str | None] = mapped_column(String(200))
     claimed_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     finished_at: Mapped[dt.datetime | None] = mapped_column()
