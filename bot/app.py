@@ -137,7 +137,11 @@ def create_app(
     async def lifetime(app: web.Application) -> AsyncIterator[None]:
         async with services(settings, clock=clock, typing_delay=typing_delay) as svc:
             app[SERVICES] = svc
-            tasks = [asyncio.create_task(refresh_loop(svc.model, settings.refresh_seconds), name="refresh")]
+            tasks = [
+                asyncio.create_task(
+                    refresh_loop(svc.model, settings.refresh_seconds, svc.store), name="refresh"
+                )
+            ]
             tasks += [
                 asyncio.create_task(task(svc), name=getattr(task, "__name__", "background"))
                 for task in background

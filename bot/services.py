@@ -125,11 +125,22 @@ async def services(
         await engine.dispose()
 
 
-async def refresh_loop(model: ReadModel, every: float) -> None:
-    """Pick up other instances' writes (bounded work per tick; runs until cancelled)."""
+KEY_RETENTION = dt.timedelta(days=2)  # Teams re-sends within minutes; questions expire in 30
+PRUNE_EVERY = 3600.0
+
+
+async def refresh_loop(model: ReadModel, every: float, store: Store | None = None) -> None:
+    """Pick up other instances' writes, and hourly forget old idempotency keys (runs until cancelled)."""
+    loop = asyncio.get_running_loop()
+    next_prune = loop.time()
     while True:
         await asyncio.sleep(every)
         try:
             await model.refresh()
+            if store is not None and loop.time() >= next_prune:
+                next_prune = loop.time() + PRUNE_EVERY
+                removed = await store.prune_keys(utc_clock() - KEY_RETENTION)
+                if removed:
+                    log.info("forgot %d idempotency keys older than %s", removed, KEY_RETENTION)
         except Exception:
-            log.warning("read model refresh failed; will retry", exc_info=True)
+            log.warning("background refresh failed; will retry", exc_info=True)

@@ -114,3 +114,23 @@ async def test_snapshot_incremental(store: Store) -> None:
     assert not delta.full and [i.status for i in delta.items] == ["in_progress"]
     none = await store.snapshot(since_seq=delta.seq)
     assert none.items == ()
+
+
+async def test_old_idempotency_keys_are_forgotten_whichever_path_wrote_them(engine) -> None:  # type: ignore[no-untyped-def]
+    import datetime as dt
+
+    from storage.db import session_factory
+    from storage.hotpath import HotPath
+    from storage.models import utcnow
+
+    hot = await HotPath.open(engine.url.render_as_string(hide_password=False))
+    try:
+        store = Store(session_factory(engine), hot)
+        old = utcnow() - dt.timedelta(days=3)
+        assert await hot.claim("in:msteams:c:old", None, old)
+        assert await store.claim_key("in:msteams:c:new")
+        assert not await store.claim_key("in:msteams:c:new")  # the unique key holds
+        assert await store.prune_keys(utcnow() - dt.timedelta(days=2)) == 1
+        assert not await store.key_used("in:msteams:c:old") and await store.key_used("in:msteams:c:new")
+    finally:
+        await hot.close()
