@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any
 
 from rapidfuzz import fuzz
@@ -33,7 +33,8 @@ class ListQuery:
     page: int = 0
 
     def to_data(self) -> dict[str, Any]:
-        return {k: v for k, v in asdict(self).items() if v is not None}
+        # Not dataclasses.asdict: it deep-copies every value, and this runs several times a list.
+        return {k: v for k in self.__dataclass_fields__ if (v := getattr(self, k)) is not None}
 
     @classmethod
     def from_data(cls, data: dict[str, Any]) -> ListQuery:
