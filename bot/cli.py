@@ -40,17 +40,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from aiohttp import web
 
     from bot.app import create_app
+    from bot.scheduler import scheduler_task
 
     settings = _settings()
     setup_logging(settings.log_level)
-    background = []
-    if settings.scheduler:
-        try:
-            from bot.scheduler import scheduler_task
-        except ImportError:
-            log.warning("digest scheduler not available in this build")
-        else:
-            background.append(scheduler_task)
+    background = [scheduler_task] if settings.scheduler else []
     web.run_app(create_app(settings, background=tuple(background), freeze_gc=True), host=settings.host, port=settings.port,
                 print=lambda *_: None, access_log=None)  # fmt: skip
     return 0
