@@ -295,7 +295,7 @@ async def test_slow_key_fetch_does_not_block_other_requests(ab: AuthedBot) -> No
             assert resp.status == 200
         latencies.append(loop.time() - t0)
         assert not turn.done()  # still waiting for the keys while /healthz answers
-    assert max(latencies) < 0.3, latencies
+    assert max(latencies) < 0.5, latencies  # a blocked loop would stall for the 0.6 s fetch
     status, _ = await turn
     assert status == 200
     assert loop.time() - started >= 1.2  # it really did wait for metadata + JWKS

@@ -340,9 +340,11 @@ async def test_throttled_failing_removed_and_hung_channels(db_url: str, store: S
         ):
             await fake.wait_parked()
     first = min(teams.first_seen.values())
-    assert teams.landed[conv["fine"]] - first < 0.5  # not held up by the hung channel
+    # Not held up by the hung channel (which would cost at least its 1.5 s send timeout); the
+    # margin leaves room for a loaded 2-core CI machine.
+    assert teams.landed[conv["fine"]] - first < 1.2
     assert teams.landed[conv["throttled"]] - teams.first_seen[conv["throttled"]] >= 0.95  # Retry-After: 1
-    assert lag.worst < 0.5, lag.worst
+    assert lag.worst < 1.0, lag.worst  # the event loop was never blocked
     rows = await ledger(store)
     state = {name: rows[(i, "2026-W49")].state for name, i in ids.items()}
     assert state == {
