@@ -8,13 +8,11 @@ the conversation understands whether they arrive as an invoke or as an ``Action.
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections.abc import Sequence
 from typing import Any
 
 from storage.views import EventView, EvidenceView, ItemDetail, ItemView, ReportView
 
-MAX_CARD_BYTES = 80_000
 LIST_TEXT_CHARS = 220
 DETAIL_TEXT_CHARS = 3000
 EVIDENCE_CHARS = 600
@@ -131,9 +129,6 @@ def due_label(item: ItemView, today: dt.date) -> str:
         return "due today"
     return f"due {when} ({days} day{'s' if days != 1 else ''})"
 
-
-def size_ok(payload: dict[str, Any]) -> bool:
-    return len(json.dumps(payload, ensure_ascii=False).encode()) <= MAX_CARD_BYTES
 
 
 def item_row(item: ItemView, report: ReportView | None, today: dt.date) -> dict[str, Any]:

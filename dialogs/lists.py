@@ -9,7 +9,7 @@ from typing import Any
 from rapidfuzz import fuzz
 
 from bot.understand import Parsed
-from dialogs.cards import KIND_LONG, list_card, report_name
+from dialogs.cards import list_card, report_name
 from dialogs.types import Outcome, Reply, Turn
 from storage.readmodel import ReadModel
 from storage.views import ItemView
@@ -160,7 +160,3 @@ def run_list(q: ListQuery, model: ReadModel, today: dt.date) -> Outcome:
     if report:
         state["last_report"] = report.key
     return Outcome(replies=[Reply(fallback, card)], state=state)
-
-
-def kind_words(kind: str | None) -> str:
-    return KIND_LONG.get(kind or "", "item")

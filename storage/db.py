@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 
 from sqlalchemy import event
@@ -11,7 +10,6 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///var/tracker.db"
 
-SessionFactory = async_sessionmaker
 
 
 def is_sqlite(url: str) -> bool:
@@ -64,7 +62,7 @@ def session_factory(engine: AsyncEngine) -> async_sessionmaker:
 
 
 def upgrade_database(url: str, revision: str = "head") -> None:
-    """Apply Alembic migrations (synchronous: call from the CLI or via :func:`upgrade_database_async`)."""
+    """Apply Alembic migrations (synchronous: Alembic's async env runs its own event loop)."""
     from alembic import command
     from alembic.config import Config
 
@@ -73,8 +71,3 @@ def upgrade_database(url: str, revision: str = "head") -> None:
     cfg.set_main_option("script_location", str(Path(__file__).parent / "migrations"))
     cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
     command.upgrade(cfg, revision)
-
-
-async def upgrade_database_async(url: str, revision: str = "head") -> None:
-    """Run migrations from async code: Alembic's async env needs its own event loop, so a thread."""
-    await asyncio.to_thread(upgrade_database, url, revision)

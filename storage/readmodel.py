@@ -108,6 +108,3 @@ class ReadModel:
             return index
 
         return self.memo(("by_report",), by_report).get(report_id, [])
-
-    def report_of(self, item: ItemView) -> ReportView:
-        return self.reports[item.report_id]

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.exc import IntegrityError
@@ -83,12 +83,6 @@ class ChangeResult:
     events: tuple[EventView, ...] = ()
     duplicate: bool = False  # the idempotency key had been used: nothing was written this time
     changed: bool = True
-
-
-@dataclass(frozen=True, slots=True)
-class Counts:
-    by_status: dict[str, int] = field(default_factory=dict)
-    total: int = 0
 
 
 async def bump_seq(session: AsyncSession) -> int:
