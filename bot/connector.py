@@ -18,6 +18,8 @@ from urllib.parse import quote
 
 import aiohttp
 
+from dialogs.frozen import encode_activity
+
 log = logging.getLogger(__name__)
 
 RETRY_STATUSES = frozenset({412, 502, 503, 504})
@@ -81,11 +83,7 @@ class Connector:
         await self._request("DELETE", url, None)
 
     async def _request(self, method: str, url: str, payload: dict[str, Any] | None) -> dict[str, Any]:
-        data = (
-            json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
-            if payload is not None
-            else None
-        )
+        data = encode_activity(payload) if payload is not None else None
         headers = {"Content-Type": "application/json; charset=utf-8"}
         token = await self._token() if self._token else None
         if token:

@@ -15,6 +15,7 @@ from botbuilder.schema import Activity, ActivityTypes, ChannelAccount
 
 from bot.state import StateConflict
 from dialogs.conversation import Conversation, apply_state
+from dialogs.frozen import FrozenCard
 from dialogs.help import welcome_reply
 from dialogs.types import Outcome, Reply, Turn
 from storage.store import Store
@@ -121,7 +122,9 @@ class TrackerBot(TeamsActivityHandler):
         if not await self._first_delivery(activity):
             return
         typing = None
-        if ctype == "personal":
+        if ctype == "personal" and self._typing_delay <= 0:
+            await self._typing_after(turn_context, 0)  # "at once" means before the answer, not racing it
+        elif ctype == "personal":
             typing = asyncio.create_task(self._typing_after(turn_context, self._typing_delay))
         try:
             outcome = await self._run(turn_context, message_text(activity), value, is_invoke=False)
@@ -206,7 +209,11 @@ class TrackerBot(TeamsActivityHandler):
             if reply.card is not None:
                 # Teams shows `text` above a card, so the text fallback travels in the card's own
                 # fallbackText (clients that cannot render the card show it) and in the summary.
-                content = {**reply.card, "fallbackText": reply.text[:4000]} if reply.text else reply.card
+                content: dict[str, Any] = reply.card
+                if reply.text and isinstance(content, FrozenCard):
+                    content = content.with_fallback(reply.text[:4000])
+                elif reply.text:
+                    content = {**content, "fallbackText": reply.text[:4000]}
                 msg = MessageFactory.attachment(CardFactory.adaptive_card(content))
                 msg.summary = reply.text[:200] or None
             else:

@@ -10,6 +10,7 @@ from rapidfuzz import fuzz
 
 from bot.understand import Parsed
 from dialogs.cards import list_card, report_name
+from dialogs.frozen import FrozenCard
 from dialogs.types import Outcome, Reply, Turn
 from storage.readmodel import ReadModel
 from storage.views import ItemView
@@ -149,9 +150,10 @@ def run_list(q: ListQuery, model: ReadModel, today: dt.date) -> Outcome:
     title, empty = title_for(q, model)
 
     def build() -> tuple[dict[str, Any], str]:
-        return list_card(
+        card, fallback = list_card(
             title, items, model.reports, today, total=total, page=page, page_size=PAGE_SIZE, more=more, empty=empty
         )
+        return FrozenCard(card).with_fallback(fallback[:4000]), fallback
 
     # The same page of the same list is the same card until the items change (cards are never
     # modified after they are built, so sharing one is safe).

@@ -7,6 +7,7 @@ from collections import Counter
 from collections.abc import Iterable
 
 from dialogs.cards import report_name, summary_card
+from dialogs.frozen import FrozenCard
 from dialogs.types import Outcome, Reply
 from storage.readmodel import ReadModel
 from storage.views import ItemView
@@ -40,14 +41,16 @@ def per_report(model: ReadModel, items: list[ItemView], today: dt.date) -> list[
 def summary_outcome(model: ReadModel, today: dt.date, report_key: str | None = None, kind: str | None = None) -> Outcome:
     report = model.reports_by_key.get(report_key) if report_key else None
 
-    def build() -> tuple[Counter[str], int, int, list[tuple[str, dict[str, int]]]]:
+    def build() -> tuple[FrozenCard, str]:
         pool = model.items_of_report(report.id) if report else model.items.values()
         items = [i for i in pool if kind is None or i.kind == kind]
-        return (*counts(items, today), per_report(model, items, today)[:25])
+        by_status, overdue, soon = counts(items, today)
+        c, fallback = summary_card(dict(by_status), per_report(model, items, today)[:25], overdue, soon)
+        if report:
+            fallback = f"{report_name(report)}: " + fallback
+            c["body"].insert(0, {"type": "TextBlock", "text": report.title, "wrap": True, "weight": "Bolder"})
+        return FrozenCard(c).with_fallback(fallback[:4000]), fallback
 
-    by_status, overdue, soon, rows = model.memo(("summary", report_key, kind, today), build)
-    c, fallback = summary_card(dict(by_status), rows, overdue, soon)
-    if report:
-        fallback = f"{report_name(report)}: " + fallback
-        c["body"].insert(0, {"type": "TextBlock", "text": report.title, "wrap": True, "weight": "Bolder"})
-    return Outcome(replies=[Reply(fallback, c)], state={"last_report": report.key} if report else None)
+    # Same question, same items, same day: the same card (built and encoded once).
+    card, fallback = model.memo(("summary", report_key, kind, today), build)
+    return Outcome(replies=[Reply(fallback, card)], state={"last_report": report.key} if report else None)

@@ -2,8 +2,9 @@
 
 Each message claims its idempotency key and reads and writes its conversation state. Through an
 SQLAlchemy AsyncSession each of those costs ~1-2 ms of CPU (greenlet bridge, unit of work, pool);
-on the driver (aiosqlite, asyncpg) ~0.2 ms. Everything else keeps using SQLAlchemy: these are
-three single-row statements on two tables, written once per dialect here.
+on the driver ~0.05-0.2 ms (SQLite: :mod:`storage.loopsqlite`; PostgreSQL: an asyncpg pool).
+Everything else keeps using SQLAlchemy: these are single-row statements on three tables, written
+once per dialect here.
 """
 
 from __future__ import annotations
@@ -14,11 +15,13 @@ from typing import Any
 from sqlalchemy.engine import make_url
 
 from storage.db import ensure_sqlite_dir, is_sqlite
+from storage.loopsqlite import LoopSqlite
 
 
 def _sqlite_time(value: dt.datetime) -> str:
-    # The format SQLAlchemy's SQLite DateTime type stores and parses.
-    return value.astimezone(dt.UTC).replace(tzinfo=None).strftime("%Y-%m-%d %H:%M:%S.%f")
+    # The format SQLAlchemy's SQLite DateTime type stores and parses ("%Y-%m-%d %H:%M:%S.%f");
+    # isoformat with an explicit separator writes the same text several times faster than strftime.
+    return value.astimezone(dt.UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
 
 
 class HotPath:
@@ -26,19 +29,14 @@ class HotPath:
 
     def __init__(self, kind: str, conn: Any) -> None:
         self._kind = kind  # "sqlite" | "postgres"
-        self._conn = conn  # an aiosqlite.Connection or an asyncpg.Pool
+        self._conn = conn  # a LoopSqlite or an asyncpg.Pool
 
     @classmethod
     async def open(cls, url: str) -> HotPath:
         if is_sqlite(url):
-            import aiosqlite
-
             ensure_sqlite_dir(url)
-            conn = await aiosqlite.connect(make_url(url).database or ":memory:", isolation_level=None)
             # Autocommit: every statement below is a transaction of its own, atomic on its own.
-            for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "busy_timeout=10000"):
-                await conn.execute(f"PRAGMA {pragma}")
-            return cls("sqlite", conn)
+            return cls("sqlite", await LoopSqlite.open(make_url(url).database or ":memory:"))
         import asyncpg
 
         u = make_url(url)
@@ -54,11 +52,10 @@ class HotPath:
     async def claim(self, key: str, result: str | None, now: dt.datetime) -> bool:
         """Insert an idempotency key; False if it was already there."""
         if self._kind == "sqlite":
-            cur = await self._conn.execute(
+            return await self._conn.write(
                 "INSERT OR IGNORE INTO processed_key (key, created_at, result) VALUES (?, ?, ?)",
                 (key, _sqlite_time(now), result),
-            )
-            return bool(cur.rowcount == 1)
+            ) == 1
         status = await self._conn.execute(
             "INSERT INTO processed_key (key, created_at, result) VALUES ($1, $2, $3) ON CONFLICT (key) DO NOTHING",
             key, now, result,
@@ -69,19 +66,18 @@ class HotPath:
         """(key, data, etag) of the stored rows among ``keys``."""
         if self._kind == "sqlite":
             marks = ",".join("?" * len(keys))
-            cur = await self._conn.execute(f"SELECT key, data, etag FROM bot_state WHERE key IN ({marks})", keys)
-            return [(r[0], r[1], int(r[2])) for r in await cur.fetchall()]
+            rows = await self._conn.read(f"SELECT key, data, etag FROM bot_state WHERE key IN ({marks})", keys)
+            return [(r[0], r[1], int(r[2])) for r in rows]
         rows = await self._conn.fetch("SELECT key, data, etag FROM bot_state WHERE key = ANY($1::varchar[])", keys)
         return [(r["key"], r["data"], int(r["etag"])) for r in rows]
 
     async def insert_state(self, key: str, data: str, now: dt.datetime) -> bool:
         """Create a state row; False if one exists (someone else wrote it first)."""
         if self._kind == "sqlite":
-            cur = await self._conn.execute(
+            return await self._conn.write(
                 "INSERT OR IGNORE INTO bot_state (key, data, etag, updated_at) VALUES (?, ?, 1, ?)",
                 (key, data, _sqlite_time(now)),
-            )
-            return bool(cur.rowcount == 1)
+            ) == 1
         status = await self._conn.execute(
             "INSERT INTO bot_state (key, data, etag, updated_at) VALUES ($1, $2, 1, $3) ON CONFLICT (key) DO NOTHING",
             key, data, now,
@@ -96,8 +92,7 @@ class HotPath:
             if etag is not None:
                 sql += " AND etag = ?"
                 args += (etag,)
-            cur = await self._conn.execute(sql, args)
-            return bool(cur.rowcount == 1)
+            return await self._conn.write(sql, args) == 1
         sql = "UPDATE bot_state SET data = $1, etag = etag + 1, updated_at = $2 WHERE key = $3"
         pargs: tuple[Any, ...] = (data, now, key)
         if etag is not None:
@@ -113,6 +108,5 @@ class HotPath:
             "source_conversation_id, source_activity_id FROM evidence WHERE item_id = {} ORDER BY id"
         )
         if self._kind == "sqlite":
-            cur = await self._conn.execute(sql.format("?"), (item_id,))
-            return [tuple(r) for r in await cur.fetchall()]
+            return await self._conn.read(sql.format("?"), (item_id,))
         return [tuple(r) for r in await self._conn.fetch(sql.format("$1"), item_id)]
