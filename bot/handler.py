@@ -13,7 +13,7 @@ from botbuilder.core import CardFactory, ConversationState, InvokeResponse, Mess
 from botbuilder.core.teams import TeamsActivityHandler
 from botbuilder.schema import Activity, ActivityTypes, ChannelAccount
 
-from bot.state import StateConflict
+from bot.state import SqlConversationState, StateConflict
 from dialogs.conversation import Conversation, apply_state
 from dialogs.frozen import FrozenCard
 from dialogs.help import welcome_reply
@@ -119,7 +119,7 @@ class TrackerBot(TeamsActivityHandler):
         value = activity.value if isinstance(activity.value, dict) else None
         if ctype in ("channel", "groupChat") and not value and not mentions_bot(activity):
             return  # in shared conversations only @mentions are for us
-        if not await self._first_delivery(activity):
+        if not await self._first_delivery(turn_context):
             return
         typing = None
         if ctype == "personal" and self._typing_delay <= 0:
@@ -183,12 +183,17 @@ class TrackerBot(TeamsActivityHandler):
             channel_id=a.channel_id or "msteams",
         )  # fmt: skip
 
-    async def _first_delivery(self, activity: Activity) -> bool:
+    async def _first_delivery(self, turn_context: TurnContext) -> bool:
         """Teams re-sends an activity it thinks timed out: act on each activity id once."""
+        activity = turn_context.activity
         if not self._dedupe or not activity.id:
             return True
         key = f"in:{activity.channel_id}:{activity.conversation.id if activity.conversation else ''}:{activity.id}"
-        if await self._store.claim_key(key):
+        if isinstance(self._state, SqlConversationState):
+            claimed = await self._state.claim_and_load(turn_context, key)
+        else:
+            claimed = await self._store.claim_key(key)
+        if claimed:
             return True
         log.info("duplicate delivery ignored activity=%s", activity.id)
         return False

@@ -10,7 +10,6 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 
 import aiohttp
-from botbuilder.core import ConversationState
 
 from bot.adapter import TrackerAdapter
 from bot.auth import OpenIdKeys, TokenProvider, TokenValidator
@@ -19,7 +18,7 @@ from bot.handler import TrackerBot
 from bot.resolve import Resolver
 from bot.scheduler import DigestSource
 from bot.settings import Settings
-from bot.state import SqlStorage
+from bot.state import SqlConversationState, SqlStorage
 from dialogs.conversation import Conversation
 from dialogs.policy import Policy
 from dialogs.writes import RateLimit
@@ -108,7 +107,7 @@ async def services(
         adapter = TrackerAdapter(
             connector, app_id=settings.app_id, validator=validator, allowed_tenants=settings.allowed_tenants
         )
-        conv_state = ConversationState(SqlStorage(store.sessions, hot))
+        conv_state = SqlConversationState(SqlStorage(store.sessions, hot))
 
         def today() -> dt.date:
             return clock().astimezone(settings.tz).date()

@@ -2,7 +2,7 @@
 
 Each message claims its idempotency key and reads and writes its conversation state. Through an
 SQLAlchemy AsyncSession each of those costs ~1-2 ms of CPU (greenlet bridge, unit of work, pool);
-on the driver ~0.05-0.2 ms (SQLite: :mod:`storage.loopsqlite`; PostgreSQL: an asyncpg pool).
+on the driver ~0.05-0.2 ms (SQLite: :mod:`storage.loopsqlite`; PostgreSQL: :mod:`storage.pgconns`).
 Everything else keeps using SQLAlchemy: these are single-row statements on three tables, written
 once per dialect here.
 """
@@ -16,6 +16,7 @@ from sqlalchemy.engine import make_url
 
 from storage.db import ensure_sqlite_dir, is_sqlite
 from storage.loopsqlite import LoopSqlite
+from storage.pgconns import PgConnections
 
 
 def _sqlite_time(value: dt.datetime) -> str:
@@ -29,7 +30,7 @@ class HotPath:
 
     def __init__(self, kind: str, conn: Any) -> None:
         self._kind = kind  # "sqlite" | "postgres"
-        self._conn = conn  # a LoopSqlite or an asyncpg.Pool
+        self._conn = conn  # a LoopSqlite or PgConnections
 
     @classmethod
     async def open(cls, url: str) -> HotPath:
@@ -40,10 +41,18 @@ class HotPath:
         import asyncpg
 
         u = make_url(url)
-        pool = await asyncpg.create_pool(
-            host=u.host, port=u.port or 5432, user=u.username, password=u.password, database=u.database,
-            min_size=1, max_size=10, statement_cache_size=256,
-        )  # fmt: skip
+        params = dict(host=u.host, port=u.port or 5432, user=u.username, password=u.password, database=u.database)
+
+        def connect() -> Any:
+            return asyncpg.connect(
+                **params, statement_cache_size=256,
+                # A lost idempotency key or conversation state costs a duplicate reply or a repeated
+                # question after a server crash, never a recommendation (those are written through
+                # SQLAlchemy with full durability), so these commits need not wait for the WAL flush.
+                server_settings={"synchronous_commit": "off"},
+            )  # fmt: skip
+
+        pool = await PgConnections.open(connect, size=10)
         return cls("postgres", pool)
 
     async def close(self) -> None:
@@ -61,6 +70,24 @@ class HotPath:
             key, now, result,
         )  # fmt: skip
         return bool(status.endswith(" 1"))
+
+    async def claim_and_read(
+        self, key: str, result: str | None, now: dt.datetime, state_key: str
+    ) -> tuple[bool, tuple[str, int] | None]:
+        """:meth:`claim` and read one state row, in one round trip: (claimed, (data, etag) or None)."""
+        if self._kind == "sqlite":  # two statements on the loop cost less than a join would
+            claimed = await self.claim(key, result, now)
+            rows = await self.read_state([state_key]) if claimed else []
+            return claimed, (rows[0][1], rows[0][2]) if rows else None
+        row = await self._conn.fetchrow(
+            "WITH claim AS (INSERT INTO processed_key (key, created_at, result) VALUES ($1, $2, $3) "
+            "ON CONFLICT (key) DO NOTHING RETURNING 1) "
+            "SELECT (SELECT count(*) FROM claim) AS claimed, s.data, s.etag "
+            "FROM (SELECT 1) AS one LEFT JOIN bot_state AS s ON s.key = $4",
+            key, now, result, state_key,
+        )  # fmt: skip
+        claimed = bool(row["claimed"])
+        return claimed, (row["data"], int(row["etag"])) if claimed and row["data"] is not None else None
 
     async def read_state(self, keys: list[str]) -> list[tuple[str, str, int]]:
         """(key, data, etag) of the stored rows among ``keys``."""
