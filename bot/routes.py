@@ -32,6 +32,13 @@ class Route:
     in_help: bool = True
     manifest_rank: int = 0  # 1..n: position in the manifest command list; 0 = not listed
     scopes: frozenset[str] = field(default=ALL_SCOPES)
+    matcher: re.Pattern[str] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        # One search instead of one per pattern: an alternation matches somewhere exactly when one
+        # of its alternatives does (the patterns use no groups that other code reads).
+        joined = "|".join(f"(?:{p.pattern})" for p in self.patterns) or r"(?!)"
+        object.__setattr__(self, "matcher", re.compile(joined))
 
 
 def _p(*patterns: str) -> tuple[re.Pattern[str], ...]:

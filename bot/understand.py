@@ -216,7 +216,7 @@ def classify(text: str) -> Route:
     if not text:
         return ROUTES_BY_NAME["help"]
     for route in ROUTES:
-        if any(p.search(text) for p in route.patterns):
+        if route.matcher.search(text):
             return route
     words = set(re.findall(r"[a-z]+", text))
     best, best_score = ROUTES_BY_NAME["unknown"], 0
@@ -253,7 +253,7 @@ def split_evidence(raw: str) -> tuple[str, str | None]:
 def _is_greeting(raw: str) -> bool:
     """Checked before politeness is dropped, or "thanks!" would be nothing at all."""
     light = _MENTION_HEAD.sub("", normalise(_MARKUP.sub(" ", raw))).strip(" ,.!")
-    return any(p.search(light) for p in ROUTES_BY_NAME["greeting"].patterns)
+    return ROUTES_BY_NAME["greeting"].matcher.search(light) is not None
 
 
 def _route(raw: str, known: Callable[[str], bool]) -> tuple[Route, str, str | None, str]:

@@ -65,7 +65,7 @@ def not_found(parsed: Parsed, model: ReadModel) -> Outcome:
             lines.append(f"{label}: {cand.item.text[:120]}")
             actions.append(execute(f"Show {label}"[:40], "show", item_id=cand.item.id))
     if parsed.number and parsed.report:
-        nums = sorted({i.number for i in model.items.values() if i.report_id == parsed.report.id and i.number})
+        nums = sorted({i.number for i in model.items_of_report(parsed.report.id) if i.number})
         if nums:
             lines.append(f"{report_name(parsed.report)} has numbers: {', '.join(nums[:30])}{'…' if len(nums) > 30 else ''}.")
     title = f"I can't find {describe_ref(parsed, model)}."

@@ -22,7 +22,9 @@ from storage.pgconns import PgConnections
 def _sqlite_time(value: dt.datetime) -> str:
     # The format SQLAlchemy's SQLite DateTime type stores and parses ("%Y-%m-%d %H:%M:%S.%f");
     # isoformat with an explicit separator writes the same text several times faster than strftime.
-    return value.astimezone(dt.UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+    if value.tzinfo is not dt.UTC:
+        value = value.astimezone(dt.UTC)
+    return value.replace(tzinfo=None).isoformat(" ", "microseconds")
 
 
 class HotPath:
