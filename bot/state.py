@@ -84,7 +84,8 @@ class SqlConversationState(ConversationState):
     """ConversationState that can read its row in the same round trip as the turn's idempotency
     claim (every message needs both; on PostgreSQL that is one network round trip fewer)."""
 
-    _PRIMED = "tracker.primed_state"  # turn_state key: the row read with the claim, per turn
+    _PRIMED = "tracker.primed_state"  # turn_state keys: the row read with the claim, per turn,
+    _LOADED = "tracker.state_loaded"  # and whether this turn has read its state already
 
     def __init__(self, storage: SqlStorage) -> None:
         super().__init__(storage)
@@ -98,12 +99,15 @@ class SqlConversationState(ConversationState):
         return claimed
 
     async def load(self, turn_context: TurnContext, force: bool = False) -> None:
+        # botbuilder reads again whenever the cached state is empty, which a new conversation's is:
+        # its first turn would read the same missing row two or three times. Once a turn has read
+        # its state, only ``force`` reads it again.
         primed = turn_context.turn_state.pop(self._PRIMED, _NOTHING)
-        cached = self.get_cached_state(turn_context)
-        if primed is _NOTHING or force or (cached and cached.state):
+        if force or (primed is _NOTHING and not turn_context.turn_state.get(self._LOADED)):
             await super().load(turn_context, force)
-            return
-        turn_context.turn_state[self._context_service_key] = CachedBotState(primed)
+        elif primed is not _NOTHING and self.get_cached_state(turn_context) is None:
+            turn_context.turn_state[self._context_service_key] = CachedBotState(primed)
+        turn_context.turn_state[self._LOADED] = True
 
 
 _NOTHING = object()

@@ -11,9 +11,14 @@ from pathlib import Path
 
 import asyncpg
 import pytest
+from botbuilder.core import TurnContext
+from botbuilder.core.adapters import TestAdapter
+from botbuilder.schema import Activity, ActivityTypes, ChannelAccount, ConversationAccount
 from sqlalchemy.engine import make_url
 
+from bot.state import SqlConversationState, SqlStorage
 from storage import loopsqlite
+from storage.db import create_engine, session_factory
 from storage.hotpath import HotPath
 from storage.loopsqlite import LoopSqlite
 from storage.pgconns import PgConnections
@@ -168,3 +173,59 @@ async def test_pg_cancelled_callers_give_their_place_back(pg_connect) -> None:  
         await pool.close()
     with pytest.raises(asyncpg.InterfaceError):
         await pool.fetch("SELECT 1")
+
+
+# ---- conversation state read with the claim -----------------------------------------------------
+
+
+class _CountingStorage(SqlStorage):
+    """The real storage, counting the reads that reach the database."""
+
+    reads = 0
+
+    async def read(self, keys: list[str]) -> dict:  # type: ignore[type-arg]
+        self.reads += 1
+        return await super().read(keys)
+
+
+def _turn(adapter: TestAdapter, activity_id: str) -> TurnContext:
+    return TurnContext(adapter, Activity(
+        type=ActivityTypes.message, id=activity_id, channel_id="msteams", text="hi",
+        conversation=ConversationAccount(id="a:state-test"), from_property=ChannelAccount(id="29:u"),
+        recipient=ChannelAccount(id="28:bot"),
+    ))  # fmt: skip
+
+
+async def test_state_is_read_once_per_turn_with_the_claim(db_url: str) -> None:
+    hot = await HotPath.open(db_url)
+    engine = create_engine(db_url)
+    try:
+        storage = _CountingStorage(session_factory(engine), hot)
+        state = SqlConversationState(storage)
+        prop = state.create_property("tracker")
+        adapter = TestAdapter()
+
+        first = _turn(adapter, "1")
+        assert await state.claim_and_load(first, "in:1")
+        assert await prop.get(first, dict) == {}  # a new conversation: botbuilder would read again here
+        await prop.set(first, {"last_report": "vetting"})
+        await state.save_changes(first)
+        assert storage.reads == 0
+
+        again = _turn(adapter, "1")  # a re-delivery: not claimed, nothing primed
+        assert not await state.claim_and_load(again, "in:1")
+
+        second = _turn(adapter, "2")
+        assert await state.claim_and_load(second, "in:2")
+        assert await prop.get(second, dict) == {"last_report": "vetting"}
+        assert storage.reads == 0
+
+        unclaimed = _turn(adapter, "3")  # e.g. a card action: state loads the usual way, once
+        assert await prop.get(unclaimed, dict) == {"last_report": "vetting"}
+        await prop.get(unclaimed, dict)
+        assert storage.reads == 1
+        await state.load(unclaimed, force=True)  # force still goes to the database
+        assert storage.reads == 2
+    finally:
+        await engine.dispose()
+        await hot.close()
