@@ -73,6 +73,11 @@ class SettingsError(ValueError):
     """A configuration problem, worded for the person starting the bot."""
 
 
+def _in_memory(url: str) -> bool:
+    database = url.split("://", 1)[1].lstrip("/").split("?")[0]
+    return database in ("", ":memory:") or "mode=memory" in url
+
+
 def _csv(value: str) -> frozenset[str]:
     return frozenset(v.strip().lower() for v in value.split(",") if v.strip())
 
@@ -185,6 +190,10 @@ class Settings:
         url = get("DATABASE_URL", DEFAULT_DATABASE_URL)
         if not url.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
             errors.append("DATABASE_URL must start with sqlite+aiosqlite:// or postgresql+asyncpg://")
+        elif url.startswith("sqlite") and _in_memory(url):
+            # The bot opens several connections (SQLAlchemy's, and the per-message hot path's):
+            # each would get an empty database of its own.
+            errors.append("DATABASE_URL: an in-memory SQLite database cannot be shared by the bot's connections; name a file")
         level = get("LOG_LEVEL", "INFO").upper()
         if level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
             errors.append(f"LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR, not {level!r}")

@@ -42,3 +42,16 @@ def test_readme_documents_every_variable() -> None:
     readme = (REPO / "README.md").read_text()
     for name, _meaning, _default in VARIABLES:
         assert f"`{name}`" in readme, name
+
+
+@pytest.mark.parametrize(
+    "url", ["sqlite+aiosqlite://", "sqlite+aiosqlite:///:memory:", "sqlite+aiosqlite:///file:t?mode=memory&uri=true"]
+)
+def test_in_memory_sqlite_is_refused_with_the_reason(url: str) -> None:
+    with pytest.raises(SettingsError, match="in-memory SQLite"):
+        Settings.from_env({"DATABASE_URL": url})
+
+
+def test_file_databases_are_accepted() -> None:
+    for url in ("sqlite+aiosqlite:///var/t.db", "sqlite+aiosqlite:////tmp/t.db", "postgresql+asyncpg://u@h/db"):
+        assert Settings.from_env({"DATABASE_URL": url}).database_url == url
