@@ -10,11 +10,11 @@ import argparse
 import asyncio
 import datetime as dt
 
-from sqlalchemy import insert, text, update
+from sqlalchemy import insert, select, text, update
 
 from bench import corpus
 from storage.db import create_engine, upgrade_database
-from storage.models import Item, Meta, Report, ReportAlias
+from storage.models import Evidence, Item, Meta, Report, ReportAlias
 
 
 async def fill(url: str, n_items: int, today: dt.date) -> None:
@@ -41,9 +41,35 @@ async def fill(url: str, n_items: int, today: dt.date) -> None:
             ]  # fmt: skip
             for start in range(0, len(rows), 5000):
                 await conn.execute(insert(Item), rows[start : start + 5000])
+            evidence = evidence_rows((await conn.execute(select(Item.id, Item.status).order_by(Item.id))).all())
+            for start in range(0, len(evidence), 5000):
+                await conn.execute(insert(Evidence), evidence[start : start + 5000])
             await conn.execute(update(Meta).where(Meta.key == "data_seq").values(value=1))
     finally:
         await engine.dispose()
+
+
+EVIDENCE_BY_STATUS = {
+    "in_progress": ("update",),
+    "evidenced": ("update", "evidence"),
+    "signed_off": ("update", "evidence"),
+}
+
+
+def evidence_rows(items: list[tuple[int, str]]) -> list[dict[str, object]]:
+    """What leads record as work goes on: an update once started, evidence once evidenced, so
+    "show rec N" reads and renders a real history for most items, as it would in a live tracker."""
+    at = dt.datetime(2026, 9, 1, 9, 0, tzinfo=dt.UTC)
+    rows = []
+    for item_id, status in items:
+        for n, kind in enumerate(EVIDENCE_BY_STATUS.get(status, ())):
+            text_ = ("Working group set up; terms of reference agreed and first review scheduled."
+                     if kind == "update" else
+                     "Policy revised and published on the intranet; training delivered to all supervisors.")  # fmt: skip
+            rows.append({"item_id": item_id, "kind": kind, "text": text_, "links": [], "author_name": "DI Bench Lead",
+                         "author_aad_id": None, "created_at": at + dt.timedelta(days=14 * n + item_id % 30),
+                         "source_conversation_id": "a:bench", "source_activity_id": f"seed-{item_id}-{n}"})  # fmt: skip
+    return rows
 
 
 def main() -> None:
