@@ -30,7 +30,7 @@ from botframework.connector import Channels
 from botframework.connector.auth import AuthenticationConstants, ClaimsIdentity
 
 from bot.auth import AuthUnavailable, TokenValidator, Unauthorized
-from bot.connector import Connector
+from bot.connector import Connector, ConnectorError, DeliveryUncertain
 from bot.turn import ReplyContext
 
 log = logging.getLogger(__name__)
@@ -325,10 +325,13 @@ class TrackerAdapter(BotAdapter):
         """An exception in bot code: log it with a reference, tell the user briefly, answer 200."""
         ref = uuid.uuid4().hex[:8].upper()
         act = context.activity
-        log.exception(
-            "turn failed ref=%s activity=%s conversation=%s: %s", ref, act.id,
-            act.conversation.id if act.conversation else None, error.__class__.__name__,
-        )  # fmt: skip
+        where = (ref, act.id, act.conversation.id if act.conversation else None)
+        if isinstance(error, (ConnectorError, DeliveryUncertain)):
+            # The Bot Connector refused the reply or could not be reached, after the connector's own
+            # retries: its answer says all there is, and a trace per message would bury it.
+            log.error("turn failed ref=%s activity=%s conversation=%s: reply not delivered: %s", *where, error)
+        else:
+            log.exception("turn failed ref=%s activity=%s conversation=%s: %s", *where, error.__class__.__name__)
         if act.type == ActivityTypes.invoke:
             context.turn_state[self._INVOKE_RESPONSE_KEY] = Activity(
                 type=ActivityTypes.invoke_response,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator
 
 import pytest
@@ -11,7 +12,7 @@ from bot.settings import Settings
 from storage.db import create_engine, session_factory
 from storage.store import Store
 from storage.subscriptions import Subscriptions
-from tests.botkit import BOT_ID, RunningBot, cards_of, running_bot, text_of
+from tests.botkit import BOT_ID, RunningBot, Scripted, cards_of, running_bot, text_of
 from tests.cardschema import assert_valid_card
 from tests.data import seed_small
 
@@ -186,3 +187,16 @@ async def test_mention_is_stripped(bot: RunningBot) -> None:
     (reply,) = bot.connector.messages()
     assert "actively seek corruption-related intelligence" in text_of(reply)
     assert BOT_ID not in text_of(reply)
+
+
+async def test_a_refused_reply_is_logged_in_one_line_and_the_user_still_hears_back(
+    bot: RunningBot, caplog: pytest.LogCaptureFixture
+) -> None:
+    # typing goes through, the answer is refused (once)
+    bot.connector.scripts["a:personal-alice"] = [Scripted(status=200), Scripted(status=403)]
+    with caplog.at_level(logging.ERROR, logger="bot.adapter"):
+        replies = await bot.say("what's overdue?")
+    failures = [r for r in caplog.records if "turn failed" in r.getMessage()]
+    assert len(failures) == 1 and failures[0].exc_info is None
+    assert "reply not delivered: connector answered 403" in failures[0].getMessage()
+    assert len(replies) == 1 and "something went wrong on my side" in text_of(replies[0])
