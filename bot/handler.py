@@ -9,7 +9,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from botbuilder.core import CardFactory, ConversationState, InvokeResponse, MessageFactory, TurnContext
+from botbuilder.core import CardFactory, InvokeResponse, MessageFactory, TurnContext
 from botbuilder.core.teams import TeamsActivityHandler
 from botbuilder.schema import Activity, ActivityTypes, ChannelAccount
 
@@ -67,7 +67,7 @@ class TrackerBot(TeamsActivityHandler):
     def __init__(
         self,
         conversation: Conversation,
-        conversation_state: ConversationState,
+        conversation_state: SqlConversationState,
         store: Store,
         subscriptions: Subscriptions,
         *,
@@ -189,11 +189,7 @@ class TrackerBot(TeamsActivityHandler):
         if not self._dedupe or not activity.id:
             return True
         key = f"in:{activity.channel_id}:{activity.conversation.id if activity.conversation else ''}:{activity.id}"
-        if isinstance(self._state, SqlConversationState):
-            claimed = await self._state.claim_and_load(turn_context, key)
-        else:
-            claimed = await self._store.claim_key(key)
-        if claimed:
+        if await self._state.claim_and_load(turn_context, key):
             return True
         log.info("duplicate delivery ignored activity=%s", activity.id)
         return False
