@@ -5,7 +5,7 @@ Three layers, in order:
 1. ``demo/jac-2022-12.csv``: the reports and items the force's Joint Audit Committee paper of
    15 December 2022 names. The five vetting recommendations carry the paper's text and deadlines
    verbatim; where the paper gives no text the item says so plainly. See ``demo/README.md``.
-2. The sample file of real HMICFRS recommendations (``shared/domain``), when it is there.
+2. The sample file of real HMICFRS recommendations (``storage/demo/hmicfrs-sample-recommendations.csv``).
 3. A spread of activity, written as the force's own notes through :meth:`Store.change_item` with
    ``Source("seed")``: owners, progress updates, evidence, and force-set target dates (the deadline
    text says "Force-set target ... not an HMICFRS deadline", so no date is put in HMICFRS's mouth).
@@ -39,10 +39,12 @@ _CREATED_DAYS_AGO = 90
 _SDA = "Insp Dan Morris (Strategy, Delivery & Assurance)"
 
 
+SAMPLE_CSV = Path(__file__).parent / "demo" / "hmicfrs-sample-recommendations.csv"
+
+
 def default_sample_csv() -> Path | None:
-    """``shared/domain/hmicfrs-sample-recommendations.csv`` beside the repository, if present."""
-    path = Path(__file__).resolve().parents[1].parent / "shared" / "domain" / "hmicfrs-sample-recommendations.csv"
-    return path if path.exists() else None
+    """The sample file of real HMICFRS recommendations that ships with the demo data."""
+    return SAMPLE_CSV if SAMPLE_CSV.exists() else None
 
 
 @dataclass(frozen=True, slots=True)

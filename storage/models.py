@@ -139,6 +139,12 @@ class Item(Base):
     changed_seq: Mapped[int] = mapped_column(BigInteger, default=0)
     version: Mapped[int] = mapped_column(Integer, default=1)
 
+    # ---- import fidelity (migration 0002) ----
+
+    # ---- dates of record, committee reporting (migration 0003) ----
+
+    # ---- language: PEEL questions (migration 0006) ----
+
     report: Mapped[Report] = relationship(back_populates="items")
     evidence: Mapped[list[Evidence]] = relationship(back_populates="item", order_by="Evidence.id")
 
@@ -251,3 +257,15 @@ class DigestDelivery(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     activity_id: Mapped[str | None] = mapped_column(String(200))
     error: Mapped[str | None] = mapped_column(Text)
+
+
+# ==== import fidelity (migration 0002) ====
+
+
+# ==== committee reporting (migration 0003) ====
+
+
+# ==== Teams surfaces: people, reminders (migration 0004) ====
+
+
+# ==== delivery under faults: outbox, per-person questions (migration 0005) ====

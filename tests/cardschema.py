@@ -1,4 +1,4 @@
-"""Validation of every card against the official Adaptive Card 1.5 schema (offline copy in shared/)."""
+"""Validation of every card against the official Adaptive Card 1.5 schema (offline copy in tests/schemas/)."""
 
 from __future__ import annotations
 
@@ -6,28 +6,22 @@ import functools
 import json
 from typing import Any
 
-import pytest
 from jsonschema import Draft6Validator
 from jsonschema.exceptions import best_match
 
-from tests.conftest import SHARED
+from tests.conftest import SCHEMAS
 
-SCHEMA = SHARED / "schemas" / "adaptive-card-1.5.json"
+SCHEMA = SCHEMAS / "adaptive-card-1.5.json"
 
 
 @functools.cache
-def _validator() -> Draft6Validator | None:
-    if not SCHEMA.exists():
-        return None
+def _validator() -> Draft6Validator:
     return Draft6Validator(json.loads(SCHEMA.read_text()))
 
 
 def assert_valid_card(card: dict[str, Any]) -> None:
-    """Fail with the most relevant schema error; skip visibly when the schema is not available."""
-    validator = _validator()
-    if validator is None:
-        pytest.skip(f"Adaptive Card schema not found at {SCHEMA}")
-    error = best_match(validator.iter_errors(card))
+    """Fail with the most relevant schema error."""
+    error = best_match(_validator().iter_errors(card))
     assert error is None, f"{error.message} at {list(error.absolute_path)}"
     size = len(json.dumps(card).encode())
     assert size <= 80_000, f"card is {size} bytes"

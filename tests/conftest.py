@@ -25,7 +25,11 @@ from storage.models import Base
 from storage.store import Store
 
 REPO = Path(__file__).resolve().parents[1]
-SHARED = REPO.parent / "shared"
+# What the tests read that the project itself does not ship in a package: official schemas (with
+# their licences) and the domain paper. All inside the repository, so a bare clone passes.
+SCHEMAS = REPO / "tests" / "schemas"
+FIXTURES = REPO / "tests" / "fixtures"
+SAMPLE_CSV = REPO / "storage" / "demo" / "hmicfrs-sample-recommendations.csv"
 PG_ENV = "TRACKER_TEST_POSTGRES_URL"
 PG_SKIP = f"PostgreSQL runs need {PG_ENV} (e.g. postgresql+asyncpg://postgres@127.0.0.1:5432/test)"
 

@@ -21,8 +21,7 @@ API (all async unless noted; see each docstring)::
     Errors: PlaygroundError (bot 4xx/5xx, playground 4xx/5xx, startup), PlaygroundUnavailable (no
     node/npm: skip), TimeoutError (with a summary of the last activities seen).
 
-Read ``/work/shared/notes/agents-playground.md`` first. What follows is only what that note does not
-say, as observed with 0.2.28 on Node 20 against botbuilder-python 4.17.1 (CloudAdapter, empty app id).
+What follows is what the playground's documentation does not say, as observed with 0.2.28 on Node 20 against botbuilder-python 4.17.1 (CloudAdapter, empty app id).
 
 Install
     * The package is one self-contained webpack bundle (15 MB, zero dependencies): ``npm ci`` takes

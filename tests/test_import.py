@@ -16,9 +16,9 @@ from storage.importer import ImportRejected, import_file, terminal_progress
 from storage.models import Evidence, ItemEvent
 from storage.store import ItemChange, NewEvidence, Store
 from storage.views import Actor, ItemView, Source
-from tests.conftest import SHARED
+from tests.conftest import SAMPLE_CSV
 
-SAMPLE = SHARED / "domain" / "hmicfrs-sample-recommendations.csv"
+SAMPLE = SAMPLE_CSV
 ADMIN = Actor("Rachel Admin", "aad-admin")
 HEADER = ["report_title", "report_short", "published", "kind", "number", "addressee", "due_date", "text", "status", "owner"]
 VETTING = ["An inspection of vetting, misconduct, and misogyny in the police service", "vetting-misconduct-misogyny", "2022-11-02"]

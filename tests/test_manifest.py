@@ -26,16 +26,13 @@ from bot.manifest import (
 from bot.routes import manifest_commands
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-# In CI the shared folder sits beside the repo, not inside it.
-SCHEMA_PATH = REPO_ROOT.parent / "shared" / "schemas" / "MicrosoftTeams.schema.json"
+SCHEMA_PATH = REPO_ROOT / "tests" / "schemas" / "MicrosoftTeams.schema.json"
 APP_ID = "1b4f2c3d-5e6f-4a7b-8c9d-0e1f2a3b4c5d"
 WHITE = (255, 255, 255)
 
 
 @pytest.fixture(scope="module")
 def schema() -> dict[str, Any]:
-    if not SCHEMA_PATH.is_file():
-        pytest.skip(f"Teams manifest schema not found at {SCHEMA_PATH}")
     return json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
 
 

@@ -9,11 +9,11 @@ from sqlalchemy import func, select
 from storage.demo import NOT_GIVEN, seed_demo
 from storage.models import ItemEvent
 from storage.store import Store
-from tests.conftest import SHARED
+from tests.conftest import FIXTURES, SAMPLE_CSV
 
 NOW = dt.datetime(2026, 11, 25, 9, 30, tzinfo=dt.UTC)
-PAPER = " ".join((SHARED / "domain" / "jac-hmicfrs-update-2022-12.txt").read_text(encoding="utf-8").split())
-SAMPLE = SHARED / "domain" / "hmicfrs-sample-recommendations.csv"
+PAPER = " ".join((FIXTURES / "jac-hmicfrs-update-2022-12.txt").read_text(encoding="utf-8").split())
+SAMPLE = SAMPLE_CSV
 DEADLINES = {
     "33": ("By 31 March 2023", dt.date(2023, 3, 31)),
     "34": ("By 30 April 2023", dt.date(2023, 4, 30)),
