@@ -86,6 +86,10 @@ class Report(Base):
     url: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
+    # ---- import fidelity (migration 0002) ----
+
+    # ---- language (migration 0006) ----
+
     aliases: Mapped[list[ReportAlias]] = relationship(back_populates="report", cascade="all, delete-orphan")
     items: Mapped[list[Item]] = relationship(back_populates="report")
 
