@@ -146,6 +146,16 @@ class Item(Base):
     # ---- import fidelity (migration 0002) ----
 
     # ---- dates of record, committee reporting (migration 0003) ----
+    # The day the item joined the tracker (import column, else the report's publication date, else
+    # the day it was created): what "added since the last JAC" counts.
+    added_on: Mapped[dt.date | None] = mapped_column(Date, index=True)
+    # The day HMICFRS signed it off (set by a sign-off in Teams, or the import column).
+    signed_off_on: Mapped[dt.date | None] = mapped_column(Date, index=True)
+    # A target the force moved, kept beside the original deadline (due_date), and how often it moved.
+    revised_due_date: Mapped[dt.date | None] = mapped_column(Date)
+    retarget_count: Mapped[int] = mapped_column(Integer, default=0)
+    # A RAG rating given by hand (import): wins over the computed one. red | amber | green | complete
+    rag_override: Mapped[str | None] = mapped_column(String(16))
 
     # ---- language: PEEL questions (migration 0006) ----
 

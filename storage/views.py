@@ -91,6 +91,16 @@ class ItemView:
     updated_at: dt.datetime | None
     status_changed_at: dt.datetime | None
     latest_evidence: str | None = None
+    added_on: dt.date | None = None
+    signed_off_on: dt.date | None = None
+    revised_due_date: dt.date | None = None
+    retarget_count: int = 0
+    rag_override: str | None = None
+
+    @property
+    def target_date(self) -> dt.date | None:
+        """The date the item is due now: the revised target if the force moved it, else the deadline."""
+        return self.revised_due_date or self.due_date
 
     @property
     def live(self) -> bool:
@@ -98,10 +108,11 @@ class ItemView:
         return self.status in LIVE_STATUSES
 
     def overdue(self, today: dt.date) -> bool:
-        """Live, owned by the force, and past its due date (evidenced items wait on HMICFRS, not us)."""
+        """Live, owned by the force, and past its target date (evidenced items wait on HMICFRS, not us)."""
+        target = self.target_date
         return (
-            self.due_date is not None
-            and self.due_date < today
+            target is not None
+            and target < today
             and self.status in ("open", "in_progress")
             and self.for_force
         )
@@ -113,6 +124,7 @@ class ItemView:
             i.deadline_text, i.due_date, i.owner_name, i.owner_aad_id, tuple(i.themes or ()),
             i.status, i.register_status, i.register_id, i.register_url, i.source_url, i.version,
             as_utc(i.created_at), as_utc(i.updated_at), as_utc(i.status_changed_at), latest_evidence,
+            i.added_on, i.signed_off_on, i.revised_due_date, int(i.retarget_count or 0), i.rag_override,
         )  # fmt: skip
 
     @classmethod
@@ -124,6 +136,8 @@ class ItemView:
             intern(r.owner_aad_id), intern(tuple(r.themes or ())), intern(r.status), intern(r.register_status),
             r.register_id, r.register_url, intern(r.source_url), r.version, intern(as_utc(r.created_at)),
             intern(as_utc(r.updated_at)), intern(as_utc(r.status_changed_at)), latest_evidence,
+            intern(r.added_on), intern(r.signed_off_on), intern(r.revised_due_date), int(r.retarget_count or 0),
+            intern(r.rag_override),
         )  # fmt: skip
 
 
@@ -131,7 +145,8 @@ ITEM_VIEW_COLUMNS = (
     Item.id, Item.report_id, Item.kind, Item.number, Item.text, Item.addressee, Item.for_force,
     Item.deadline_text, Item.due_date, Item.owner_name, Item.owner_aad_id, Item.themes, Item.status,
     Item.register_status, Item.register_id, Item.register_url, Item.source_url, Item.version,
-    Item.created_at, Item.updated_at, Item.status_changed_at,
+    Item.created_at, Item.updated_at, Item.status_changed_at, Item.added_on, Item.signed_off_on,
+    Item.revised_due_date, Item.retarget_count, Item.rag_override,
 )  # fmt: skip
 
 
