@@ -21,9 +21,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bench import corpus
-from bot.resolve import Resolver
-from bot.understand import Context, understand
 from dialogs.digest import build_digest
+from dialogs.language import Context, Index, Resolver, understand
 from storage.readmodel import ReadModel
 from storage.views import EventView, ItemView, ReportView, Snapshot
 
@@ -60,8 +59,9 @@ def resolution(n_items: int = 100_000, messages: int = 3000) -> dict[str, Any]:
     """Time to understand one message (routing + report and item resolution) at ``n_items``."""
     t0 = time.perf_counter()
     model = synthetic_model(n_items)
-    resolver = Resolver(model)
-    resolver.warm()
+    index = Index(model)
+    index.warm()
+    resolver = Resolver(index)
     build_s = time.perf_counter() - t0
     texts = corpus.messages(n_items, count=messages) + [
         "show the counter corruption one", "who owns the body worn video one", "mark rec 12 of vetting as evidenced: done",

@@ -317,8 +317,7 @@ class TrackerAdapter(BotAdapter):
             },
             True,
         )
-        # Proactive sends must report failures to the scheduler, not be swallowed by on_turn_error.
-        context.turn_state["tracker.proactive"] = True
+        # No pipeline, so no on_turn_error: a proactive send's failure reaches its caller.
         await callback(context)
 
     async def _on_error(self, context: TurnContext, error: Exception) -> None:

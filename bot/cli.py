@@ -9,10 +9,15 @@ import logging
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TextIO
 
 from bot.logs import setup_logging
 from bot.settings import Settings, SettingsError
+
+if TYPE_CHECKING:
+    from bot.services import Clock
+    from dialogs.digest import DigestConfig
+    from storage.store import Store
 
 log = logging.getLogger("tracker")
 
@@ -25,12 +30,10 @@ def _settings() -> Settings:
         raise SystemExit(2) from err
 
 
-def _store(settings: Settings):  # type: ignore[no-untyped-def]
-    from storage.db import create_engine, session_factory
+async def _open_store(settings: Settings) -> Store:
     from storage.store import Store
 
-    engine = create_engine(settings.database_url)
-    return engine, Store(session_factory(engine))
+    return await Store.open(settings.database_url)
 
 
 # ---- commands -------------------------------------------------------------------------------------
@@ -40,11 +43,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from aiohttp import web
 
     from bot.app import create_app
-    from bot.scheduler import scheduler_task
+    from bot.services import digest_task
 
     settings = _settings()
     setup_logging(settings.log_level)
-    background = [scheduler_task] if settings.scheduler else []
+    background = [digest_task] if settings.scheduler else []
     web.run_app(create_app(settings, background=tuple(background), freeze_gc=True), host=settings.host, port=settings.port,
                 print=lambda *_: None, access_log=None)  # fmt: skip
     return 0
@@ -68,7 +71,7 @@ def cmd_import(args: argparse.Namespace) -> int:
     setup_logging(settings.log_level, json_lines=False)
 
     async def run() -> int:
-        engine, store = _store(settings)
+        store = await _open_store(settings)
         try:
             result = await import_file(store, Path(args.file), dry_run=args.dry_run, actor=Actor(args.actor),
                                        progress=terminal_progress(sys.stderr))  # fmt: skip
@@ -76,7 +79,7 @@ def cmd_import(args: argparse.Namespace) -> int:
             print(err.render(), file=sys.stderr)
             return 1
         finally:
-            await engine.dispose()
+            await store.close()
         print(result.render())
         return 0
 
@@ -89,11 +92,11 @@ def cmd_export(args: argparse.Namespace) -> int:
     settings = _settings()
 
     async def run() -> int:
-        engine, store = _store(settings)
+        store = await _open_store(settings)
         try:
             n = await export_file(store, Path(args.file))
         finally:
-            await engine.dispose()
+            await store.close()
         print(f"exported {n} items to {args.file}")
         return 0
 
@@ -107,21 +110,21 @@ def cmd_seed(args: argparse.Namespace) -> int:
     setup_logging(settings.log_level, json_lines=False)
 
     async def run() -> int:
-        engine, store = _store(settings)
+        store = await _open_store(settings)
         try:
             if args.if_empty and (await store.snapshot()).items:
                 print("database already has items: demo data not loaded")
                 return 0
             print(await seed_demo(store))
         finally:
-            await engine.dispose()
+            await store.close()
         return 0
 
     return asyncio.run(run())
 
 
 def cmd_parse(args: argparse.Namespace) -> int:
-    from bot.resolve import Resolver
+    from dialogs.language import Context, Index, Resolver, understand
     from storage.readmodel import ReadModel
 
     settings = _settings()
@@ -130,15 +133,13 @@ def cmd_parse(args: argparse.Namespace) -> int:
     async def run() -> int:
         import datetime as dt
 
-        from bot.understand import Context, understand
-
-        engine, store = _store(settings)
+        store = await _open_store(settings)
         try:
             model = ReadModel(store)
             await model.load()
         finally:
-            await engine.dispose()
-        resolver = Resolver(model)
+            await store.close()
+        resolver = Resolver(Index(model))
         today = dt.datetime.now(settings.tz).date()
         ctx = Context(last_report_key=args.context)
         lines: Sequence[str] = [args.text] if args.text is not None else sys.stdin
@@ -203,9 +204,8 @@ def _prompt() -> str | None:
 
 
 def cmd_history(args: argparse.Namespace) -> int:
-    from bot.resolve import Resolver
-    from bot.understand import Context, understand
     from dialogs.cards import events_text, item_label
+    from dialogs.language import Context, Index, Resolver, understand
     from storage.readmodel import ReadModel
     from storage.store import NotFound
 
@@ -215,13 +215,13 @@ def cmd_history(args: argparse.Namespace) -> int:
     async def run() -> int:
         import datetime as dt
 
-        engine, store = _store(settings)
+        store = await _open_store(settings)
         try:
             item_id = int(args.item) if args.item.isdigit() and not args.by_number else None
             if item_id is None:
                 model = ReadModel(store)
                 await model.load()
-                parsed = understand(f"show {args.item}", Context(), Resolver(model), dt.date.today())
+                parsed = understand(f"show {args.item}", Context(), Resolver(Index(model)), dt.date.today())
                 if parsed.item is None:
                     print(
                         f"no single item matches {args.item!r}; give its id or the report and number",
@@ -242,17 +242,51 @@ def cmd_history(args: argparse.Namespace) -> int:
                 print(line)
             return 0
         finally:
-            await engine.dispose()
+            await store.close()
 
     return asyncio.run(run())
 
 
 def cmd_digest(args: argparse.Namespace) -> int:
-    from bot.scheduler import digest_command
-
     settings = _settings()
     setup_logging(settings.log_level, json_lines=args.action == "send")
     return asyncio.run(digest_command(settings, args.action, now=args.now))
+
+
+async def digest_command(
+    settings: Settings, action: str, now: bool, *, clock: Clock | None = None, out: TextIO | None = None,
+    config: DigestConfig | None = None,
+) -> int:  # fmt: skip
+    """``tracker digest preview`` prints the text digest; ``send [--now]`` sends this week's to those not yet served."""
+    import datetime as dt
+
+    from bot.services import services, utc_clock
+    from dialogs.digest import DigestConfig, this_weeks_run, week_key
+
+    out = out or sys.stdout
+    async with services(settings, clock=clock or utc_clock, typing_delay=0) as svc:
+        current = svc.clock()
+        if action == "preview":
+            _, text = await svc.digest.build(current)
+            print(text, file=out)
+            return 0
+        if action != "send":
+            print(f"unknown digest action {action!r}: use preview or send", file=sys.stderr)
+            return 2
+        slot = this_weeks_run(current, settings.digest_weekday, settings.digest_time, settings.tz)
+        if not now and current < slot:
+            local = slot.astimezone(settings.tz)
+            print(f"This week's digest is due {local:%A %-d %B at %H:%M} ({settings.timezone}): nothing sent. "
+                  "Use --now to send it now.", file=out)  # fmt: skip
+            return 0
+        # An operator asking again may retry a refused send at once; uncertain ones stay unsent.
+        config = config or DigestConfig(retry_after=dt.timedelta(0))
+        report = await svc.digest_sender(config).run(week_key(slot, settings.tz))
+        print(report.render(), file=out)
+        for label, ids in (("failed", report.failed), ("uncertain (check the channel)", report.uncertain)):
+            if ids:
+                print(f"{label}: subscriptions {', '.join(map(str, sorted(ids)))}", file=out)
+        return 1 if report.failed or report.uncertain else 0
 
 
 def cmd_manifest(args: argparse.Namespace) -> int:
@@ -280,7 +314,7 @@ def cmd_alias(args: argparse.Namespace) -> int:
     settings = _settings()
 
     async def run() -> int:
-        engine, store = _store(settings)
+        store = await _open_store(settings)
         try:
             report = next((r for r in await store.reports() if r.key == args.report), None)
             if report is None:
@@ -290,7 +324,7 @@ def cmd_alias(args: argparse.Namespace) -> int:
             print("alias added" if added else "that alias was already there")
             return 0
         finally:
-            await engine.dispose()
+            await store.close()
 
     return asyncio.run(run())
 

@@ -18,7 +18,7 @@ from urllib.parse import quote
 
 import aiohttp
 
-from dialogs.frozen import encode_activity
+from bot.wire import encode_activity
 
 log = logging.getLogger(__name__)
 

@@ -9,14 +9,15 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from botbuilder.core import CardFactory, InvokeResponse, MessageFactory, TurnContext
+from botbuilder.core import InvokeResponse, TurnContext
 from botbuilder.core.teams import TeamsActivityHandler
 from botbuilder.schema import Activity, ActivityTypes, ChannelAccount
 
+from bot.messages import reply_activity
 from bot.state import SqlConversationState, StateConflict
-from dialogs.conversation import Conversation, apply_state
-from dialogs.frozen import FrozenCard
+from dialogs.conversation import Conversation
 from dialogs.help import welcome_reply
+from dialogs.state import Memory, StateChange
 from dialogs.types import Outcome, Reply, Turn
 from storage.store import Store
 from storage.subscriptions import Subscriptions
@@ -104,8 +105,8 @@ class TrackerBot(TeamsActivityHandler):
             return
         changes, user_key = updates
         await self._state.load(turn_context, force=True)
-        state: dict[str, Any] = await self._accessor.get(turn_context, dict)
-        await self._accessor.set(turn_context, apply_state(state, changes, user_key))
+        memory = await self._memory(turn_context)
+        await self._accessor.set(turn_context, memory.apply(changes, user_key).to_json())
         try:
             await self._state.save_changes(turn_context)
         except StateConflict:
@@ -155,16 +156,22 @@ class TrackerBot(TeamsActivityHandler):
             body = {"statusCode": 200, "type": "application/vnd.microsoft.activity.message", "value": "Done"}
         return InvokeResponse(status=200, body=body)
 
+    async def _memory(self, turn_context: TurnContext) -> Memory:
+        return Memory.from_json(await self._accessor.get(turn_context, dict))
+
+    async def _remember(self, turn_context: TurnContext, memory: Memory, change: StateChange | None, user_key: str) -> None:
+        new = memory.apply(change, user_key)
+        if new is not memory:
+            await self._accessor.set(turn_context, new.to_json())
+            turn_context.turn_state[_STATE_UPDATES] = (change, user_key)
+
     async def _run(
         self, turn_context: TurnContext, text: str, value: dict[str, Any] | None, *, is_invoke: bool
     ) -> Outcome:
-        state: dict[str, Any] = await self._accessor.get(turn_context, dict)
+        memory = await self._memory(turn_context)
         turn = self._turn(turn_context, text, value, is_invoke=is_invoke)
-        outcome = await self._conversation.handle(turn, state)
-        new_state = apply_state(state, outcome.state, turn.user_key)
-        if new_state is not state:
-            await self._accessor.set(turn_context, new_state)
-            turn_context.turn_state[_STATE_UPDATES] = (outcome.state, turn.user_key)
+        outcome = await self._conversation.handle(turn, memory)
+        await self._remember(turn_context, memory, outcome.state, turn.user_key)
         return outcome
 
     def _turn(
@@ -207,19 +214,7 @@ class TrackerBot(TeamsActivityHandler):
 
     async def _send(self, turn_context: TurnContext, replies: list[Reply]) -> None:
         for reply in replies:
-            if reply.card is not None:
-                # Teams shows `text` above a card, so the text fallback travels in the card's own
-                # fallbackText (clients that cannot render the card show it) and in the summary.
-                content: dict[str, Any] = reply.card
-                if reply.text and isinstance(content, FrozenCard):
-                    content = content.with_fallback(reply.text[:4000])
-                elif reply.text:
-                    content = {**content, "fallbackText": reply.text[:4000]}
-                msg = MessageFactory.attachment(CardFactory.adaptive_card(content))
-                msg.summary = reply.text[:200] or None
-            else:
-                msg = MessageFactory.text(reply.text)
-            await turn_context.send_activity(msg)
+            await turn_context.send_activity(reply_activity(reply))
 
     # ---- installation and membership --------------------------------------------------------------
 
@@ -249,10 +244,10 @@ class TrackerBot(TeamsActivityHandler):
                 tenant_id=a.conversation.tenant_id, channel_id=a.channel_id or "msteams", team_id=team_id(a),
                 conversation_type="channel", created_by=(user.name if user else None) or "installation",
             )  # fmt: skip
-        state: dict[str, Any] = await self._accessor.get(turn_context, dict)
-        if state.get("welcomed"):
+        memory = await self._memory(turn_context)
+        if memory.welcomed:
             return
-        await self._accessor.set(turn_context, {**state, "welcomed": True})
+        await self._accessor.set(turn_context, memory.apply(StateChange(welcomed=True), "").to_json())
         # Teams sends installationUpdate and conversationUpdate for one installation at the same moment:
         # both turns read the state above before either saves it, so the database picks the one that greets.
         conversation = a.conversation.id.split(";")[0] if a.conversation else ""

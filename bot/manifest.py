@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from bot.routes import manifest_commands
+from dialogs.routes import manifest_commands
 
 MANIFEST_DIR = Path(__file__).resolve().parent.parent / "manifest"
 TEMPLATE_PATH = MANIFEST_DIR / "manifest.template.json"

@@ -15,15 +15,15 @@ from bot.adapter import TrackerAdapter
 from bot.auth import OpenIdKeys, TokenProvider, TokenValidator
 from bot.connector import Connector
 from bot.handler import TrackerBot
-from bot.resolve import Resolver
-from bot.scheduler import DigestSource
+from bot.proactive import AdapterPoster
 from bot.settings import Settings
 from bot.state import SqlConversationState, SqlStorage
 from dialogs.conversation import Conversation
+from dialogs.digest import DigestConfig, DigestSender, DigestSource, Schedule, run_schedule
+from dialogs.digest.sender import Sleep
+from dialogs.language import Index, Resolver
 from dialogs.policy import Policy
 from dialogs.writes import RateLimit
-from storage.db import create_engine, session_factory
-from storage.hotpath import HotPath
 from storage.readmodel import ReadModel
 from storage.store import Store
 from storage.subscriptions import Subscriptions
@@ -51,19 +51,28 @@ class Services:
     bot: TrackerBot
     session: aiohttp.ClientSession
     clock: Clock
+    digest: DigestSource
 
     def today(self) -> dt.date:
         return self.clock().astimezone(self.settings.tz).date()
 
+    @property
+    def schedule(self) -> Schedule:
+        s = self.settings
+        return Schedule(s.digest_weekday, s.digest_time, s.tz, s.schedule_label)
+
+    def digest_sender(self, config: DigestConfig) -> DigestSender:
+        """A digest sender that posts through this bot's adapter."""
+        return DigestSender(
+            store=self.store, subscriptions=self.subscriptions, source=self.digest,
+            poster=AdapterPoster(self.adapter, self.settings.app_id), clock=self.clock, config=config,
+        )  # fmt: skip
+
 
 def policy_for(settings: Settings) -> Policy:
-    policy = Policy.from_lists(
-        set(settings.editors), set(settings.admins), auth_enabled=settings.auth_enabled
-    )
+    policy = Policy.from_lists(set(settings.editors), set(settings.admins), auth_enabled=settings.auth_enabled)
     if policy.open_writes:
-        log.warning(
-            "local mode: no MicrosoftAppId and no TRACKER_EDITORS/TRACKER_ADMINS, so everyone may write"
-        )
+        log.warning("local mode: no MicrosoftAppId and no TRACKER_EDITORS/TRACKER_ADMINS, so everyone may write")
     elif not settings.editors and not settings.admins:
         log.warning("TRACKER_EDITORS and TRACKER_ADMINS are empty: only item owners can record evidence")
     return policy
@@ -77,51 +86,51 @@ async def services(
     session: aiohttp.ClientSession | None = None,
     typing_delay: float = 0.25,
 ) -> AsyncIterator[Services]:
-    """Build and tear down the whole graph: engine, HTTP session, read model, adapter, bot."""
-    engine = create_engine(settings.database_url)
+    """Build and tear down the whole graph: store, HTTP session, read model, adapter, bot."""
     own_session = session is None
     http = session or aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=100, limit_per_host=50))
-    hot: HotPath | None = None
+    store: Store | None = None
     try:
-        hot = await HotPath.open(settings.database_url)
-        store = Store(session_factory(engine), hot)
+        store = await Store.open(settings.database_url)
         model = ReadModel(store)
         await model.load()
-        resolver = Resolver(model)
-        resolver.warm()
+        index = Index(model)
+        index.warm()
+        resolver = Resolver(index)
         subs = Subscriptions(store)
-        policy = policy_for(settings)
+        digest = DigestSource(model, store, settings.tz)
         conversation = Conversation(
-            store=store, model=model, resolver=resolver, policy=policy, subscriptions=subs,
+            store=store, model=model, resolver=resolver, policy=policy_for(settings), subscriptions=subs,
             rate=RateLimit(settings.write_limit, dt.timedelta(minutes=settings.write_window_minutes)),
-            schedule_label=settings.schedule_label, digest=DigestSource(model, store, settings.tz).outcome,
+            schedule_label=settings.schedule_label, digest=digest.outcome,
         )  # fmt: skip
-        tokens = TokenProvider(http, settings.app_id, settings.app_password, settings.app_tenant_id or None,
+        tokens = TokenProvider(http, settings.app_id, settings.app_password.get_secret_value(), settings.app_tenant_id or None,
                                authority=settings.login_url) if settings.auth_enabled else None  # fmt: skip
         validator = (
-            TokenValidator(settings.app_id, OpenIdKeys(http, settings.openid_url))
-            if settings.auth_enabled
-            else None
+            TokenValidator(settings.app_id, OpenIdKeys(http, settings.openid_url)) if settings.auth_enabled else None
         )
         connector = Connector(http, tokens.get_token if tokens else None)
         adapter = TrackerAdapter(
             connector, app_id=settings.app_id, validator=validator, allowed_tenants=settings.allowed_tenants
         )
-        conv_state = SqlConversationState(SqlStorage(store.sessions, hot))
+        conv_state = SqlConversationState(SqlStorage(store))
 
         def today() -> dt.date:
             return clock().astimezone(settings.tz).date()
 
-        bot = TrackerBot(
-            conversation, conv_state, store, subs, clock=clock, today=today, typing_delay=typing_delay
-        )
-        yield Services(settings, store, model, resolver, subs, conversation, adapter, bot, http, clock)
+        bot = TrackerBot(conversation, conv_state, store, subs, clock=clock, today=today, typing_delay=typing_delay)
+        yield Services(settings, store, model, resolver, subs, conversation, adapter, bot, http, clock, digest)
     finally:
-        if hot is not None:
-            await hot.close()
+        if store is not None:
+            await store.close()
         if own_session:
             await http.close()
-        await engine.dispose()
+
+
+async def digest_task(svc: Services, *, sleep: Sleep = asyncio.sleep, config: DigestConfig | None = None) -> None:
+    """The weekly digest, for the app's lifetime (``tracker serve`` runs it unless TRACKER_SCHEDULER=off)."""
+    config = config or DigestConfig()
+    await run_schedule(svc.digest_sender(config), svc.schedule, svc.clock, sleep=sleep, config=config)
 
 
 KEY_RETENTION = dt.timedelta(days=2)  # Teams re-sends within minutes; questions expire in 30

@@ -1,5 +1,5 @@
-"""A botbuilder ``Storage`` on SQLAlchemy: conversation and dialog state live in the database,
-so a conversation survives a restart and continues on any instance."""
+"""A botbuilder ``Storage`` on the tracker's Store: conversation state lives in the database, so a
+conversation survives a restart and continues on any instance."""
 
 from __future__ import annotations
 
@@ -8,10 +8,8 @@ from typing import Any
 
 from botbuilder.core import ConversationState, Storage, StoreItem, TurnContext
 from botbuilder.core.bot_state import CachedBotState
-from sqlalchemy.ext.asyncio import async_sessionmaker
 
-from storage.hotpath import HotPath
-from storage.models import BotStateRecord, utcnow
+from storage.store import Store
 
 
 class StateConflict(Exception):
@@ -34,23 +32,17 @@ def _decode(data: str, etag: int) -> Any:
 
 
 class SqlStorage(Storage):
-    """Rows keyed by botbuilder's storage key; ``e_tag`` gives optimistic concurrency.
+    """Rows keyed by botbuilder's storage key; ``e_tag`` gives optimistic concurrency."""
 
-    Reads and writes go through :class:`storage.hotpath.HotPath` (one driver-level statement
-    each: they run on every message); deletes, which are rare, through SQLAlchemy."""
-
-    def __init__(self, sessions: async_sessionmaker, hot: HotPath) -> None:
-        self._sessions = sessions
-        self._hot = hot
+    def __init__(self, store: Store) -> None:
+        self._store = store
 
     async def read(self, keys: list[str]) -> dict[str, Any]:
-        if not keys:
-            return {}
-        return {key: _decode(data, etag) for key, data, etag in await self._hot.read_state(list(keys))}
+        return {key: _decode(data, etag) for key, data, etag in await self._store.read_state(list(keys))}
 
     async def claim_and_read(self, claim_key: str, state_key: str) -> tuple[bool, Any]:
         """Claim an idempotency key and read one state item in one round trip: (claimed, item or None)."""
-        claimed, row = await self._hot.claim_and_read(claim_key, None, utcnow(), state_key)
+        claimed, row = await self._store.claim_and_read_state(claim_key, state_key)
         return claimed, _decode(*row) if row else None
 
     async def write(self, changes: dict[str, Any]) -> None:
@@ -58,26 +50,20 @@ class SqlStorage(Storage):
             value = dict(_plain(raw))
             etag = value.pop("e_tag", None)
             data = json.dumps(value, separators=(",", ":"), default=str)
-            now = utcnow()
             if etag in (None, "*"):
                 # New here (or last-writer-wins asked for): create, or replace whatever is there.
-                if not await self._hot.insert_state(key, data, now) and not await self._hot.update_state(key, data, None, now):
+                if not await self._store.insert_state(key, data) and not await self._store.update_state(key, data, None):
                     raise StateConflict(f"state {key!r} could not be written")
                 continue
             try:
                 expected = int(etag)
             except (TypeError, ValueError) as err:
                 raise StateConflict(f"state {key!r} has an unreadable etag") from err
-            if not await self._hot.update_state(key, data, expected, now):
+            if not await self._store.update_state(key, data, expected):
                 raise StateConflict(f"state {key!r} changed since it was read")
 
     async def delete(self, keys: list[str]) -> None:
-        from sqlalchemy import delete
-
-        if not keys:
-            return
-        async with self._sessions() as s, s.begin():
-            await s.execute(delete(BotStateRecord).where(BotStateRecord.key.in_(keys)))
+        await self._store.delete_state(list(keys or ()))
 
 
 class SqlConversationState(ConversationState):

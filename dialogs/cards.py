@@ -11,6 +11,8 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
+from dialogs.language.text import SPELLED_IN_CAPITALS
+from dialogs.types import Verb
 from storage.views import EventView, EvidenceView, ItemDetail, ItemView, ReportView
 
 LIST_TEXT_CHARS = 220
@@ -25,35 +27,6 @@ STATUS_LABEL = {
     "not_for_us": "Not for us",
     "superseded": "Superseded",
 }
-STATUS_COLOR = {"open": "Attention", "in_progress": "Warning", "evidenced": "Accent", "signed_off": "Good"}
-# Shown in capitals when a report's key is used as its short name ("vawg-interim" -> "VAWG interim").
-ACRONYMS = frozenset(
-    [
-        "vawg",
-        "cse",
-        "csa",
-        "ppda",
-        "apsp",
-        "da",
-        "dv",
-        "ccu",
-        "asb",
-        "peel",
-        "jtai",
-        "bwv",
-        "cdi",
-        "soc",
-        "ocg",
-        "rasso",
-        "mash",
-        "spr",
-        "cp",
-        "wmp",
-        "hmicfrs",
-        "npcc",
-        "iopc",
-    ]
-)
 KIND_LABEL = {"recommendation": "Rec", "afi": "AFI", "cause_of_concern": "Cause of concern"}
 KIND_LONG = {
     "recommendation": "recommendation",
@@ -79,9 +52,9 @@ def text(value: str, **props: Any) -> dict[str, Any]:
     return {"type": "TextBlock", "text": value, "wrap": True, **props}
 
 
-def execute(title: str, verb: str, **data: Any) -> dict[str, Any]:
+def execute(title: str, verb: Verb, **data: Any) -> dict[str, Any]:
     """A button: Action.Execute carries ``verb``; ``data`` repeats it for Action.Submit clients."""
-    return {"type": "Action.Execute", "title": title, "verb": verb, "data": {"verb": verb, **data}}
+    return {"type": "Action.Execute", "title": title, "verb": verb.value, "data": {"verb": verb.value, **data}}
 
 
 def clip(value: str | None, limit: int) -> str:
@@ -112,7 +85,7 @@ def report_name(report: ReportView) -> str:
     if report.aliases:
         name = report.aliases[0]
     else:
-        name = " ".join(w.upper() if w in ACRONYMS else w for w in report.key.split("-"))
+        name = " ".join(w.upper() if w in SPELLED_IN_CAPITALS else w for w in report.key.split("-"))
     return name[:1].upper() + name[1:]
 
 
@@ -147,7 +120,7 @@ def item_row(item: ItemView, report: ReportView | None, today: dt.date) -> dict[
                         text(escape_md(meta), isSubtle=True, size="Small", spacing="None"),
                     ]},
                     {"type": "Column", "width": "auto", "verticalContentAlignment": "Center", "items": [
-                        {"type": "ActionSet", "actions": [execute("Show", "show", item_id=item.id)]},
+                        {"type": "ActionSet", "actions": [execute("Show", Verb.SHOW, item_id=item.id)]},
                     ]},
                 ],
             },
@@ -178,7 +151,7 @@ def list_card(
     if not items:
         body.append(text(escape_md(empty)))
     body.extend(item_row(i, reports.get(i.report_id), today) for i in items)
-    actions = [execute("Show more", "more", **more)] if more else None
+    actions = [execute("Show more", Verb.MORE, **more)] if more else None
     lines = [f"{title} ({shown})"] + [
         f"- {item_label(i, reports.get(i.report_id))}: {STATUS_LABEL.get(i.status, i.status)}, "
         f"{i.owner_name or 'no owner'}, {due_label(i, today)}"
@@ -225,9 +198,9 @@ def detail_card(d: ItemDetail, today: dt.date, *, can_write: bool = True) -> tup
         body.extend(evidence_block(e) for e in reversed(history))
     actions: list[dict[str, Any]] = []
     if can_write and i.status not in ("signed_off", "superseded"):
-        actions.append(execute("Mark evidenced", "start_evidence", item_id=i.id))
+        actions.append(execute("Mark evidenced", Verb.START_EVIDENCE, item_id=i.id))
     if can_write:
-        actions.append(execute("Add update", "start_update", item_id=i.id))
+        actions.append(execute("Add update", Verb.START_UPDATE, item_id=i.id))
     if i.source_url or r.url:
         actions.append({"type": "Action.OpenUrl", "title": "Report", "url": i.source_url or r.url})
     fallback = [
@@ -266,8 +239,8 @@ def confirm_card(question: str, token: str, detail: str | None = None) -> tuple[
     if detail:
         body.append(text(escape_md(clip(detail, 1500)), isSubtle=True))
     actions = [
-        execute("Yes", "confirm", token=token, answer="yes"),
-        execute("No", "confirm", token=token, answer="no"),
+        execute("Yes", Verb.CONFIRM, token=token, answer="yes"),
+        execute("No", Verb.CONFIRM, token=token, answer="no"),
     ]
     return card(body, actions), f"{question}\n{detail or ''}\nReply yes or no.".replace("\n\n", "\n")
 
@@ -283,7 +256,7 @@ def choice_card(question: str, options: Sequence[tuple[str, dict[str, Any]]]) ->
             "columns": [
                 {"type": "Column", "width": "stretch", "items": [text(f"{n}. {escape_md(clip(label, 300))}", size="Small")]},
                 {"type": "Column", "width": "auto", "items": [
-                    {"type": "ActionSet", "actions": [execute("Choose", "choose", choice=n, **data)]},
+                    {"type": "ActionSet", "actions": [execute("Choose", Verb.CHOOSE, choice=n, **data)]},
                 ]},
             ],
         })  # fmt: skip
@@ -320,7 +293,7 @@ def summary_card(
         f"{name}: {c.get('live', 0)} live, {c.get('signed_off', 0)} signed off, {c.get('overdue', 0)} overdue"
         for name, c in per_report
     ]
-    return card(body, [execute("What's overdue?", "list", query="overdue")]), "\n".join(lines)
+    return card(body, [execute("What's overdue?", Verb.LIST, query="overdue")]), "\n".join(lines)
 
 
 def report_table(per_report: list[tuple[str, dict[str, int]]]) -> dict[str, Any]:

@@ -3,7 +3,7 @@
 A list page or the summary is the same card until the items change, so it is memoised (see
 :meth:`storage.readmodel.ReadModel.memo`). Encoding a 7-14 KB card to JSON costs 60-140 µs, more
 than building the rest of the reply; a :class:`FrozenCard` is encoded once, on first send, and
-:func:`encode_activity` splices that text into each outgoing activity.
+the edge's encoder (``bot.wire``) splices that text into each outgoing activity.
 """
 
 from __future__ import annotations
@@ -64,20 +64,3 @@ class FrozenCard(dict[str, Any]):
             # JSON keeps insertion order, so the new key goes last: before the closing brace.
             out._json = f'{self.json()[:-1]},"fallbackText":{compact_json(text)}}}'
         return out
-
-
-def encode_activity(payload: dict[str, Any]) -> bytes:
-    """Encode an outgoing activity, splicing in the JSON frozen cards already have."""
-    attachments = payload.get("attachments")
-    if not attachments or not any(isinstance(a.get("content"), FrozenCard) for a in attachments):
-        return compact_json(payload).encode()
-    parts = []
-    for a in attachments:
-        content = a.get("content")
-        if isinstance(content, FrozenCard):
-            rest = compact_json({k: v for k, v in a.items() if k != "content"})
-            parts.append(f'{rest[:-1]}{"," if len(rest) > 2 else ""}"content":{content.json()}}}')
-        else:
-            parts.append(compact_json(a))
-    head = compact_json({k: v for k, v in payload.items() if k != "attachments"})
-    return f'{head[:-1]}{"," if len(head) > 2 else ""}"attachments":[{",".join(parts)}]}}'.encode()

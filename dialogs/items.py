@@ -1,29 +1,80 @@
-"""One item: show it, say who owns it, and ask which one when a reference is unclear."""
+"""One item: show it, say who owns it, propose a change to it, and ask which one when unclear."""
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from typing import Any
 
-from bot.understand import Parsed
 from dialogs.cards import choice_card, detail_card, execute, item_label, message_card, report_name
-from dialogs.types import Outcome, Reply, Turn
+from dialogs.deps import Deps
+from dialogs.language import Intent, Parsed
+from dialogs.lists import run_list
+from dialogs.queries import ListQuery
+from dialogs.state import Pending, Stage
+from dialogs.types import Outcome, Reply, Turn, Verb
+from dialogs.writes import WriteFields
 from storage.readmodel import ReadModel
 from storage.store import NotFound, Store
 from storage.views import ItemDetail, ItemView
 
 
-def describe_ref(parsed: Parsed, model: ReadModel) -> str:
+async def item_handler(deps: Deps, parsed: Parsed, turn: Turn) -> Outcome:
+    """Show, who owns, and the writes: resolve the item, ask when unclear, then act."""
+    fields = _fields(parsed, turn)
+    if parsed.needs_clarification:
+        base = Pending(
+            stage=Stage.CHOOSE, intent=parsed.intent, user=turn.user_key, expires=turn.expiry,
+            origin_activity=turn.activity_id, evidence=fields.evidence, links=fields.links, owner=fields.owner,
+            owner_aad_id=fields.owner_aad_id,
+        )  # fmt: skip
+        return ask_which(parsed, deps.model, base)
+    if parsed.item is None:
+        if parsed.intent is Intent.SHOW and parsed.report and not parsed.number:
+            return run_list(ListQuery(query="outstanding", report=parsed.report.key), deps.model, turn.today)
+        return not_found(parsed, deps.model)
+    return await act(deps, parsed.intent, parsed.item.id, turn, fields)
+
+
+async def act(deps: Deps, intent: Intent, item_id: int, turn: Turn, fields: WriteFields) -> Outcome:
+    """Do ``intent`` to a known item (resolved, chosen, or clicked)."""
+    item = deps.model.items.get(item_id)
+    if item is None:
+        try:
+            item = await deps.store.get_item(item_id)
+        except NotFound:
+            return Outcome.say("That item no longer exists.")
+    if intent is Intent.SHOW:
+        return await show_item(deps.store, deps.model, item_id, turn)
+    if intent is Intent.OWNER:
+        return owner_outcome(item, deps.model)
+    # Writes read the item from the store, not the cache: the version must be the real one.
+    item = await deps.store.get_item(item_id)
+    out = await deps.writes.propose(intent, item, turn, fields)
+    report = deps.model.reports.get(item.report_id)
+    return out.also(last_report=report.key) if report else out
+
+
+def _fields(parsed: Parsed, turn: Turn) -> WriteFields:
+    """What a write carries; "assign rec 35 to me" means the person speaking."""
+    if parsed.mine and parsed.intent is Intent.ASSIGN:
+        owner, owner_aad_id = turn.user.name, turn.user.aad_id
+    else:
+        owner, owner_aad_id = parsed.owner, None
+    return WriteFields(evidence=parsed.evidence, links=parsed.links, owner=owner, owner_aad_id=owner_aad_id)
+
+
+def describe_ref(parsed: Parsed) -> str:
     what = {"afi": "AFI", "cause_of_concern": "cause of concern"}.get(parsed.kind or "", "recommendation")
     where = f" in {report_name(parsed.report)}" if parsed.report else ""
     if parsed.number:
         return f"{what} {parsed.number}{where}"
     if parsed.item_words:
-        return f"an item about \"{parsed.item_words}\"{where}"
+        return f'an item about "{parsed.item_words}"{where}'
     return f"that item{where}"
 
 
-def ask_which(parsed: Parsed, model: ReadModel, pending: dict[str, Any]) -> Outcome:
+def ask_which(parsed: Parsed, model: ReadModel, base: Pending) -> Outcome:
     """Several items fit: offer them as choices and remember what we were going to do."""
     token = uuid.uuid4().hex
     options: list[tuple[str, dict[str, Any]]] = []
@@ -36,23 +87,12 @@ def ask_which(parsed: Parsed, model: ReadModel, pending: dict[str, Any]) -> Outc
         label = f"{item_label(item, model.reports.get(item.report_id))}: {item.text}"
         options.append((label, {"token": token, "item_id": item.id}))
     if parsed.number:
-        question = f"Which {describe_ref(parsed, model)} do you mean?"
+        question = f"Which {describe_ref(parsed)} do you mean?"
     else:
-        question = f"Which item about \"{parsed.item_words or 'that'}\" do you mean?"
+        question = f'Which item about "{parsed.item_words or "that"}" do you mean?'
     card, fallback = choice_card(question, options)
-    state_pending = {**pending, "stage": "choose", "token": token, "options": ids}
-    return Outcome(replies=[Reply(fallback, card)], state={"pending": state_pending})
-
-
-def ask_which_report(parsed: Parsed, pending: dict[str, Any]) -> Outcome:
-    """Several reports fit a list request: let the person pick one."""
-    token = uuid.uuid4().hex
-    options = [(r.title, {"token": token, "report": r.key}) for r in parsed.report_candidates[:6]]
-    card, fallback = choice_card("Which report do you mean?", options)
-    return Outcome(
-        replies=[Reply(fallback, card)],
-        state={"pending": {**pending, "stage": "choose", "token": token, "reports": [r.key for r in parsed.report_candidates[:6]]}},
-    )
+    pending = dataclasses.replace(base, stage=Stage.CHOOSE, token=token, options=tuple(ids))
+    return Outcome(replies=[Reply(fallback, card)]).also(pending=pending)
 
 
 def not_found(parsed: Parsed, model: ReadModel) -> Outcome:
@@ -63,16 +103,16 @@ def not_found(parsed: Parsed, model: ReadModel) -> Outcome:
         if cand.item:
             label = item_label(cand.item, model.reports.get(cand.item.report_id))
             lines.append(f"{label}: {cand.item.text[:120]}")
-            actions.append(execute(f"Show {label}"[:40], "show", item_id=cand.item.id))
+            actions.append(execute(f"Show {label}"[:40], Verb.SHOW, item_id=cand.item.id))
     if parsed.number and parsed.report:
         nums = sorted({i.number for i in model.items_of_report(parsed.report.id) if i.number})
         if nums:
             lines.append(f"{report_name(parsed.report)} has numbers: {', '.join(nums[:30])}{'…' if len(nums) > 30 else ''}.")
-    title = f"I can't find {describe_ref(parsed, model)}."
+    title = f"I can't find {describe_ref(parsed)}."
     if lines and actions:
         title += " Did you mean one of these?"
     elif not lines:
-        lines.append("Try the report's name and the number as printed, e.g. \"show vetting rec 34\".")
+        lines.append('Try the report\'s name and the number as printed, e.g. "show vetting rec 34".')
     card, fallback = message_card(title, lines, actions or None)
     return Outcome(replies=[Reply(fallback, card)])
 
@@ -90,12 +130,18 @@ async def show_item(store: Store, model: ReadModel, item_id: int, turn: Turn, *,
     else:
         detail = ItemDetail(item=item, report=report, evidence=await store.evidence(item_id))
     card, fallback = detail_card(detail, turn.today, can_write=can_write)
-    return Outcome(replies=[Reply(fallback, card)], state={"last_report": detail.report.key, "last_item": item_id})
+    return Outcome(replies=[Reply(fallback, card)]).also(last_report=detail.report.key, last_item=item_id)
 
 
 def owner_outcome(item: ItemView, model: ReadModel) -> Outcome:
     label = item_label(item, model.reports.get(item.report_id))
     who = item.owner_name or "nobody yet"
-    text_ = f"{label} is owned by {who}." if item.owner_name else f"{label} has no owner yet. An admin can say \"assign {item.number or 'it'} to NAME\"."
-    card, fallback = message_card(text_, [item.text[:300]], [execute("Show", "show", item_id=item.id)])
-    return Outcome(replies=[Reply(fallback, card)], state={"last_report": model.reports[item.report_id].key})
+    text_ = (
+        f"{label} is owned by {who}."
+        if item.owner_name
+        else f'{label} has no owner yet. An admin can say "assign {item.number or "it"} to NAME".'
+    )
+    card, fallback = message_card(text_, [item.text[:300]], [execute("Show", Verb.SHOW, item_id=item.id)])
+    out = Outcome(replies=[Reply(fallback, card)])
+    report = model.reports.get(item.report_id)
+    return out.also(last_report=report.key) if report else out

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
-from dataclasses import dataclass
+import uuid
 from typing import Any
 
 from rapidfuzz import fuzz
 
-from bot.understand import Parsed
-from dialogs.cards import list_card, report_name
+from dialogs.cards import choice_card, list_card, report_name
+from dialogs.deps import Deps
 from dialogs.frozen import FrozenCard
+from dialogs.language import Intent, Parsed
+from dialogs.queries import ListQuery
+from dialogs.state import Pending, Stage, StateChange
 from dialogs.types import Outcome, Reply, Turn
 from storage.readmodel import ReadModel
 from storage.views import ItemView
@@ -18,48 +22,31 @@ from storage.views import ItemView
 PAGE_SIZE = 8
 
 
-@dataclass(frozen=True)
-class ListQuery:
-    """A list request, serialisable into a "Show more" button and the conversation state."""
+async def list_handler(deps: Deps, parsed: Parsed, turn: Turn) -> Outcome:
+    """Outstanding, overdue and due lists; asks which report when the words fit several."""
+    query = query_from(parsed, turn)
+    if parsed.needs_clarification and parsed.report_candidates:
+        base = Pending(stage=Stage.CHOOSE, intent=parsed.intent, user=turn.user_key, expires=turn.expiry, query=query)
+        return ask_which_report(parsed, base)
+    return run_list(query, deps.model, turn.today)
 
-    query: str  # outstanding | overdue | due
-    report: str | None = None
-    kind: str | None = None
-    owner: str | None = None
-    owner_aad_id: str | None = None
-    theme: str | None = None
-    before: str | None = None
-    after: str | None = None
-    label: str | None = None
-    page: int = 0
 
-    def to_data(self) -> dict[str, Any]:
-        # Not dataclasses.asdict: it deep-copies every value, and this runs several times a list.
-        return {k: v for k in self.__dataclass_fields__ if (v := getattr(self, k)) is not None}
+def ask_which_report(parsed: Parsed, base: Pending) -> Outcome:
+    """Several reports fit a list request: let the person pick one."""
+    token = uuid.uuid4().hex
+    reports = parsed.report_candidates[:6]
+    options = [(r.title, {"token": token, "report": r.key}) for r in reports]
+    card, fallback = choice_card("Which report do you mean?", options)
+    pending = dataclasses.replace(base, stage=Stage.CHOOSE, token=token, reports=tuple(r.key for r in reports))
+    return Outcome(replies=[Reply(fallback, card)]).also(pending=pending)
 
-    @classmethod
-    def from_data(cls, data: dict[str, Any]) -> ListQuery:
-        """Rebuild from button data or state. Button data comes back from the client, so anything
-        of the wrong type or shape is dropped rather than trusted."""
-        fields = cls.__dataclass_fields__
-        clean: dict[str, Any] = {k: v[:200] for k, v in data.items() if k in fields and isinstance(v, str)}
-        try:
-            clean["page"] = max(0, min(int(data.get("page", 0) or 0), 10_000))
-        except (TypeError, ValueError, OverflowError):
-            clean["page"] = 0
-        for bound in ("before", "after"):
-            try:
-                dt.date.fromisoformat(clean.get(bound) or "")
-            except ValueError:
-                clean.pop(bound, None)
-        clean["query"] = clean.get("query") if clean.get("query") in ("outstanding", "overdue", "due") else "outstanding"
-        return cls(**clean)
 
 
 def query_from(parsed: Parsed, turn: Turn) -> ListQuery:
+    """The list a parsed request describes ("mine" means the person asking)."""
     p = parsed.period
     return ListQuery(
-        query=parsed.intent,
+        query=parsed.intent.value if parsed.intent in (Intent.OVERDUE, Intent.DUE) else "outstanding",
         report=parsed.report.key if parsed.report else None,
         kind=parsed.kind,
         owner=None if parsed.mine else parsed.owner,
@@ -158,7 +145,7 @@ def run_list(q: ListQuery, model: ReadModel, today: dt.date) -> Outcome:
     # The same page of the same list is the same card until the items change (cards are never
     # modified after they are built, so sharing one is safe).
     card, fallback = model.memo(("page", tuple(sorted(q.to_data().items())), page, today), build)
-    state = {"last_list": more} if more else {"last_list": None}
+    state = StateChange(last_list=ListQuery.from_data(more) if more else None)
     if report:
-        state["last_report"] = report.key
+        state = state.merged(StateChange(last_report=report.key))
     return Outcome(replies=[Reply(fallback, card)], state=state)

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from dialogs.language import Intent
 from storage.views import Actor, ItemView
 
-OWNER_OR_EDITOR = frozenset({"mark_evidenced", "add_update"})
-ADMIN_ONLY = frozenset({"sign_off", "reopen", "assign"})
-EDITOR_ONLY = frozenset({"subscribe", "unsubscribe"})
+OWNER_OR_EDITOR = frozenset({Intent.MARK_EVIDENCED, Intent.ADD_UPDATE})
+ADMIN_ONLY = frozenset({Intent.SIGN_OFF, Intent.REOPEN, Intent.ASSIGN})
+EDITOR_ONLY = frozenset({Intent.SUBSCRIBE, Intent.UNSUBSCRIBE})
 
 
 @dataclass(frozen=True)
@@ -19,7 +20,7 @@ class Policy:
     admins: frozenset[str] = frozenset()
     open_writes: bool = False
 
-    def allowed(self, action: str, user: Actor, item: ItemView | None = None) -> tuple[bool, str]:
+    def allowed(self, action: Intent, user: Actor, item: ItemView | None = None) -> tuple[bool, str]:
         """(allowed, reason to give when not)."""
         if self.open_writes:
             return True, ""

@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
+from dialogs.deps import Deps
+from dialogs.language import Intent, Parsed
 from dialogs.policy import Policy
 from dialogs.types import Outcome, Turn
 from storage.subscriptions import Subscriptions
 
 
+async def subscribe_handler(deps: Deps, parsed: Parsed, turn: Turn) -> Outcome:
+    return await subscribe(deps.subscriptions, deps.policy, turn, deps.schedule_label)
+
+
+async def unsubscribe_handler(deps: Deps, parsed: Parsed, turn: Turn) -> Outcome:
+    return await unsubscribe(deps.subscriptions, deps.policy, turn)
+
+
 async def subscribe(subs: Subscriptions, policy: Policy, turn: Turn, schedule: str) -> Outcome:
-    allowed, reason = policy.allowed("subscribe", turn.user)
+    allowed, reason = policy.allowed(Intent.SUBSCRIBE, turn.user)
     if not allowed:
         return Outcome.say(f"Sorry, I can't do that: {reason}")
     if not turn.reference or not turn.service_url:
@@ -29,7 +39,7 @@ async def subscribe(subs: Subscriptions, policy: Policy, turn: Turn, schedule: s
 
 
 async def unsubscribe(subs: Subscriptions, policy: Policy, turn: Turn) -> Outcome:
-    allowed, reason = policy.allowed("unsubscribe", turn.user)
+    allowed, reason = policy.allowed(Intent.UNSUBSCRIBE, turn.user)
     if not allowed:
         return Outcome.say(f"Sorry, I can't do that: {reason}")
     if await subs.deactivate(turn.conversation_id.split(";messageid=")[0], f"unsubscribed by {turn.user.name}"):

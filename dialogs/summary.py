@@ -7,8 +7,10 @@ from collections import Counter
 from collections.abc import Iterable
 
 from dialogs.cards import report_name, summary_card
+from dialogs.deps import Deps
 from dialogs.frozen import FrozenCard
-from dialogs.types import Outcome, Reply
+from dialogs.language import Parsed
+from dialogs.types import Outcome, Reply, Turn
 from storage.readmodel import ReadModel
 from storage.views import ItemView
 
@@ -53,4 +55,10 @@ def summary_outcome(model: ReadModel, today: dt.date, report_key: str | None = N
 
     # Same question, same items, same day: the same card (built and encoded once).
     card, fallback = model.memo(("summary", report_key, kind, today), build)
-    return Outcome(replies=[Reply(fallback, card)], state={"last_report": report.key} if report else None)
+    out = Outcome(replies=[Reply(fallback, card)])
+    return out.also(last_report=report.key) if report else out
+
+
+async def summary_handler(deps: Deps, parsed: Parsed, turn: Turn) -> Outcome:
+    """Counts, overall or for the report named."""
+    return summary_outcome(deps.model, turn.today, parsed.report.key if parsed.report else None, parsed.kind)

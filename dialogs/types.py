@@ -6,12 +6,27 @@ to answer and what to remember. Sending happens at the edge (``bot.handler``, ``
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import enum
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from dialogs.state import PENDING_TTL, UNSET, StateChange
 from storage.views import Actor, Source
+
+
+class Verb(enum.StrEnum):
+    """What a card button asks for (``Action.Execute`` verb, repeated in ``data`` for Action.Submit)."""
+
+    SHOW = "show"
+    START_EVIDENCE = "start_evidence"
+    START_UPDATE = "start_update"
+    MORE = "more"
+    LIST = "list"
+    CHOOSE = "choose"
+    CONFIRM = "confirm"
 
 
 @dataclass(frozen=True)
@@ -20,6 +35,7 @@ class Reply:
 
     text: str
     card: dict[str, Any] | None = None
+    summary: str | None = None  # the notification line (default: the start of ``text``)
 
 
 @dataclass(frozen=True)
@@ -55,6 +71,11 @@ class Turn:
     def user_key(self) -> str:
         return self.user.aad_id or self.user.name
 
+    @property
+    def expiry(self) -> dt.datetime:
+        """When a question asked in this turn stops being answerable."""
+        return self.now + PENDING_TTL
+
 
 @dataclass
 class Outcome:
@@ -66,12 +87,16 @@ class Outcome:
 
     replies: list[Reply] = field(default_factory=list)
     card_update: dict[str, Any] | None = None
-    state: dict[str, Any] | None = None  # keys of the conversation state to set (None: forget)
+    state: StateChange | None = None  # what the conversation should remember (None: nothing new)
 
-    def also(self, **state: Any) -> Outcome:
-        """The same outcome, also remembering ``state`` (a value of None forgets the key)."""
-        self.state = {**(self.state or {}), **state}
+    def also(self, **changes: Any) -> Outcome:
+        """The same outcome, also remembering ``changes`` (StateChange fields; None forgets one)."""
+        self.state = dataclasses.replace(self.state or StateChange(), **changes)
         return self
+
+    def sets_pending(self) -> bool:
+        """Does this outcome ask (or settle) a question of its own?"""
+        return self.state is not None and self.state.pending is not UNSET
 
     @classmethod
     def say(cls, text: str, card: dict[str, Any] | None = None) -> Outcome:

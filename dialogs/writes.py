@@ -7,35 +7,50 @@ the person saw, so a change made meanwhile by someone else is never overwritten.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import uuid
 from dataclasses import dataclass
-from typing import Any
 
 from dialogs.cards import confirm_card, execute, item_label, message_card
+from dialogs.language import Intent
 from dialogs.policy import Policy
-from dialogs.types import Outcome, Reply, Turn
+from dialogs.state import Pending, Stage
+from dialogs.types import Outcome, Reply, Turn, Verb
 from storage.readmodel import ReadModel
 from storage.store import ItemChange, NewEvidence, NotFound, Store, VersionConflict
 from storage.views import Actor, ItemView, Source
 
-PENDING_TTL = dt.timedelta(minutes=30)
 MAX_EVIDENCE_CHARS = 4000
 
 VERBS = {
-    "mark_evidenced": "Mark {label} as evidenced",
-    "add_update": "Add an update to {label}",
-    "sign_off": "Record {label} as signed off by HMICFRS",
-    "reopen": "Reopen {label}",
-    "assign": "Assign {label} to {owner}",
+    Intent.MARK_EVIDENCED: "Mark {label} as evidenced",
+    Intent.ADD_UPDATE: "Add an update to {label}",
+    Intent.SIGN_OFF: "Record {label} as signed off by HMICFRS",
+    Intent.REOPEN: "Reopen {label}",
+    Intent.ASSIGN: "Assign {label} to {owner}",
 }
 DONE = {
-    "mark_evidenced": "{label} is now evidenced, awaiting HMICFRS sign-off.",
-    "add_update": "Update added to {label}.",
-    "sign_off": "{label} is recorded as signed off.",
-    "reopen": "{label} is open again.",
-    "assign": "{label} is now owned by {owner}.",
+    Intent.MARK_EVIDENCED: "{label} is now evidenced, awaiting HMICFRS sign-off.",
+    Intent.ADD_UPDATE: "Update added to {label}.",
+    Intent.SIGN_OFF: "{label} is recorded as signed off.",
+    Intent.REOPEN: "{label} is open again.",
+    Intent.ASSIGN: "{label} is now owned by {owner}.",
 }
+
+
+@dataclass(frozen=True)
+class WriteFields:
+    """What a write request carries besides the item: a note, links, a new owner."""
+
+    evidence: str | None = None
+    links: tuple[str, ...] = ()
+    owner: str | None = None
+    owner_aad_id: str | None = None
+
+    @classmethod
+    def of(cls, pending: Pending) -> WriteFields:
+        return cls(pending.evidence, pending.links, pending.owner, pending.owner_aad_id)
 
 
 @dataclass(frozen=True)
@@ -46,32 +61,32 @@ class RateLimit:
     window: dt.timedelta = dt.timedelta(minutes=10)
 
 
-def precondition(intent: str, item: ItemView) -> str | None:
+def precondition(intent: Intent, item: ItemView) -> str | None:
     """Why this change makes no sense for this item right now (None: fine)."""
-    if intent == "mark_evidenced" and item.status == "signed_off":
+    if intent is Intent.MARK_EVIDENCED and item.status == "signed_off":
         return "it is already signed off by HMICFRS. An admin can reopen it first if more evidence is needed."
-    if intent == "mark_evidenced" and item.status == "superseded":
+    if intent is Intent.MARK_EVIDENCED and item.status == "superseded":
         return "it has been superseded."
-    if intent == "sign_off" and item.status == "signed_off":
+    if intent is Intent.SIGN_OFF and item.status == "signed_off":
         return "it is already signed off."
-    if intent == "reopen" and item.status in ("open", "in_progress"):
+    if intent is Intent.REOPEN and item.status in ("open", "in_progress"):
         return "it is already open."
     return None
 
 
-def change_for(intent: str, pending: dict[str, Any], item: ItemView) -> ItemChange:
-    evidence = pending.get("evidence")
-    links = tuple(pending.get("links") or ())
-    if intent == "mark_evidenced":
+def change_for(pending: Pending, item: ItemView) -> ItemChange:
+    """The store change a confirmed proposal makes."""
+    intent, evidence, links = pending.intent, pending.evidence, pending.links
+    if intent is Intent.MARK_EVIDENCED:
         return ItemChange(status="evidenced", evidence=NewEvidence("evidence", evidence or "", links))
-    if intent == "add_update":
+    if intent is Intent.ADD_UPDATE:
         return ItemChange(evidence=NewEvidence("update", evidence or "", links))
-    if intent == "sign_off":
+    if intent is Intent.SIGN_OFF:
         return ItemChange(status="signed_off", note=evidence)
-    if intent == "reopen":
+    if intent is Intent.REOPEN:
         return ItemChange(status="in_progress" if item.latest_evidence else "open", note=evidence)
-    if intent == "assign":
-        return ItemChange(set_owner=True, owner_name=pending.get("owner"), owner_aad_id=pending.get("owner_aad_id"), note=evidence)
+    if intent is Intent.ASSIGN:
+        return ItemChange(set_owner=True, owner_name=pending.owner, owner_aad_id=pending.owner_aad_id, note=evidence)
     raise ValueError(f"not a write: {intent}")
 
 
@@ -87,11 +102,11 @@ class Writes:
     def label(self, item: ItemView) -> str:
         return item_label(item, self._model.reports.get(item.report_id))
 
-    async def refuse(self, intent: str, item: ItemView, turn: Turn, reason: str) -> Outcome:
+    async def refuse(self, intent: Intent, item: ItemView, turn: Turn, reason: str) -> Outcome:
         await self._store.record_refusal(item.id, intent, turn.user, turn.source, reason)
         return Outcome.say(f"Sorry, I can't do that: {reason}")
 
-    async def rate_limited(self, intent: str, item: ItemView, turn: Turn) -> Outcome | None:
+    async def rate_limited(self, intent: Intent, item: ItemView, turn: Turn) -> Outcome | None:
         """The friendly refusal when this person has hit the write limit (audited), else None."""
         if not self._rate.count or not turn.user.aad_id:
             return None
@@ -105,7 +120,7 @@ class Writes:
             "Nothing was written: please try again in a few minutes."
         )
 
-    async def propose(self, intent: str, item: ItemView, turn: Turn, fields: dict[str, Any]) -> Outcome:
+    async def propose(self, intent: Intent, item: ItemView, turn: Turn, fields: WriteFields) -> Outcome:
         """Check, then ask for missing text or for confirmation."""
         allowed, reason = self._policy.allowed(intent, turn.user, item)
         if not allowed:
@@ -117,54 +132,52 @@ class Writes:
         why_not = precondition(intent, item)
         if why_not:
             return Outcome.say(f"{self.label(item)}: nothing changed, {why_not}")
-        base = {
-            "intent": intent, "item_id": item.id, "version": item.version, "user": turn.user_key,
-            "origin_activity": turn.activity_id, "links": list(fields.get("links") or ()),
-            "evidence": fields.get("evidence"), "owner": fields.get("owner"), "owner_aad_id": fields.get("owner_aad_id"),
-            "expires": (turn.now + PENDING_TTL).isoformat(),
-        }  # fmt: skip
-        if intent in ("mark_evidenced", "add_update") and not (base["evidence"] or "").strip():
-            what = "evidence shows it is done" if intent == "mark_evidenced" else "the update should say"
-            return Outcome(
-                replies=[Reply(f"What {what} for {self.label(item)}? Reply with the text (links welcome), or 'cancel'.")],
-                state={"pending": {**base, "stage": "need_text"}},
-            )
-        if intent == "assign" and not base["owner"]:
-            return Outcome(
-                replies=[Reply(f"Who should own {self.label(item)}? Reply with their name, or 'cancel'.")],
-                state={"pending": {**base, "stage": "need_owner"}},
-            )
+        base = Pending(
+            stage=Stage.CONFIRM, intent=intent, user=turn.user_key, expires=turn.expiry, item_id=item.id,
+            version=item.version, origin_activity=turn.activity_id, evidence=fields.evidence, links=fields.links,
+            owner=fields.owner, owner_aad_id=fields.owner_aad_id,
+        )  # fmt: skip
+        if intent in (Intent.MARK_EVIDENCED, Intent.ADD_UPDATE) and not (fields.evidence or "").strip():
+            what = "evidence shows it is done" if intent is Intent.MARK_EVIDENCED else "the update should say"
+            question = f"What {what} for {self.label(item)}? Reply with the text (links welcome), or 'cancel'."
+            return Outcome(replies=[Reply(question)]).also(pending=dataclasses.replace(base, stage=Stage.NEED_TEXT))
+        if intent is Intent.ASSIGN and not fields.owner:
+            question = f"Who should own {self.label(item)}? Reply with their name, or 'cancel'."
+            return Outcome(replies=[Reply(question)]).also(pending=dataclasses.replace(base, stage=Stage.NEED_OWNER))
         return self.confirm(base, item)
 
-    def confirm(self, pending: dict[str, Any], item: ItemView) -> Outcome:
-        evidence = (pending.get("evidence") or "")[:MAX_EVIDENCE_CHARS]
-        pending = {**pending, "evidence": evidence or None, "stage": "confirm", "token": uuid.uuid4().hex}
-        question = VERBS[pending["intent"]].format(label=self.label(item), owner=pending.get("owner") or "?")
+    def confirm(self, pending: Pending, item: ItemView) -> Outcome:
+        """Ask yes or no to ``pending`` (with a fresh token that ties the answer to this question)."""
+        evidence = (pending.evidence or "")[:MAX_EVIDENCE_CHARS]
+        pending = dataclasses.replace(pending, evidence=evidence or None, stage=Stage.CONFIRM, token=uuid.uuid4().hex)
+        question = VERBS[pending.intent].format(label=self.label(item), owner=pending.owner or "?")
         if evidence:
             question += f" with note '{evidence[:200]}{'…' if len(evidence) > 200 else ''}'"
         question += "?"
-        detail = "Links: " + ", ".join(pending["links"]) if pending.get("links") else None
-        card, fallback = confirm_card(question, pending["token"], detail)
-        return Outcome(replies=[Reply(fallback, card)], state={"pending": pending})
+        detail = "Links: " + ", ".join(pending.links) if pending.links else None
+        card, fallback = confirm_card(question, pending.token, detail)
+        return Outcome(replies=[Reply(fallback, card)]).also(pending=pending)
 
-    async def commit(self, pending: dict[str, Any], turn: Turn) -> Outcome:
+    async def commit(self, pending: Pending, turn: Turn) -> Outcome:
         """The person said yes to ``pending``: write it, once."""
-        token = pending["token"]
+        token = pending.token
+        if pending.item_id is None or pending.version is None:
+            return Outcome.say("That question has expired: nothing was changed. Please ask again.").also(pending=None)
         try:
-            item = await self._store.get_item(int(pending["item_id"]))
+            item = await self._store.get_item(pending.item_id)
         except NotFound:
             return Outcome.say("That item no longer exists: nothing was written.").also(pending=None)
-        intent = pending["intent"]
+        intent = pending.intent
         allowed, reason = self._policy.allowed(intent, turn.user, item)
         if not allowed:
             return (await self.refuse(intent, item, turn, reason)).also(pending=None)
         limited = await self.rate_limited(intent, item, turn)
         if limited is not None:
             return limited.also(pending=None)
-        source = Source("teams", turn.conversation_id, pending.get("origin_activity") or turn.activity_id)
+        source = Source("teams", turn.conversation_id, pending.origin_activity or turn.activity_id)
         try:
             result = await self._store.change_item(
-                item.id, int(pending["version"]), change_for(intent, pending, item), Actor(turn.user.name, turn.user.aad_id),
+                item.id, pending.version, change_for(pending, item), Actor(turn.user.name, turn.user.aad_id),
                 source, idempotency_key=f"confirm:{token}",
             )  # fmt: skip
         except VersionConflict as err:
@@ -184,7 +197,7 @@ class Writes:
 
 
 def _result(message: str, item: ItemView, turn: Turn, *, duplicate: bool = False) -> Outcome:
-    card, fallback = message_card(message, [], [execute("Show", "show", item_id=item.id)])
+    card, fallback = message_card(message, [], [execute("Show", Verb.SHOW, item_id=item.id)])
     if turn.is_invoke:
         # Replace the Yes/No card in place: a second click then has nothing to press, and a
         # duplicate click answers with the same card instead of a second message.

@@ -8,12 +8,14 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from storage.hotpath import HotPath
+from storage.db import create_engine, session_factory
+from storage.fastpath import FastPath, StateRow, open_fast_path
 from storage.models import (
+    BotStateRecord,
     Evidence,
     Item,
     ItemEvent,
@@ -113,14 +115,44 @@ def event_row(
 
 
 class Store:
-    """The tracker's persistence API. Constructed with a session factory; holds no other state."""
+    """The tracker's persistence API: the one way into the database for everything outside storage/.
 
-    def __init__(self, sessions: async_sessionmaker, hot: HotPath | None = None) -> None:
-        self._sessions = sessions
-        self._hot = hot  # driver-level path for the per-message idempotency claim
+    Open with :meth:`open` (an engine for SQLAlchemy work and the per-message :class:`FastPath`),
+    close with :meth:`close`, or use it as an async context manager.
+    """
+
+    def __init__(self, engine: AsyncEngine, fast: FastPath) -> None:
+        self._engine = engine
+        self._sessions = session_factory(engine)
+        self._fast = fast
+
+    @classmethod
+    async def open(cls, url: str) -> Store:
+        """Connect to the database at ``url`` (raises if it cannot be reached)."""
+        engine = create_engine(url)
+        try:
+            fast = await open_fast_path(url)
+        except BaseException:
+            await engine.dispose()
+            raise
+        return cls(engine, fast)
+
+    async def close(self) -> None:
+        try:
+            await self._fast.close()
+        finally:
+            await self._engine.dispose()
+
+    async def __aenter__(self) -> Store:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
 
     @property
-    def sessions(self) -> async_sessionmaker:
+    def sessions(self) -> async_sessionmaker[AsyncSession]:
+        """Sessions for the other storage modules (deliveries, import, demo). Nothing outside
+        storage/ uses them: the layering test checks that."""
         return self._sessions
 
     # ---- reads -------------------------------------------------------------------------------
@@ -192,11 +224,7 @@ class Store:
 
     async def evidence(self, item_id: int) -> tuple[EvidenceView, ...]:
         """One item's evidence and updates, oldest first (a single statement: shown on every "show")."""
-        if self._hot is not None:
-            return tuple(EvidenceView.from_row(r) for r in await self._hot.evidence(item_id))
-        async with self._sessions() as s:
-            rows = (await s.scalars(select(Evidence).where(Evidence.item_id == item_id).order_by(Evidence.id))).all()
-            return tuple(EvidenceView.of(e) for e in rows)
+        return tuple(EvidenceView.from_row(r) for r in await self._fast.evidence(item_id))
 
     async def item_detail(self, item_id: int, *, events: int = 50) -> ItemDetail:
         """An item with its report, all evidence and updates, and its newest ``events`` audit rows."""
@@ -322,14 +350,7 @@ class Store:
 
     async def claim_key(self, key: str, result: str | None = None) -> bool:
         """Record an idempotency key; False if it was already there (someone acted on it)."""
-        if self._hot is not None:
-            return await self._hot.claim(key, result, utcnow())
-        try:
-            async with self._sessions() as s, s.begin():
-                s.add(ProcessedKey(key=key, result=result))
-            return True
-        except IntegrityError:
-            return False
+        return await self._fast.claim(key, result, utcnow())
 
     async def key_used(self, key: str) -> bool:
         async with self._sessions() as s:
@@ -350,8 +371,31 @@ class Store:
 
     async def prune_keys(self, older_than: dt.datetime) -> int:
         """Forget idempotency keys older than any re-delivery could be."""
-        from sqlalchemy import delete
-
         async with self._sessions() as s, s.begin():
             res = await s.execute(delete(ProcessedKey).where(ProcessedKey.created_at < older_than))
             return int(res.rowcount or 0)
+
+    # ---- conversation state (botbuilder Storage rows) ----------------------------------------
+
+    async def claim_and_read_state(self, key: str, state_key: str) -> tuple[bool, tuple[str, int] | None]:
+        """Claim idempotency ``key`` and read state row ``state_key`` in one round trip:
+        (claimed, (data, etag) or None). Nothing is read when the key was taken."""
+        return await self._fast.claim_and_read(key, None, utcnow(), state_key)
+
+    async def read_state(self, keys: list[str]) -> list[StateRow]:
+        """(key, data, etag) of the stored state rows among ``keys``."""
+        return await self._fast.read_state(keys) if keys else []
+
+    async def insert_state(self, key: str, data: str) -> bool:
+        """Create a state row; False if one exists."""
+        return await self._fast.insert_state(key, data, utcnow())
+
+    async def update_state(self, key: str, data: str, etag: int | None) -> bool:
+        """Replace a state row if its etag is still ``etag`` (any etag when None); False otherwise."""
+        return await self._fast.update_state(key, data, etag, utcnow())
+
+    async def delete_state(self, keys: list[str]) -> None:
+        if not keys:
+            return
+        async with self._sessions() as s, s.begin():
+            await s.execute(delete(BotStateRecord).where(BotStateRecord.key.in_(keys)))

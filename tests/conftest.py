@@ -20,7 +20,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
-from storage.db import create_engine, session_factory, upgrade_database
+from storage.db import create_engine, upgrade_database
 from storage.models import Base
 from storage.store import Store
 
@@ -118,5 +118,7 @@ async def engine(db_url: str) -> AsyncIterator[AsyncEngine]:
 
 
 @pytest.fixture
-def store(engine: AsyncEngine) -> Store:
-    return Store(session_factory(engine))
+async def store(db_url: str) -> AsyncIterator[Store]:
+    """The Store on that database, opened as the bot opens it."""
+    async with await Store.open(db_url) as s:
+        yield s

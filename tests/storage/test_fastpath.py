@@ -1,0 +1,204 @@
+"""The per-message statements on the drivers (storage.fastpath): claims with the state read, SQLite on
+the loop with a thread behind it, and PostgreSQL on asyncpg's pool. Real databases throughout."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import shutil
+import sqlite3
+from pathlib import Path
+
+import asyncpg
+import pytest
+from botbuilder.core import TurnContext
+from botbuilder.core.adapters import TestAdapter
+from botbuilder.schema import Activity, ActivityTypes, ChannelAccount, ConversationAccount
+
+from bot.state import SqlConversationState, SqlStorage
+from storage import loopsqlite
+from storage.fastpath import PgFastPath, open_fast_path
+from storage.loopsqlite import LoopSqlite
+from storage.store import Store
+
+NOW = dt.datetime(2026, 11, 26, 9, 0, tzinfo=dt.UTC)
+
+
+async def test_claim_and_read_gets_the_state_row_with_the_claim(db_url: str) -> None:
+    hot = await open_fast_path(db_url)
+    try:
+        assert await hot.insert_state("msteams/conversations/a:1", '{"last_report":"vetting"}', NOW)
+        assert await hot.claim_and_read("in:1", None, NOW, "msteams/conversations/a:1") == (
+            True, ('{"last_report":"vetting"}', 1),
+        )  # fmt: skip
+        # The same activity again: not claimed, and nothing read for it.
+        assert await hot.claim_and_read("in:1", None, NOW, "msteams/conversations/a:1") == (False, None)
+        assert await hot.claim_and_read("in:2", None, NOW, "msteams/conversations/none") == (True, None)
+        assert await hot.update_state("msteams/conversations/a:1", "{}", 1, NOW)
+        assert await hot.claim_and_read("in:3", None, NOW, "msteams/conversations/a:1") == (True, ("{}", 2))
+    finally:
+        await hot.close()
+
+
+@pytest.fixture
+def sqlite_file(tmp_path: Path, sqlite_template: Path) -> Path:
+    path = tmp_path / "tracker.db"
+    shutil.copy(sqlite_template, path)
+    with sqlite3.connect(path) as c:
+        c.execute("PRAGMA journal_mode=WAL")
+    return path
+
+
+async def test_sqlite_write_waits_in_a_thread_when_another_connection_holds_the_lock(sqlite_file: Path) -> None:
+    hot = await LoopSqlite.open(str(sqlite_file))
+    other = sqlite3.connect(sqlite_file, isolation_level=None, check_same_thread=False)
+    try:
+        other.execute("BEGIN IMMEDIATE")  # holds the write lock, as a long import would
+        claim = asyncio.create_task(
+            hot.write("INSERT INTO processed_key (key, created_at) VALUES (?, ?)", ("in:locked", "2026-11-26"))
+        )
+        ticks = 0
+        for _ in range(10):  # the loop keeps running while the statement waits
+            await asyncio.sleep(0.01)
+            ticks += 1
+        assert ticks == 10 and not claim.done()
+        other.execute("COMMIT")
+        assert await asyncio.wait_for(claim, 10) == 1
+        assert hot.fallbacks == 1
+        # With the lock free again, statements run on the loop connection.
+        assert await hot.read("SELECT key FROM processed_key", ()) == [("in:locked",)]
+        assert hot.fallbacks == 1
+    finally:
+        other.close()
+        await hot.close()
+
+
+async def test_sqlite_loop_writes_are_checkpointed_in_the_thread(
+    sqlite_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(loopsqlite, "CHECKPOINT_EVERY", 5)
+
+    def rows_in_main_file() -> int:
+        # immutable=1 reads the database file alone, ignoring the WAL: rows show there once checkpointed.
+        with sqlite3.connect(f"file:{sqlite_file}?immutable=1", uri=True) as c:
+            return int(c.execute("SELECT count(*) FROM processed_key").fetchone()[0])
+
+    hot = await LoopSqlite.open(str(sqlite_file))
+    try:
+        for n in range(4):
+            await hot.write("INSERT INTO processed_key (key, created_at) VALUES (?, ?)", (f"in:{n}", "2026-11-26"))
+        assert rows_in_main_file() == 0  # the loop connection never checkpoints by itself
+        await hot.write("INSERT INTO processed_key (key, created_at) VALUES (?, ?)", ("in:4", "2026-11-26"))
+    finally:
+        await hot.close()  # waits for the checkpoint it started
+    assert rows_in_main_file() == 5
+
+
+async def test_sqlite_errors_other_than_busy_are_raised(sqlite_file: Path) -> None:
+    hot = await LoopSqlite.open(str(sqlite_file))
+    try:
+        with pytest.raises(sqlite3.OperationalError, match="no such table"):
+            await hot.read("SELECT * FROM nowhere", ())
+        assert hot.fallbacks == 0
+    finally:
+        await hot.close()
+
+
+# ---- PostgreSQL on asyncpg's pool ----------------------------------------------------------------
+
+
+@pytest.fixture
+async def pg_fast(pg_database_url: str | None):  # type: ignore[no-untyped-def]
+    if pg_database_url is None:
+        pytest.skip("needs TRACKER_TEST_POSTGRES_URL")
+    fast = await PgFastPath.open(pg_database_url, size=2)
+    yield fast
+    await fast.close()
+
+
+async def _pid_after(fast: PgFastPath, seconds: float) -> int:
+    return int(await fast._pool.fetchval("SELECT pg_backend_pid() FROM pg_sleep($1)", seconds))
+
+
+@pytest.mark.postgres
+async def test_pg_connections_never_exceed_the_pool_size(pg_fast: PgFastPath) -> None:
+    pids = await asyncio.gather(*(_pid_after(pg_fast, 0.02) for _ in range(8)))
+    assert len(set(pids)) <= 2 and len(pids) == 8
+
+
+@pytest.mark.postgres
+async def test_pg_a_failed_statement_leaves_the_pool_usable(pg_fast: PgFastPath) -> None:
+    with pytest.raises(asyncpg.UndefinedTableError):
+        await pg_fast._pool.fetch("SELECT * FROM nowhere")
+    assert await pg_fast.claim("in:after-error", None, NOW)
+    assert not await pg_fast.claim("in:after-error", None, NOW)
+
+
+@pytest.mark.postgres
+async def test_pg_cancelled_callers_give_their_place_back(pg_fast: PgFastPath) -> None:
+    # Cancel two in the middle of their statements (the pool's whole size): the pool waits out
+    # the cancellations and the next callers are served on healthy connections.
+    mids = [asyncio.create_task(_pid_after(pg_fast, 5)) for _ in range(2)]
+    await asyncio.sleep(0.1)
+    for mid in mids:
+        mid.cancel()
+    for mid in mids:
+        with pytest.raises(asyncio.CancelledError):
+            await mid
+    pids = await asyncio.wait_for(asyncio.gather(*(_pid_after(pg_fast, 0) for _ in range(4))), 5)
+    assert len(pids) == 4
+    assert await pg_fast.claim("in:after-cancel", None, NOW)
+
+
+# ---- conversation state read with the claim -----------------------------------------------------
+
+
+class _CountingStorage(SqlStorage):
+    """The real storage, counting the reads that reach the database."""
+
+    reads = 0
+
+    async def read(self, keys: list[str]) -> dict:  # type: ignore[type-arg]
+        self.reads += 1
+        return await super().read(keys)
+
+
+def _turn(adapter: TestAdapter, activity_id: str) -> TurnContext:
+    return TurnContext(adapter, Activity(
+        type=ActivityTypes.message, id=activity_id, channel_id="msteams", text="hi",
+        conversation=ConversationAccount(id="a:state-test"), from_property=ChannelAccount(id="29:u"),
+        recipient=ChannelAccount(id="28:bot"),
+    ))  # fmt: skip
+
+
+async def test_state_is_read_once_per_turn_with_the_claim(db_url: str) -> None:
+    store = await Store.open(db_url)
+    try:
+        storage = _CountingStorage(store)
+        state = SqlConversationState(storage)
+        prop = state.create_property("tracker")
+        adapter = TestAdapter()
+
+        first = _turn(adapter, "1")
+        assert await state.claim_and_load(first, "in:1")
+        assert await prop.get(first, dict) == {}  # a new conversation: botbuilder would read again here
+        await prop.set(first, {"last_report": "vetting"})
+        await state.save_changes(first)
+        assert storage.reads == 0
+
+        again = _turn(adapter, "1")  # a re-delivery: not claimed, nothing primed
+        assert not await state.claim_and_load(again, "in:1")
+
+        second = _turn(adapter, "2")
+        assert await state.claim_and_load(second, "in:2")
+        assert await prop.get(second, dict) == {"last_report": "vetting"}
+        assert storage.reads == 0
+
+        unclaimed = _turn(adapter, "3")  # e.g. a card action: state loads the usual way, once
+        assert await prop.get(unclaimed, dict) == {"last_report": "vetting"}
+        await prop.get(unclaimed, dict)
+        assert storage.reads == 1
+        await state.load(unclaimed, force=True)  # force still goes to the database
+        assert storage.reads == 2
+    finally:
+        await store.close()
