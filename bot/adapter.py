@@ -298,7 +298,7 @@ class TrackerAdapter(BotAdapter):
     async def delete_activity(self, context: TurnContext, reference: ConversationReference) -> None:
         await self.connector.delete(reference.service_url, reference.conversation.id, reference.activity_id)
 
-    async def continue_conversation(  # type: ignore[override]
+    async def continue_conversation(
         self,
         reference: ConversationReference,
         callback: Logic,

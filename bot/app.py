@@ -12,7 +12,7 @@ import gc
 import json
 import logging
 import re
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable, Coroutine
 from typing import Any
 
 from aiohttp import web
@@ -28,7 +28,7 @@ log = logging.getLogger(__name__)
 SERVICES = web.AppKey("services", Services)
 SETTINGS = web.AppKey("settings", Settings)
 
-BackgroundTask = Callable[[Services], Awaitable[None]]
+BackgroundTask = Callable[[Services], Coroutine[Any, Any, None]]
 
 
 def _problem(status: int, message: str) -> web.Response:

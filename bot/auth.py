@@ -342,6 +342,7 @@ class TokenValidator:
         exp = claims.get("exp")
         if not _is_number(exp):
             raise Unauthorized("missing or invalid exp")
+        assert exp is not None
         if now > exp + self._clock_skew:
             raise Unauthorized("token expired")
         nbf = claims.get("nbf")

@@ -7,7 +7,7 @@ import asyncio
 import json
 import logging
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
@@ -142,7 +142,7 @@ def cmd_parse(args: argparse.Namespace) -> int:
         resolver = Resolver(Index(model))
         today = dt.datetime.now(settings.tz).date()
         ctx = Context(last_report_key=args.context)
-        lines: Sequence[str] = [args.text] if args.text is not None else sys.stdin
+        lines: Iterable[str] = [args.text] if args.text is not None else sys.stdin
         for line in lines:
             line = line.rstrip("\n")
             parsed = understand(line, ctx, resolver, today)
@@ -393,12 +393,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    from sqlalchemy.exc import OperationalError, ProgrammingError
+    from storage.db import DATABASE_ERRORS
 
     args = build_parser().parse_args(argv)
     try:
         return int(args.func(args) or 0)
-    except (OperationalError, ProgrammingError, OSError) as err:
+    except DATABASE_ERRORS as err:
         detail = str(getattr(err, "orig", None) or err).splitlines()[0][:200]
         print(
             f"tracker: database problem ({detail}). Is DATABASE_URL right, and has 'tracker db upgrade' run?",

@@ -140,9 +140,10 @@ class TrackerBot(TeamsActivityHandler):
         activity = turn_context.activity
         if activity.name != "adaptiveCard/action":
             return await super().on_invoke_activity(turn_context)
-        value = activity.value if isinstance(activity.value, dict) else {}
-        action = value.get("action") if isinstance(value.get("action"), dict) else {}
-        data = dict(action.get("data") or {}) if isinstance(action.get("data"), dict) else {}
+        value: dict[str, Any] = activity.value if isinstance(activity.value, dict) else {}
+        raw_action = value.get("action")
+        action: dict[str, Any] = raw_action if isinstance(raw_action, dict) else {}
+        data = dict(action["data"]) if isinstance(action.get("data"), dict) else {}
         data.setdefault("verb", action.get("verb"))
         outcome = await self._run(turn_context, "", data, is_invoke=True)
         await self._send(turn_context, outcome.replies)

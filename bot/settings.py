@@ -240,7 +240,7 @@ class Settings(BaseSettings):
         problems = _split_write_limit(given)
         problems += _needs(given)
         try:
-            settings = cls(**given)
+            settings = cls.model_validate(given)
         except ValidationError as err:
             problems = [_plain(e) for e in err.errors()] + problems
             raise SettingsError("Configuration problems:\n  - " + "\n  - ".join(problems)) from None
@@ -297,7 +297,7 @@ def _plain(error: Any) -> str:
 
 def _variable_of(field: Any) -> str:
     alias = field.validation_alias
-    return alias.choices[0] if isinstance(alias, AliasChoices) else str(alias)
+    return str(alias.choices[0]) if isinstance(alias, AliasChoices) else str(alias)
 
 
 def _variables() -> tuple[tuple[str, str, str], ...]:

@@ -57,10 +57,10 @@ async def act(deps: Deps, intent: Intent, item_id: int, turn: Turn, fields: Writ
 
 def _fields(parsed: Parsed, turn: Turn) -> WriteFields:
     """What a write carries; "assign rec 35 to me" means the person speaking."""
+    owner: str | None = parsed.owner
+    owner_aad_id: str | None = None
     if parsed.mine and parsed.intent is Intent.ASSIGN:
         owner, owner_aad_id = turn.user.name, turn.user.aad_id
-    else:
-        owner, owner_aad_id = parsed.owner, None
     return WriteFields(evidence=parsed.evidence, links=parsed.links, owner=owner, owner_aad_id=owner_aad_id)
 
 

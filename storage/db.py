@@ -6,9 +6,12 @@ from pathlib import Path
 
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError, ProgrammingError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///var/tracker.db"
+# What a database that cannot be reached (or has not been migrated) raises, for callers that report it.
+DATABASE_ERRORS: tuple[type[Exception], ...] = (OperationalError, ProgrammingError, OSError)
 
 
 

@@ -20,8 +20,9 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Collection
 from dataclasses import dataclass
+from typing import Any, cast
 
-from sqlalchemy import select, update
+from sqlalchemy import CursorResult, Result, select, update
 from sqlalchemy.exc import IntegrityError
 
 from storage.models import DigestDelivery
@@ -131,7 +132,7 @@ class Deliveries:
                 .values(state=CLAIMED, claimed_by=owner, claimed_at=now, attempts=attempt, finished_at=None)
                 .execution_options(synchronize_session=False)
             )
-            if res.rowcount != 1:
+            if _rowcount(res) != 1:
                 return None  # another run took it over between our read and our write
             return Claim(row.id, subscription_id, week, owner, attempt)
 
@@ -176,7 +177,7 @@ class Deliveries:
                 .values(state=to_state, **values)
                 .execution_options(synchronize_session=False)
             )
-            return res.rowcount == 1
+            return _rowcount(res) == 1
 
     async def expire_stale(self, week: str, now: dt.datetime) -> int:
         """Rows left in ``sending`` past the lease (the process stopped mid-POST) become ``uncertain``."""
@@ -196,7 +197,7 @@ class Deliveries:
                 )
                 .execution_options(synchronize_session=False)
             )
-            return int(res.rowcount or 0)
+            return int(_rowcount(res) or 0)
 
     async def for_week(self, week: str) -> list[DeliveryView]:
         """Every row of ``week``, oldest first."""
@@ -226,3 +227,8 @@ class Deliveries:
             elif d.state == FAILED and d.attempts < self.max_attempts:
                 times.append((d.finished_at or d.claimed_at or now) + self.retry_after)
         return min(times) if times else None
+
+
+def _rowcount(result: Result[Any]) -> int:
+    """Rows an UPDATE matched (execute() is typed as returning a plain Result)."""
+    return int(cast(CursorResult[Any], result).rowcount)

@@ -80,7 +80,7 @@ class LoopSqlite:
             if err.sqlite_errorcode not in _WAITS:
                 raise
             self.fallbacks += 1
-            return list(await (await self._slow.execute(sql, args)).fetchall())
+            return [tuple(row) for row in await (await self._slow.execute(sql, args)).fetchall()]
 
     async def _run_checkpoint(self) -> None:
         try:

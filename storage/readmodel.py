@@ -93,7 +93,7 @@ class ReadModel:
             self._memo_generation = self.generation
         if key in self._memo:
             self._memo.move_to_end(key)
-            return self._memo[key]  # type: ignore[no-any-return]
+            return self._memo[key]
         value = self._memo[key] = build()
         if len(self._memo) > MEMO_SIZE:
             self._memo.popitem(last=False)

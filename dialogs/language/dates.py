@@ -332,8 +332,8 @@ def _pair(text: str, pos: int, today: date) -> Period | None:
         second = _target(text, days.end(), today)
         if second is None:
             return None
-        day = int(days["d"])
-        first = _Target(lambda k: (second[0].span(k)[0].replace(day=day),) * 2)
+        day, target = int(days["d"]), second[0]
+        first = _Target(lambda k: (target.span(k)[0].replace(day=day),) * 2)
     else:
         parsed = _target(text, pos, today)
         join = _RANGE_JOIN.match(text, parsed[1]) if parsed else None

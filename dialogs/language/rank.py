@@ -210,12 +210,11 @@ class Resolver:
                 scope, ranked = named, in_named
         best = ranked[0].score if ranked else 0.0
         by_report = self._report_only(weights, q, scope)
-        if by_report and by_report[0].score >= best - 1e-6 and by_report[0].report:
-            top = by_report[0]
-            rival = max(
-                (s.score for s in ranked if s.item and s.item.report_id != top.report.id), default=0.0
-            )
-            if scope is not None or top.report.id in q.aliased or rival < top.score:
+        top = by_report[0] if by_report else None
+        if top is not None and top.score >= best - 1e-6 and top.report is not None:
+            top_id = top.report.id
+            rival = max((s.score for s in ranked if s.item and s.item.report_id != top_id), default=0.0)
+            if scope is not None or top_id in q.aliased or rival < top.score:
                 # Nothing says more than a report's name: that report, not one of its items.
                 return self._report_reference(by_report, examined)
         if kind is not None:

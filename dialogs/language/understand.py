@@ -406,8 +406,8 @@ def _owner_filter(head: str, raw: str, index: Index) -> tuple[str | None, bool, 
             if must_be_known and not (index.person(who) and len(who.split()) >= 2):
                 continue
             return _as_typed(raw, who), False, _cut(head, m)
-    m = _MINE.search(head)
-    return None, bool(m), _cut(head, m) if m else head
+    mine = _MINE.search(head)
+    return None, bool(mine), _cut(head, mine) if mine else head
 
 
 def _new_owner(head: str, head_raw: str, ctx: Context) -> tuple[str | None, bool, str]:

@@ -37,7 +37,10 @@ async def _run_async(url: str) -> None:
 
 def run_migrations_online() -> None:
     """Entry point Alembic calls."""
-    asyncio.run(_run_async(context.config.get_main_option("sqlalchemy.url")))
+    url = context.config.get_main_option("sqlalchemy.url")
+    if not url:
+        raise RuntimeError("alembic: sqlalchemy.url is not set")
+    asyncio.run(_run_async(url))
 
 
 if context.is_offline_mode():

@@ -60,7 +60,7 @@ async def assert_refused(ab: AuthedBot, activity: dict[str, Any], headers: dict[
     before = await fingerprint(store)
     got, body = await ab.bot.post(activity, headers=headers)
     assert got == status, (got, body)
-    await asyncio.sleep(0.05)  # a reply, if one were (wrongly) on its way, would have landed
+    await ab.bot.connector.idle()  # a reply, if one were (wrongly) on its way, has landed
     assert ab.bot.connector.received == []
     assert await fingerprint(store) == before
     return body

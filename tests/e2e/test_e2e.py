@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import AsyncIterator
 
@@ -59,7 +58,7 @@ async def test_show_rec_35_has_its_text_and_buttons(bot: RunningBot) -> None:
 async def test_channel_messages_only_when_mentioned_and_reply_in_thread(bot: RunningBot) -> None:
     status, _ = await bot.post(bot.acts.channel("what's overdue?", mention=False))
     assert status == 200
-    await asyncio.sleep(0.1)
+    await bot.connector.idle()
     assert bot.connector.messages() == []
     act = bot.acts.channel("what's overdue?")
     status, _ = await bot.post(act)

@@ -340,8 +340,12 @@ async def test_installation_in_a_channel_welcomes_and_subscribes_it(rig: Rig) ->
     assert text.startswith("Hello, I'm Tracker")
     assert "weekly status digest here (Mondays at 09:00" in text
     assert "mark 34 as evidenced" in text
-    # installationUpdate and conversationUpdate arrive together: still one welcome, not two.
-    await asyncio.sleep(0.5)
+    # installationUpdate and conversationUpdate arrive together: still one welcome, not two. The log
+    # shows a POST to the bot once the bot has answered it, and the bot posts a turn's replies before
+    # answering: once both installation turns are logged, every welcome they sent is in the log too.
+    for kind in ("installationUpdate", "conversationUpdate"):
+        await pg.wait_for_entry(lambda e, kind=kind: e.direction == "to_bot" and e.activity_name == kind,
+                                10.0, after=mark, what=f"the {kind} turn")  # fmt: skip
     assert len(_posts_since(pg, channel, mark)) == 1
 
     async with _store(rig.server.database_url) as store:

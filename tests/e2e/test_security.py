@@ -128,7 +128,8 @@ async def test_same_activity_to_two_instances_sharing_a_database(db_url: str) ->
         yes = one.acts.message("yes")
         results = await asyncio.gather(one.post(yes), two.post(yes))
         assert [s for s, _ in results] == [200, 200]
-        await asyncio.sleep(0.1)
+        await one.connector.idle()
+        await two.connector.idle()
         replies = one.connector.messages()
         assert len(replies) == 3 and "Update added" in text_of(replies[2])
         assert two.connector.received == []
@@ -192,7 +193,7 @@ async def test_unknown_activity_types_are_acknowledged_and_ignored(bot: RunningB
         act["type"] = kind
         status, _ = await bot.post(act)
         assert status == 200, kind
-    await asyncio.sleep(0.05)
+    await bot.connector.idle()
     assert bot.connector.received == []
     assert await fingerprint(bot.services.store) == before
 

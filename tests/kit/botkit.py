@@ -47,6 +47,9 @@ class MockConnector:
         self.attempts: list[tuple[str, int]] = []
         self._ids = itertools.count(1)
         self._event = asyncio.Event()
+        self._in_flight = 0
+        self._idle = asyncio.Event()
+        self._idle.set()
         self._runner: web.AppRunner | None = None
         self.url = ""
 
@@ -66,6 +69,22 @@ class MockConnector:
             await self._runner.cleanup()
 
     async def _handle(self, request: web.Request) -> web.Response:
+        self._in_flight += 1
+        self._idle.clear()
+        try:
+            return await self._answer(request)
+        finally:
+            self._in_flight -= 1
+            if not self._in_flight:
+                self._idle.set()
+
+    async def idle(self, within: float = 5.0) -> None:
+        """Wait until no request from the bot is being answered. The bot posts a turn's replies before
+        it answers Teams, so once a POST has returned and the connector is idle, nothing more from
+        that turn is coming: a negative check waits on this instead of sleeping."""
+        await asyncio.wait_for(self._idle.wait(), within)
+
+    async def _answer(self, request: web.Request) -> web.Response:
         conv = request.match_info["conv"]
         script = self.scripts.get(conv) or []
         answer = script.pop(0) if script else Scripted()
