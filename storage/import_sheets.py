@@ -31,7 +31,8 @@ HEADER_SCAN_ROWS: Final = 30
 MAX_ROWS: Final = 100_000  # per sheet: a tracker has hundreds; a sheet formatted to row 1,048,576 stops here
 BLANK_RUN_END: Final = 2_000  # this many blank rows in a row: the data has ended
 DIVIDER_MIN_COLUMNS: Final = 3
-_FORMULA_QUOTED: Final = re.compile(r"'(?=[=+\-@\t\r])")  # how the CSV export neutralises formulas
+FORMULA_STARTS: Final = ("=", "+", "-", "@", "\t", "\r")
+"""A CSV cell starting with one of these is a formula to a spreadsheet: the export writes a "'" first."""
 
 
 class ImportRejected(StoreError):
@@ -205,11 +206,22 @@ def _read_csv(path: Path) -> Table:
         found = _find_header(grid)
         if isinstance(found, int):
             at, header = grid[found]
-            records = [(w, [_FORMULA_QUOTED.sub("", v, count=1) if v.startswith("'") else v for v in values])
-                       for w, values in grid[found + 1 :]]  # fmt: skip
+            records = [(w, [unquote_formula(v) for v in values]) for w, values in grid[found + 1 :]]
             return make_table(path.name, header, records, where=at)
         tried = found
     raise ImportRejected([f"{path.name}: no row in its first {HEADER_SCAN_ROWS} lines is a tracker header row", *tried])
+
+
+def quote_formula(value: str) -> str:
+    """A CSV cell a spreadsheet shows as text: "=cmd|' /C calc'!A0" is written "'=cmd|' /C calc'!A0"."""
+    if value.startswith(FORMULA_STARTS) or (value.startswith("'") and value[1:].startswith(FORMULA_STARTS)):
+        return "'" + value
+    return value
+
+
+def unquote_formula(value: str) -> str:
+    """The cell :func:`quote_formula` wrote, as it was."""
+    return value[1:] if value.startswith("'") and value[1:].startswith(FORMULA_STARTS) else value
 
 
 def _csv_grid(name: str, raw: str, delimiter: str) -> list[tuple[str, list[str]]]:
