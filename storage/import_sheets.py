@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import io
 import re
 import zipfile
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -193,7 +194,7 @@ def read_table(path: Path, sheet: str | None = None) -> Table:
 
 def _read_csv(path: Path) -> Table:
     try:
-        raw = path.read_text(encoding="utf-8-sig")
+        raw = path.read_bytes().decode("utf-8-sig")  # no newline translation: a "\r" in a cell stays
     except UnicodeDecodeError:
         raise ImportRejected([f"{path.name} is not UTF-8: in Excel, save it as 'CSV UTF-8'"]) from None
     if "\x00" in raw:
@@ -225,7 +226,7 @@ def unquote_formula(value: str) -> str:
 
 
 def _csv_grid(name: str, raw: str, delimiter: str) -> list[tuple[str, list[str]]]:
-    reader = csv.reader(raw.splitlines(keepends=True), delimiter=delimiter)
+    reader = csv.reader(io.StringIO(raw, newline=""), delimiter=delimiter)
     grid: list[tuple[str, list[str]]] = []
     last, row = 0, 0
     try:
@@ -322,7 +323,7 @@ def _sheet_grid(ws: Any) -> tuple[list[tuple[str, list[object]]], list[tuple[int
     for r, row in enumerate(ws.iter_rows(max_row=min(ws.max_row, MAX_ROWS)), 1):
         values = [
             cell_text(*fill[(r, cell.column)]) if (r, cell.column) in fill
-            else cell_text(cell.value, cell.number_format if cell.is_date else None)
+            else cell_text(cell.value, cell.number_format if getattr(cell, "is_date", False) else None)
             for cell in row
         ]  # fmt: skip
         where = f"sheet '{ws.title}' row {r}"

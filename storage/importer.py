@@ -239,7 +239,7 @@ class _Run:
             if row.report_only:
                 continue
             item = next(matches)
-            if item is not None and row.latest_evidence and row.latest_evidence != evidence.get(item.id):
+            if item is not None and row.latest_evidence and row.latest_evidence != (evidence.get(item.id) or "").strip():
                 self.result.warnings.append(
                     f"{row.where}: latest_evidence differs from the stored evidence and is not imported "
                     "(evidence is added through the bot, so it is attributed)"
@@ -273,7 +273,8 @@ class _Run:
             s.add(report)
             await s.flush()  # the aliases need its id
             self.result.reports_created += 1
-            self.result.changes.append(f"report {spec.key}: new ({show(spec.title, limit=80)})")
+            when = f"; published {spec.published.label()}" if spec.published else ""
+            self.result.changes.append(f"report {spec.key}: new ({show(spec.title, limit=80)}{when})")
         else:
             self.result.reports_updated += 1
             for name in _REPORT_FIELDS:
