@@ -96,15 +96,19 @@ def export_rows(
     return rows, count
 
 
+def _text(value: object) -> str:
+    return show(value, "") or ""
+
+
 def _item_cells(i: ItemView, today: dt.date) -> dict[str, str]:
     return {
-        "kind": i.kind, "number": i.number, "addressee": i.addressee or "", "for_force": show(i.for_force, ""),
-        "text": i.text, "due_date": show(i.due_date, ""), "deadline": i.deadline_text or "",
-        "revised_due_date": show(i.revised_due_date, ""), "retarget_count": str(i.retarget_count),
-        "status": STATUS_LABELS.get(i.status, i.status), "signed_off_on": show(i.signed_off_on, ""),
+        "kind": i.kind, "number": i.number, "addressee": i.addressee or "", "for_force": _text(i.for_force),
+        "text": i.text, "due_date": _text(i.due_date), "deadline": i.deadline_text or "",
+        "revised_due_date": _text(i.revised_due_date), "retarget_count": str(i.retarget_count),
+        "status": STATUS_LABELS.get(i.status, i.status), "signed_off_on": _text(i.signed_off_on),
         "owner": i.owner_name or "", "rag": i.rag(today) or "", "rag_override": i.rag_override or "",
-        "added_on": show(i.added_on, ""), "latest_evidence": i.latest_evidence or "",
-        "themes": show(list(i.themes), ""), "register_status": i.register_status or "",
+        "added_on": _text(i.added_on), "latest_evidence": i.latest_evidence or "",
+        "themes": _text(list(i.themes)), "register_status": i.register_status or "",
         "register_id": i.register_id or "", "register_url": i.register_url or "", "source_url": i.source_url or "",
         "version": str(i.version),
     }  # fmt: skip

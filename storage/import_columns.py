@@ -61,7 +61,9 @@ COLUMNS: Final[Mapping[str, tuple[str, ...]]] = MappingProxyType({
 })  # fmt: skip
 """Canonical column -> the headers (already in :func:`header_key` form) that mean it."""
 
-FUZZY_CUTOFF: Final = 88  # rapidfuzz ratio: "recomendation" 96, "target dates" 96; "date opened"/"date closed" 73
+FUZZY_CUTOFF: Final = (
+    88  # rapidfuzz ratio: "recomendation" 96, "target dates" 96; "date opened"/"date closed" 73
+)
 FUZZY_MARGIN: Final = 4  # two columns this close to each other: too close to call, keep the header as its own
 FUZZY_MIN_LENGTH: Final = 5  # "lead"/"load", "no"/"na": short words are near everything
 
@@ -74,7 +76,11 @@ def header_key(label: str) -> str:
 
 
 _BY_KEY: Final[Mapping[str, str]] = MappingProxyType(
-    {key: column for column, synonyms in COLUMNS.items() for key in (header_key(s) for s in (column, *synonyms))}
+    {
+        key: column
+        for column, synonyms in COLUMNS.items()
+        for key in (header_key(s) for s in (column, *synonyms))
+    }
 )
 
 

@@ -176,16 +176,24 @@ def read_table(path: Path, sheet: str | None = None) -> Table:
         head = f.read(8)
     if suffix in (".xlsx", ".xlsm"):
         if not head.startswith(b"PK"):
-            raise ImportRejected([f"{path.name} is not an .xlsx workbook (its content is not one): save it from Excel as .xlsx"])
+            raise ImportRejected(
+                [
+                    f"{path.name} is not an .xlsx workbook (its content is not one): save it from Excel as .xlsx"
+                ]
+            )
         return _read_xlsx(path, sheet)
     if suffix == ".csv":
         if head.startswith(b"PK") or head.startswith(b"\xd0\xcf\x11\xe0"):
-            raise ImportRejected([f"{path.name} is an Excel workbook named .csv: save it as CSV UTF-8, or name it .xlsx"])
+            raise ImportRejected(
+                [f"{path.name} is an Excel workbook named .csv: save it as CSV UTF-8, or name it .xlsx"]
+            )
         if sheet is not None:
             raise ImportRejected([f"{path.name}: --sheet is for .xlsx workbooks; a CSV has one table"])
         return _read_csv(path)
     if suffix in (".xls", ".ods", ".numbers"):
-        raise ImportRejected([f"{path.name}: import reads .csv or .xlsx files; save this {suffix} file as .xlsx first"])
+        raise ImportRejected(
+            [f"{path.name}: import reads .csv or .xlsx files; save this {suffix} file as .xlsx first"]
+        )
     raise ImportRejected([f"{path.name}: import reads .csv or .xlsx files, not '{suffix or 'no extension'}'"])
 
 
@@ -198,7 +206,9 @@ def _read_csv(path: Path) -> Table:
     except UnicodeDecodeError:
         raise ImportRejected([f"{path.name} is not UTF-8: in Excel, save it as 'CSV UTF-8'"]) from None
     if "\x00" in raw:
-        raise ImportRejected([f"{path.name} is not a text file (it has NUL bytes): import reads .csv or .xlsx"])
+        raise ImportRejected(
+            [f"{path.name} is not a text file (it has NUL bytes): import reads .csv or .xlsx"]
+        )
     if not raw.strip():
         raise ImportRejected([f"{path.name} is empty"])
     tried: list[str] = []
@@ -210,7 +220,9 @@ def _read_csv(path: Path) -> Table:
             records = [(w, [unquote_formula(v) for v in values]) for w, values in grid[found + 1 :]]
             return make_table(path.name, header, records, where=at)
         tried = found
-    raise ImportRejected([f"{path.name}: no row in its first {HEADER_SCAN_ROWS} lines is a tracker header row", *tried])
+    raise ImportRejected(
+        [f"{path.name}: no row in its first {HEADER_SCAN_ROWS} lines is a tracker header row", *tried]
+    )
 
 
 def quote_formula(value: str) -> str:

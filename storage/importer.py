@@ -27,8 +27,9 @@ import datetime as dt
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, cast
 
+from sqlalchemy import Table as SqlTable
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -353,7 +354,7 @@ class _Run:
         """Record what this import saw on items it did not change, without moving their version."""
         for p in plans:
             if p.item is not None and p.decision.base is not None and p.decision.base != p.item.import_base:
-                table = Item.__table__
+                table = cast(SqlTable, Item.__table__)
                 await s.execute(update(table).where(table.c.id == p.item.id).values(import_base=p.decision.base))
 
     def _event(self, item_id: int, action: str, row: ParsedRow, extra_note: str | None = None, **kw: Any) -> ItemEvent:
@@ -438,7 +439,8 @@ async def _changed_outside_imports(s: AsyncSession, item_ids: list[int]) -> dict
     )  # fmt: skip
     out: dict[int, set[str]] = {}
     for item_id, name in (await s.execute(q)).all():
-        out.setdefault(item_id, set()).add(name)
+        if name:
+            out.setdefault(item_id, set()).add(name)
     return out
 
 

@@ -103,7 +103,10 @@ PLACEHOLDERS: Final = frozenset({
 
 _MONTHS: Final = "jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec"
 _MONTH_YY: Final = re.compile(rf"(?P<m>(?:{_MONTHS})[a-z]*)\.?[\s\-/'’]+(?P<y>\d{{2}})", re.IGNORECASE)
-_FY: Final = re.compile(r"(?:fy\s*|financial\s+year\s+)?(?P<a>\d{4})\s*(?P<sep>[/-])\s*(?P<b>\d{2}|\d{4})(?:\s+financial\s+year)?", re.I)
+_FY: Final = re.compile(
+    r"(?:fy\s*|financial\s+year\s+)?(?P<a>\d{4})\s*(?P<sep>[/-])\s*(?P<b>\d{2}|\d{4})(?:\s+financial\s+year)?",
+    re.I,
+)
 _YEAR_FIRST: Final = re.compile(r"\d{4}\s*[-/.]")
 _SERIAL: Final = re.compile(r"\d{5}(?:\.\d+)?")
 _DASHES: Final = re.compile(r"[\u2010-\u2015\u2212]")
@@ -149,7 +152,9 @@ def _read(text: str) -> PartialDate | None:
         return PartialDate(from_excel(serial).date()) if int(serial) in _SERIALS else None
     if m := _FY.fullmatch(text):
         a, b = int(m["a"]), m["b"]
-        if int(b) % 10 ** len(b) == (a + 1) % 10 ** len(b) and not (m["sep"] == "-" and len(b) == 2 and 1 <= int(b) <= 12):
+        if int(b) % 10 ** len(b) == (a + 1) % 10 ** len(b) and not (
+            m["sep"] == "-" and len(b) == 2 and 1 <= int(b) <= 12
+        ):
             return PartialDate(dt.date(a, 4, 1), Precision.FINANCIAL_YEAR)  # "2011-12" stays December 2011
     if m := _MONTH_YY.fullmatch(text):
         month = _month_number(m["m"])
@@ -167,7 +172,8 @@ def _dateutil(text: str) -> PartialDate | None:
     year_first = bool(_YEAR_FIRST.match(text))
     try:
         a, b = (
-            dateutil_parser.parse(text, default=d, dayfirst=not year_first, yearfirst=year_first) for d in _DEFAULTS
+            dateutil_parser.parse(text, default=d, dayfirst=not year_first, yearfirst=year_first)
+            for d in _DEFAULTS
         )
     except (ValueError, OverflowError):  # dateutil's ParserError is a ValueError
         return None

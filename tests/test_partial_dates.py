@@ -61,7 +61,9 @@ def test_read_date_rejects(value: str) -> None:
 
 def test_a_year_is_never_the_first_of_january() -> None:
     year = read_date("2019")
-    assert year is not None and year.label() == "2019" and year.iso() == "2019" and year.end == D(2019, 12, 31)
+    assert (
+        year is not None and year.label() == "2019" and year.iso() == "2019" and year.end == D(2019, 12, 31)
+    )
     assert "January" not in year.label() and "01-01" not in year.iso()
 
 
@@ -76,8 +78,12 @@ ANCHORED: list[tuple[str, PartialDate, D | None]] = [
 ]
 
 
-@pytest.mark.parametrize(("deadline", "published", "due"), ANCHORED, ids=[f"{c[0]}@{c[1].label()}" for c in ANCHORED])
-def test_relative_deadlines_anchor_at_the_publication_precision(deadline: str, published: PartialDate, due: D) -> None:
+@pytest.mark.parametrize(
+    ("deadline", "published", "due"), ANCHORED, ids=[f"{c[0]}@{c[1].label()}" for c in ANCHORED]
+)
+def test_relative_deadlines_anchor_at_the_publication_precision(
+    deadline: str, published: PartialDate, due: D
+) -> None:
     assert derive_due_date(deadline, published) == due
     assert parse_due_value(deadline, published) == (deadline, due)  # the text is kept
 
@@ -112,7 +118,9 @@ def test_vocabulary_synonyms_are_unambiguous() -> None:
     seen: dict[str, str] = {}
     for column, synonyms in COLUMNS.items():
         for s in (column, *synonyms):
-            assert seen.setdefault(header_key(s), column) == column, f"{s!r} is in {seen[header_key(s)]} and {column}"
+            assert seen.setdefault(header_key(s), column) == column, (
+                f"{s!r} is in {seen[header_key(s)]} and {column}"
+            )
 
 
 @pytest.mark.parametrize(
