@@ -418,8 +418,11 @@ def _new_item(row: ParsedRow, report: Report, seq: int, now: dt.datetime) -> Ite
         status = ItemStatus.SIGNED_OFF.value  # HMICFRS signed it off on that day
     status = status or (ItemStatus.OPEN if for_force else ItemStatus.NOT_FOR_US).value
     values.setdefault("themes", [])
-    # The day it joined the tracker: as the file says, else the report's publication, else today.
-    values.setdefault("added_on", report.published or now.date())
+    # The day it joined the tracker: as the file says, else the report's publication, else today. A
+    # publication known only to a month or year gives its last day: never a made-up 1 January, and
+    # never counted as joining sooner than it could have.
+    published = PartialDate.of(report.published, report.published_precision)
+    values.setdefault("added_on", published.end if published else now.date())
     if "revised_due_date" in values:
         values.setdefault("retarget_count", 1)
     return Item(

@@ -129,8 +129,12 @@ async def test_force_csv_imports_with_its_headers_values_and_dates(store: Store,
         "Immediately",
         dt.date(2019, 12, 31),
     )
-    # added_on: the report's publication date (a year: its start, stored once, never shown as a day here).
-    assert rec34.added_on == dt.date(2022, 11, 2)
+    # added_on: the report's publication date; for a year-only one, the year's last day (never 1 January).
+    assert (rec34.added_on, spot1.added_on, afi.added_on) == (
+        dt.date(2022, 11, 2),
+        dt.date(2019, 12, 31),
+        dt.date(2019, 3, 31),
+    )
     assert (await import_file(store, path)).changed is False  # the same file again: nothing
 
 
@@ -150,6 +154,10 @@ async def test_year_only_dates_are_never_shown_as_1_january(store: Store, tmp_pa
                 for r in ws.iter_rows(min_row=2, values_only=True)
             }
         assert (published[SPOT], published[PEEL]) == ("2019", "2018/19"), suffix
+        if suffix == ".csv":
+            assert "2019-01-01" not in path.read_text(encoding="utf-8-sig")
+        else:
+            assert dt.datetime(2019, 1, 1) not in {c for row in ws.iter_rows(values_only=True) for c in row}
     # A coarser date for a report stored to the day changes nothing; a finer one for a year fills it in.
     rows = [r[:] for r in FORCE_ROWS]
     rows[0][1], rows[3][1] = "November 2022", "2nd December 2019"
