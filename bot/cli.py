@@ -48,9 +48,18 @@ def cmd_serve(args: argparse.Namespace) -> int:
     settings = _settings()
     setup_logging(settings.log_level)
     background = [digest_task] if settings.scheduler else []
-    web.run_app(create_app(settings, background=tuple(background), freeze_gc=True), host=settings.host, port=settings.port,
+    host = args.host or settings.host  # --host/--port beat HOST/PORT
+    port = args.port if args.port is not None else settings.port
+    web.run_app(create_app(settings, background=tuple(background), freeze_gc=True), host=host, port=port,
                 print=lambda *_: None, access_log=None)  # fmt: skip
     return 0
+
+
+def _port(value: str) -> int:
+    """A TCP port for ``--port``: 1 to 65535."""
+    if not value.isdecimal() or not 1 <= int(value) <= 65535:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a port (1 to 65535)")
+    return int(value)
 
 
 def cmd_db(args: argparse.Namespace) -> int:
@@ -74,19 +83,26 @@ def cmd_import(args: argparse.Namespace) -> int:
         store = await _open_store(settings)
         try:
             result = await import_file(store, Path(args.file), dry_run=args.dry_run, actor=Actor(args.actor),
-                                       progress=terminal_progress(sys.stderr))  # fmt: skip
+                                       progress=terminal_progress(sys.stderr), sheet=args.sheet,
+                                       overwrite=args.overwrite)  # fmt: skip
         except ImportRejected as err:
             print(err.render(), file=sys.stderr)
             return 1
         finally:
             await store.close()
         print(result.render())
-        return 0
+        return IMPORT_CONFLICTS if result.conflicts else 0
 
     return asyncio.run(run())
 
 
+IMPORT_CONFLICTS = 3
+"""``tracker import`` exit code when rows were left alone as conflicts (1: the file was rejected)."""
+
+
 def cmd_export(args: argparse.Namespace) -> int:
+    import datetime as dt
+
     from storage.exporter import export_file
 
     settings = _settings()
@@ -94,7 +110,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     async def run() -> int:
         store = await _open_store(settings)
         try:
-            n = await export_file(store, Path(args.file))
+            n = await export_file(store, Path(args.file), today=dt.datetime.now(settings.tz).date())
         finally:
             await store.close()
         print(f"exported {n} items to {args.file}")
@@ -334,9 +350,10 @@ def build_parser() -> argparse.ArgumentParser:
         prog="tracker", description="HMICFRS recommendation tracker: a Microsoft Teams bot."
     )
     sub = p.add_subparsers(dest="command", required=True)
-    sub.add_parser("serve", help="serve the bot (POST /api/messages, GET /healthz)").set_defaults(
-        func=cmd_serve
-    )
+    serve = sub.add_parser("serve", help="serve the bot (POST /api/messages, GET /healthz)")
+    serve.add_argument("--host", help="address to listen on (default: HOST, else 127.0.0.1)")
+    serve.add_argument("--port", type=_port, help="port to listen on (default: PORT, else 3978)")
+    serve.set_defaults(func=cmd_serve)
     db = sub.add_parser("db", help="database migrations")
     db.add_argument("action", choices=["upgrade"])
     db.add_argument("revision", nargs="?", default="head")
@@ -345,6 +362,11 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("file")
     imp.add_argument("--dry-run", action="store_true", help="show what would change, write nothing")
     imp.add_argument("--actor", default="tracker import", help="name recorded in the audit trail")
+    imp.add_argument("--sheet", help="the workbook sheet to read (default: the one whose headers fit)")
+    imp.add_argument(
+        "--overwrite", action="store_true",
+        help="take the file's values even over changes made since (audited as overwrites)",
+    )  # fmt: skip
     imp.set_defaults(func=cmd_import)
     exp = sub.add_parser("export", help="export the tracker to FILE.xlsx or FILE.csv")
     exp.add_argument("file")

@@ -187,6 +187,8 @@ def detail_card(d: ItemDetail, today: dt.date, *, can_write: bool = True) -> tup
                 "value": i.register_status + (f" ({i.register_id})" if i.register_id else ""),
             }
         )
+    for name, value in i.extra_columns:  # the force's own tracker columns, under their own names
+        facts.append({"title": clip(name, 60), "value": clip(value, EVIDENCE_CHARS)})
     body: list[dict[str, Any]] = [
         text(f"**{escape_md(item_label(i, r, short=False))}**", size="Medium"),
         text(escape_md(clip(i.text, DETAIL_TEXT_CHARS))),

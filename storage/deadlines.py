@@ -20,6 +20,9 @@ Decisions (tests pin each one):
   2016)" is 30 June 2017. The report came out at some point that month; counting from its
   last day never makes a force overdue sooner than the inspectorate meant, and people read
   "six months from December" as "by the end of June".
+- A publication date known only to a month, a year or a financial year ("July 2020", "2019",
+  "2018/19") anchors like a month-only anchor: from the END of that period, landing on the end of
+  the target month; "Immediately" is the end of the period. Same reason: never sooner than meant.
 - Several parts in one deadline ("within six months / within two years") give the EARLIEST
   date: that is the milestone the force must meet next. If any part cannot be dated (relative,
   with no publication date and no anchor) there is no due date, since the earliest is unknown.
@@ -33,6 +36,8 @@ from collections.abc import Mapping
 from datetime import date, timedelta
 from types import MappingProxyType
 from typing import Final
+
+from storage.partial_dates import PartialDate
 
 _MONTH_NAMES: Final = (
     "january", "february", "march", "april", "may", "june",
@@ -181,10 +186,20 @@ def _span(m: re.Match[str]) -> tuple[date, date] | None:
     return None
 
 
-def _relative_due(m: re.Match[str], published: date | None) -> date | None:
+Published = date | PartialDate | None
+"""A publication date: a plain date, or a :class:`PartialDate` at its own precision."""
+
+
+def _anchor(published: Published) -> tuple[date | None, bool]:
+    """(the day relative deadlines count from, whether it stands for a whole month or longer)."""
+    if isinstance(published, PartialDate):
+        return published.end, not published.exact
+    return published, False
+
+
+def _relative_due(m: re.Match[str], published: Published) -> date | None:
     """The earliest date the periods of a "within ..." clause give, from its anchor."""
-    month_only = False
-    start = published
+    start, month_only = _anchor(published)
     if m["anchor"]:
         anchor = _COMPONENT.fullmatch(" ".join(m["anchor"].split()))
         span = _span(anchor) if anchor else None
@@ -209,10 +224,10 @@ def _relative_due(m: re.Match[str], published: date | None) -> date | None:
     return min(dues, default=None)
 
 
-def _due(m: re.Match[str], published: date | None) -> tuple[bool, date | None]:
+def _due(m: re.Match[str], published: Published) -> tuple[bool, date | None]:
     """(is a deadline, its due date or None) for one component match."""
     if m["now"]:
-        return True, published
+        return True, _anchor(published)[0]
     if m["rel"]:
         return True, _relative_due(m, published)
     span = _span(m)
@@ -225,7 +240,7 @@ def _due(m: re.Match[str], published: date | None) -> tuple[bool, date | None]:
     return True, span[1]
 
 
-def _read(text: str, published: date | None) -> tuple[bool, date | None]:
+def _read(text: str, published: Published) -> tuple[bool, date | None]:
     """(found a deadline, earliest due date or None); DeadlineError for impossible dates."""
     dues = [due for found, due in (_due(m, published) for m in _COMPONENT.finditer(text)) if found]
     if not dues:
@@ -235,11 +250,12 @@ def _read(text: str, published: date | None) -> tuple[bool, date | None]:
     return True, min(due for due in dues if due is not None)
 
 
-def derive_due_date(deadline: str | None, published: date | None) -> date | None:
+def derive_due_date(deadline: str | None, published: Published) -> date | None:
     """The due date an HMICFRS deadline as written gives, or None if it cannot be worked out.
 
     Relative deadlines ("Within six months") count from the anchor in the text if there is
-    one ("(of December 2016)"), else from ``published``; with neither the result is None.
+    one ("(of December 2016)"), else from ``published`` (a :class:`PartialDate` counts from the
+    end of its period); with neither the result is None.
     """
     if not deadline or not deadline.strip():
         return None
@@ -270,7 +286,7 @@ def deadline_from_text(text: str) -> str | None:
     return None
 
 
-def parse_due_value(value: str, published: date | None) -> tuple[str | None, date | None]:
+def parse_due_value(value: str, published: Published) -> tuple[str | None, date | None]:
     """Read a CSV ``due_date``/``deadline`` cell: (deadline text to keep or None, due date).
 
     A plain date (ISO "2023-03-31", year-month "2017-09", UK "31/03/2023", "31 March 2023")

@@ -1,192 +1,52 @@
-"""Reading an import file and cleaning its rows: pure functions, no database.
+"""Cleaning an import file's rows: pure functions, no database.
 
-:func:`read_table` turns a CSV or the first XLSX sheet into canonical columns; :func:`parse_rows`
-cleans every row against the reports already stored (kinds, statuses, dates, deadlines, the item's
-match key) and raises :class:`ImportRejected` listing every bad row, so one run shows them all.
+:func:`read_table` (from :mod:`storage.import_sheets`) finds the sheet and header row and sorts
+each row's cells into the tracker's columns (:mod:`storage.import_columns`) and kept ones;
+:func:`parse_rows` cleans every row against the reports already stored (kinds and statuses as
+forces write them, :mod:`storage.import_values`; dates at their own precision,
+:mod:`storage.partial_dates`; deadlines, :mod:`storage.deadlines`; column sizes; the item's match
+key) and raises :class:`ImportRejected` listing every bad row, so one run shows them all.
 :mod:`storage.importer` then does the database work.
 """
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import hashlib
 import re
 import unicodedata
-import zipfile
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Final
 
-import openpyxl
-from openpyxl.utils.exceptions import InvalidFileException
-
 from storage.deadlines import DeadlineError, deadline_from_text, derive_due_date, parse_due_value
-from storage.models import ItemKind, ItemStatus, RegisterStatus, Report, ReportType
-from storage.store import StoreError
+from storage.import_sheets import Cells, ImportRejected, Table, cell_text, make_table, read_table
+from storage.import_values import (
+    KINDS,
+    RAGS,
+    REGISTER_STATUSES,
+    REPORT_TYPES,
+    YES_NO,
+    ValueReader,
+    read_status,
+    value_key,
+)
+from storage.models import Item, ItemKind, ItemStatus, Report, ReportAlias, ReportType
+from storage.partial_dates import DateUnreadable, PartialDate, is_placeholder, read_date
 
-# ---- reading the sheet ---------------------------------------------------------------------------
-
-HEADER_ALIASES: Final[Mapping[str, str]] = MappingProxyType({
-    "report_title": "report_title", "report": "report_title", "report_name": "report_title",
-    "report_short": "report_short", "report_key": "report_short",
-    "published": "published", "published_date": "published", "publication_date": "published",
-    "date_published": "published",
-    "report_type": "report_type", "report_url": "report_url",
-    "aliases": "aliases", "report_aliases": "aliases",
-    "kind": "kind", "item_kind": "kind", "item_type": "kind",
-    "number": "number", "no": "number", "item_number": "number", "rec_no": "number",
-    "addressee": "addressee", "addressed_to": "addressee",
-    "due_date": "due_date", "due": "due_date", "deadline": "deadline", "deadline_text": "deadline",
-    "text": "text", "recommendation_text": "text", "item_text": "text",
-    "owner": "owner", "owner_name": "owner",
-    "status": "status", "for_force": "for_force", "themes": "themes", "theme": "themes",
-    "register_status": "register_status", "register_id": "register_id", "register_url": "register_url",
-    "source_url": "source_url", "url": "source_url", "latest_evidence": "latest_evidence",
-})  # fmt: skip
-"""Accepted headers (lower-cased, spaces/hyphens as underscores) to the column they mean."""
+__all__ = [
+    "ImportRejected", "Parsed", "ParsedRow", "ReportSpec", "Table", "addressed_to_force", "cell_text", "clean_text",
+    "guess_report_type", "make_table", "match_key", "parse_rows", "read_table", "show", "slugify",
+]  # fmt: skip
 
 # Columns describing the item: a row with none of them only registers its report.
 ITEM_COLUMNS: Final = (
-    "kind", "number", "addressee", "due_date", "deadline", "text", "owner", "status", "for_force",
-    "themes", "register_status", "register_id", "register_url", "source_url", "latest_evidence",
+    "kind", "number", "addressee", "due_date", "deadline", "text", "owner", "status", "for_force", "themes",
+    "register_status", "register_id", "register_url", "source_url", "latest_evidence", "revised_due_date",
+    "signed_off_on", "added_on", "rag", "rag_override", "retarget_count",
 )  # fmt: skip
 
-
-class ImportRejected(StoreError):
-    """The file has bad rows (or cannot be read): nothing was written. ``errors`` lists them all."""
-
-    def __init__(self, errors: Sequence[str]) -> None:
-        self.errors = list(errors)
-        super().__init__(f"import rejected, nothing was written: {len(self.errors)} problem(s)")
-
-    def render(self) -> str:
-        """The errors, one per line, for the CLI."""
-        return "\n".join([f"{self}:", *(f"  - {e}" for e in self.errors)])
-
-
-@dataclass(frozen=True, slots=True)
-class Table:
-    """A sheet as read: per row, where it is in the file and its cells by canonical column."""
-
-    name: str
-    rows: tuple[tuple[str, Mapping[str, str]], ...]
-    warnings: tuple[str, ...] = ()
-
-
-def cell_text(value: object) -> str:
-    """A cell as text: spreadsheet dates as ISO dates, whole numbers without ".0"."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, dt.datetime):
-        return value.date().isoformat() if value.time() == dt.time() else value.isoformat(sep=" ")
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
-
-
-def make_table(name: str, header: Sequence[object], records: Iterable[tuple[str, Sequence[object]]]) -> Table:
-    """Map headers to canonical columns (unknown ones are warned about and ignored); skip blank rows."""
-    columns: list[str | None] = []
-    warnings: list[str] = []
-    for raw in header:
-        label = " ".join(cell_text(raw).split())
-        canon = HEADER_ALIASES.get(re.sub(r"[\s\-./]+", "_", label.casefold()).strip("_"))
-        if canon is None and label:
-            warnings.append(f"column '{label}' is not a tracker column: ignored")
-        elif canon is not None and canon in columns:
-            warnings.append(f"column '{label}' repeats column {canon}: ignored")
-            canon = None
-        columns.append(canon)
-    if "text" not in columns:
-        raise ImportRejected([f"{name}: line 1 has no 'text' column (the header row must come first)"])
-    if "report_title" not in columns and "report_short" not in columns:
-        raise ImportRejected([f"{name}: line 1 has no 'report_title' or 'report_short' column"])
-    rows = []
-    for where, values in records:
-        cells = {c: cell_text(v) for c, v in zip(columns, values, strict=False) if c}
-        if any(v.strip() for v in cells.values()):
-            rows.append((where, cells))
-    return Table(name, tuple(rows), tuple(warnings))
-
-
-def read_table(path: Path) -> Table:
-    """Read a CSV (UTF-8, with or without BOM) or the first sheet of an XLSX; header row first."""
-    suffix = path.suffix.lower()
-    if suffix == ".csv":
-        return make_table(path.name, *_read_csv(path))
-    if suffix in (".xlsx", ".xlsm"):
-        return make_table(path.name, *_read_xlsx(path))
-    raise ImportRejected([f"{path.name}: import reads .csv or .xlsx files"])
-
-
-def _read_csv(path: Path) -> tuple[list[str], list[tuple[str, list[str]]]]:
-    records: list[tuple[str, list[str]]] = []
-    try:
-        with path.open(encoding="utf-8-sig", newline="") as f:
-            reader = csv.reader(f)
-            header = next(reader, None)
-            if header is None:
-                raise ImportRejected([f"{path.name} is empty"])
-            last, row = reader.line_num, 1
-            for values in reader:
-                # A quoted cell can span lines: report the line the row starts on, and the
-                # spreadsheet row too when they differ.
-                start, last, row = last + 1, reader.line_num, row + 1
-                records.append((f"line {start}" + ("" if start == row else f" (spreadsheet row {row})"), values))
-    except UnicodeDecodeError:
-        raise ImportRejected([f"{path.name} is not UTF-8: in Excel, save it as 'CSV UTF-8'"]) from None
-    except csv.Error as error:
-        raise ImportRejected([f"{path.name}: {error}"]) from None
-    return header, records
-
-
-def _read_xlsx(path: Path) -> tuple[Sequence[object], list[tuple[str, Sequence[object]]]]:
-    try:
-        wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except (zipfile.BadZipFile, InvalidFileException, KeyError) as error:
-        raise ImportRejected([f"{path.name} is not a readable .xlsx file ({error})"]) from None
-    try:
-        rows = wb.worksheets[0].iter_rows(values_only=True)
-        header = next(rows, None)
-        if header is None:
-            raise ImportRejected([f"{path.name}: the first sheet is empty"])
-        return header, [(f"line {n}", values) for n, values in enumerate(rows, 2)]
-    finally:
-        wb.close()
-
-
-# ---- cleaning cells ------------------------------------------------------------------------------
-
-def _key(value: str) -> str:
-    return " ".join(value.casefold().replace("_", " ").replace("-", " ").split())
-
-
-KINDS: Final[Mapping[str, str]] = MappingProxyType(
-    dict.fromkeys(("recommendation", "recommendations", "rec"), ItemKind.RECOMMENDATION.value)
-    | dict.fromkeys(("afi", "area for improvement", "areas for improvement"), ItemKind.AFI.value)
-    | dict.fromkeys(("cause of concern", "causes of concern", "coc"), ItemKind.CAUSE_OF_CONCERN.value)
-)
-STATUSES: Final[Mapping[str, str]] = MappingProxyType(
-    {_key(s.value): s.value for s in ItemStatus}
-    | {"awaiting sign off": "evidenced", "complete": "signed_off", "completed": "signed_off"}
-)
-REPORT_TYPES: Final[Mapping[str, str]] = MappingProxyType(
-    {_key(t.value): t.value for t in ReportType}
-    | {"thematic": "national_thematic", "jtai": "joint", "super complaint": "super_complaint"}
-)
-REGISTER_STATUSES: Final[Mapping[str, str]] = MappingProxyType(
-    {_key(r.value): r.value for r in RegisterStatus} | {"no further action": "no-further-action-needed"}
-)
-YES_NO: Final[Mapping[str, bool]] = MappingProxyType(
-    dict.fromkeys(("yes", "y", "true", "1"), True) | dict.fromkeys(("no", "n", "false", "0"), False)
-)
 KIND_LABELS: Final[Mapping[str, str]] = MappingProxyType(
     {"recommendation": "rec", "afi": "AFI", "cause_of_concern": "cause of concern"}
 )
@@ -198,7 +58,6 @@ _NOT_FORCE = re.compile(
     re.IGNORECASE,
 )
 _FORCE = re.compile(r"chief\s+constables?|\bforces?\b|\bpolice\b|\bpolicing\b|\bconstabular(?:y|ies)\b", re.I)
-_NOT_PUBLISHED = re.compile(r"\b(?:by|before|within|end|immediate|immediately|later)\b", re.IGNORECASE)
 
 
 def addressed_to_force(addressee: str | None) -> bool:
@@ -250,6 +109,8 @@ def show(value: object, blank: str | None = "(blank)", limit: int | None = None)
         return blank
     if isinstance(value, bool):
         text = "yes" if value else "no"
+    elif isinstance(value, PartialDate):
+        text = value.label()
     elif isinstance(value, dt.date):
         text = value.isoformat()
     elif isinstance(value, list | tuple):
@@ -262,6 +123,12 @@ def show(value: object, blank: str | None = "(blank)", limit: int | None = None)
     return text
 
 
+def clean_text(value: str) -> str:
+    """An item's text as stored: Unix line ends, no trailing spaces on lines, no outer blank lines."""
+    lines = value.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    return "\n".join(line.rstrip() for line in lines).strip()
+
+
 def _split(value: str) -> list[str]:
     out: list[str] = []
     for part in value.split(";"):
@@ -271,7 +138,21 @@ def _split(value: str) -> list[str]:
     return out
 
 
+def _size(column: Any) -> int | None:
+    """The length of a String column in the models: what a value must fit before anything is written."""
+    return getattr(column.property.columns[0].type, "length", None)
+
+
+# Item fields stored in bounded columns, checked against the models before writing.
+_SIZED: Final = {
+    "number": _size(Item.number), "owner_name": _size(Item.owner_name), "register_id": _size(Item.register_id),
+}  # fmt: skip
+_REPORT_KEY_SIZE: Final = _size(Report.key) or 120
+_ALIAS_SIZE: Final = _size(ReportAlias.alias) or 200
+
+
 # ---- rows to plans -------------------------------------------------------------------------------
+
 
 @dataclass(slots=True)
 class ReportSpec:
@@ -280,7 +161,7 @@ class ReportSpec:
     key: str
     where: str
     title: str | None = None
-    published: dt.date | None = None
+    published: PartialDate | None = None
     report_type: str | None = None
     url: str | None = None
     aliases: list[str] = field(default_factory=list)
@@ -303,6 +184,8 @@ class ParsedRow:
     text_key: str = ""  # the match key the text alone gives, for items stored before they had a number
     given: dict[str, Any] = field(default_factory=dict)
     fill: dict[str, Any] = field(default_factory=dict)
+    extra: dict[str, str] = field(default_factory=dict)  # columns the tracker does not know, by header
+    version: int | None = None  # the item's version when the file was exported
     latest_evidence: str | None = None
 
     @property
@@ -317,6 +200,7 @@ class Parsed:
     reports: dict[str, ReportSpec]
     rows: list[ParsedRow]
     warnings: list[str]
+    mappings: list[str] = field(default_factory=list)  # "status 'With HMICFRS' → evidenced (line 4)"
 
 
 class _RowReader:
@@ -327,44 +211,58 @@ class _RowReader:
         self.by_title = {" ".join(r.title.casefold().split()): r.key for r in existing.values()}
         self.errors: list[str] = []
         self.warnings: list[str] = []
+        self.values = ValueReader()
         self.reports: dict[str, ReportSpec] = {}
         self.seen: dict[tuple[str, str, str], str] = {}
         self.untitled: set[str] = set()
+        # A file with a rag_override column is the tracker's own export: its "rag" column is the
+        # computed RAG, for reading. Otherwise "RAG" is the force's own rating and is kept as one.
+        self.rag_column = "rag_override" if table.has("rag_override") else "rag"
 
     def read(self) -> Parsed:
         rows = [row for where, cells in self.table.rows if (row := self._row(where, cells)) is not None]
         if self.errors:
             raise ImportRejected(self.errors)
-        return Parsed(self.reports, rows, self.warnings)
+        return Parsed(self.reports, rows, self.warnings, self.values.lines())
 
     def _choice(self, where: str, column: str, value: str, choices: Mapping[str, Any]) -> Any:
-        if not value:
+        if not value or (is_placeholder(value) and column != "status"):
             return None
-        found = choices.get(_key(value))
+        found = read_status(value) if column == "status" else choices.get(value_key(value))
         if found is None:
             allowed = ", ".join(sorted({str(v).lower() for v in choices.values()}))
             self.errors.append(f"{where}: unknown {column} '{value}' (use one of: {allowed})")
+            return None
+        self.values.note(column, value, found, where)
         return found
 
-    def _date(self, where: str, column: str, value: str, published: dt.date | None) -> tuple[str | None, dt.date | None]:
-        if not value:
-            return None, None
-        try:
-            return parse_due_value(value, published)
-        except DeadlineError as error:
-            self.errors.append(f"{where}: {column} {error}")
-            return None, None
+    def _fits(self, where: str, column: str, value: str, size: int | None) -> bool:
+        if size is not None and len(value) > size:
+            self.errors.append(f"{where}: {column} is {len(value)} characters long; the tracker keeps at most {size}")
+            return False
+        return True
 
-    def _published(self, where: str, value: str) -> dt.date | None:
-        """A publication date: ISO, year-month (taken as the month's last day, like deadlines), UK."""
+    def _day(self, where: str, column: str, value: str) -> dt.date | None:
+        """A date of record (added, signed off, revised target): a day; a month or year is noted."""
         try:
-            text, day = parse_due_value(value, None) if value else (None, None)
-        except DeadlineError:
-            text, day = value, None
-        if text is not None and (day is None or _NOT_PUBLISHED.search(text)):
-            self.errors.append(f"{where}: published '{value}' is not a date (use e.g. 2022-11-02, 2021-07 or 02/11/2022)")
+            found = read_date(value)
+        except DateUnreadable as error:
+            self.errors.append(f"{where}: {column} {error}")
             return None
-        return day
+        if found is None:
+            return None
+        if not found.exact:
+            day = found.end if column == "revised_due_date" else found.start
+            self.warnings.append(f"{where}: {column} '{value}' is {found.label()}, not a day: stored as {day.isoformat()}")
+            return day
+        return found.start
+
+    def _published(self, where: str, value: str) -> PartialDate | None:
+        try:
+            return read_date(value)
+        except DateUnreadable as error:
+            self.errors.append(f"{where}: published {error}")
+            return None
 
     def _report(self, where: str, cells: Mapping[str, str]) -> ReportSpec | None:
         short, title = cells.get("report_short", "").strip(), " ".join(cells.get("report_title", "").split())
@@ -372,6 +270,8 @@ class _RowReader:
         key = key or self.by_title.get(title.casefold()) or (slugify(title) if title else None)
         if key is None:
             self.errors.append(f"{where}: no report_title or report_short")
+            return None
+        if not self._fits(where, "report_short", key, _REPORT_KEY_SIZE):
             return None
         given = {
             "title": title or None,
@@ -389,7 +289,10 @@ class _RowReader:
                     f"{where}: report {key} {name} '{show(value)}' differs from {spec.where}; kept '{show(current)}'"
                 )
         known = {a.casefold() for a in spec.aliases}
-        spec.aliases += [a for a in _split(cells.get("aliases", "")) if a.casefold() not in known]
+        for alias in _split(cells.get("aliases", "")):
+            if alias.casefold() not in known and self._fits(where, "alias", alias, _ALIAS_SIZE):
+                spec.aliases.append(alias)
+                known.add(alias.casefold())
         if spec.title is None and key not in self.existing and key not in self.untitled:
             self.untitled.add(key)
             self.errors.append(f"{where}: report '{key}' is not in the tracker yet: give its report_title")
@@ -400,22 +303,25 @@ class _RowReader:
         if spec is None:
             return None
         row = ParsedRow(where, spec.key)
+        extra = dict(cells.extra) if isinstance(cells, Cells) else {}
         if not any(cells.get(c, "").strip() for c in ITEM_COLUMNS):
             row.report_only = True
+            if extra:
+                names = ", ".join(f"'{n}'" for n in extra)
+                self.warnings.append(f"{where}: a report row with no item: its {names} not kept (they belong to items)")
             return row
         text = clean_text(cells.get("text", ""))
         if not text:
             self.errors.append(f"{where}: no text")
         kind = " ".join(cells.get("kind", "").split())
-        if kind:
+        if kind and not is_placeholder(kind):
             row.kind = self._choice(where, "kind", kind, KINDS) or ""
         else:
             row.kind = ItemKind.RECOMMENDATION.value  # the commonest kind; a present-but-blank cell is flagged
             if "kind" in cells:
                 self.warnings.append(f"{where}: kind is blank: taken as recommendation")
         row.number = " ".join(cells.get("number", "").split())
-        if len(row.number) > 32:
-            self.errors.append(f"{where}: number '{row.number}' is longer than 32 characters")
+        self._fits(where, "number", row.number, _SIZED["number"])
         row.match_key, row.text_key = match_key(row.number, text), match_key("", text)
         ident = (spec.key, row.kind, row.match_key)
         if text and ident in self.seen:
@@ -424,31 +330,49 @@ class _RowReader:
         self.seen.setdefault(ident, where)
         if text:
             row.given["text"] = text
+        row.extra = {name: value.strip() for name, value in extra.items()}
         self._fields(row, cells)
-        published = spec.published or (self.existing[spec.key].published if spec.key in self.existing else None)
+        published = spec.published or (
+            PartialDate.of(self.existing[spec.key].published, self.existing[spec.key].published_precision)
+            if spec.key in self.existing
+            else None
+        )
         self._deadline(row, cells, text, published)
+        self._dates_of_record(row, cells)
         return row
 
     def _fields(self, row: ParsedRow, cells: Mapping[str, str]) -> None:
         """The plain item fields: a blank cell is "not given" and stays out of ``row.given``."""
         for name, column in _PLAIN_FIELDS:
-            if value := " ".join(cells.get(column, "").split()):
+            value = " ".join(cells.get(column, "").split())
+            if value and self._fits(row.where, column, value, _SIZED.get(name)):
                 row.given[name] = value
         for name, column, choices in _CHOICE_FIELDS:
             value = self._choice(row.where, column, " ".join(cells.get(column, "").split()), choices)
             if value is not None:
                 row.given[name] = value
+        if rag := self._choice(row.where, "rag", " ".join(cells.get(self.rag_column, "").split()), RAGS):
+            row.given["rag_override"] = rag
         if themes := _split(cells.get("themes", "")):
             row.given["themes"] = themes
         if "addressee" in row.given:
             row.fill["for_force"] = addressed_to_force(row.given["addressee"])
         row.latest_evidence = cells.get("latest_evidence", "").strip() or None
+        for column, target in (("version", "version"), ("retarget_count", "retarget_count")):
+            raw = cells.get(column, "").strip()
+            if not raw or is_placeholder(raw):
+                continue
+            if not raw.isdecimal() or (column == "version" and int(raw) < 1):
+                self.errors.append(f"{row.where}: {column} '{raw}' is not a whole number{' of 1 or more' if column == 'version' else ''}")
+            elif target == "version":
+                row.version = int(raw)
+            else:
+                row.given["retarget_count"] = int(raw)
 
-    def _deadline(self, row: ParsedRow, cells: Mapping[str, str], text: str, published: dt.date | None) -> None:
+    def _deadline(self, row: ParsedRow, cells: Mapping[str, str], text: str, published: PartialDate | None) -> None:
         """Deadline text and due date from the ``deadline``/``due_date`` cells, else from the item's text."""
-        deadline_cell, due_cell = cells.get("deadline", "").strip(), cells.get("due_date", "").strip()
-        deadline, due = self._date(row.where, "deadline", deadline_cell, published)
-        due_text, due_date = self._date(row.where, "due_date", due_cell, published)
+        deadline, due = self._due_cell(row.where, "deadline", cells.get("deadline", ""), published)
+        due_text, due_date = self._due_cell(row.where, "due_date", cells.get("due_date", ""), published)
         deadline, due = deadline or due_text, due_date or due  # a due date given outright beats one worked out
         if deadline is not None:
             row.given["deadline_text"] = deadline
@@ -460,21 +384,43 @@ class _RowReader:
             if due is None:
                 row.fill["due_date"] = derive_due_date(found, published)
 
+    def _due_cell(
+        self, where: str, column: str, value: str, published: PartialDate | None
+    ) -> tuple[str | None, dt.date | None]:
+        """(deadline text to keep, due date) from one cell: a date at any precision, or deadline prose.
+
+        A date known only to a month or year is due at the end of it ("Jul-20": 31 July 2020), and
+        the cell is kept as the deadline text, so the precision is not lost.
+        """
+        text = " ".join(value.split())
+        if is_placeholder(text):
+            return None, None
+        try:
+            found = read_date(text)
+        except DateUnreadable:
+            found = None
+        if found is not None:
+            return (None, found.start) if found.exact else (text, found.end)
+        try:
+            return parse_due_value(text, published)
+        except DeadlineError as error:
+            self.errors.append(f"{where}: {column} {error}")
+            return None, None
+
+    def _dates_of_record(self, row: ParsedRow, cells: Mapping[str, str]) -> None:
+        for column in ("revised_due_date", "added_on", "signed_off_on"):
+            if day := self._day(row.where, column, cells.get(column, "").strip()):
+                row.given[column] = day
+
 
 _PLAIN_FIELDS: Final = (
     ("addressee", "addressee"), ("owner_name", "owner"), ("register_id", "register_id"),
     ("register_url", "register_url"), ("source_url", "source_url"),
 )  # fmt: skip
 _CHOICE_FIELDS: Final = (
-    ("status", "status", STATUSES), ("register_status", "register_status", REGISTER_STATUSES),
+    ("status", "status", {s.value: s.value for s in ItemStatus}), ("register_status", "register_status", REGISTER_STATUSES),
     ("for_force", "for_force", YES_NO),
 )  # fmt: skip
-
-
-def clean_text(value: str) -> str:
-    """An item's text as stored: Unix line ends, no trailing spaces on lines, no outer blank lines."""
-    lines = value.replace("\r\n", "\n").replace("\r", "\n").split("\n")
-    return "\n".join(line.rstrip() for line in lines).strip()
 
 
 def parse_rows(table: Table, existing: Mapping[str, Report]) -> Parsed:

@@ -87,6 +87,9 @@ class Report(Base):
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
     # ---- import fidelity (migration 0002) ----
+    # How much of ``published`` is known: day | month | year | financial_year (storage.partial_dates).
+    # ``published`` holds the first day of that period, so "2019" is 2019 and never shown as 1 January.
+    published_precision: Mapped[str] = mapped_column(String(16), default="day", server_default="day")
 
     # ---- language (migration 0006) ----
 
@@ -144,6 +147,13 @@ class Item(Base):
     version: Mapped[int] = mapped_column(Integer, default=1)
 
     # ---- import fidelity (migration 0002) ----
+    # Columns of the force's own tracker that the tracker has no column for ("Comments", "SD&A
+    # Lead"), by their header as written: shown on the item card, exported under those headers.
+    extra_columns: Mapped[dict[str, str] | None] = mapped_column(JSON)
+    # What the last import set or saw for each field it reads (JSON-ready values), so a later file
+    # without a version column can tell its own edits from changes made in Teams since (a
+    # three-way merge): bookkeeping, not item state, so it is written without moving ``version``.
+    import_base: Mapped[dict[str, object] | None] = mapped_column(JSON)
 
     # ---- dates of record, committee reporting (migration 0003) ----
     # The day the item joined the tracker (import column, else the report's publication date, else

@@ -12,8 +12,12 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from storage.models import LIVE_STATUSES, Evidence, Item, ItemEvent, Report
+from storage.partial_dates import PartialDate
 
 T = TypeVar("T")
+
+RAG_SOON_DAYS = 30
+"""An item the force still owes work on that is due within this many days is amber."""
 
 
 def as_utc(value: dt.datetime | None) -> dt.datetime | None:
@@ -61,10 +65,22 @@ class ReportView:
     published: dt.date | None
     url: str | None
     aliases: tuple[str, ...] = ()
+    published_precision: str = "day"  # day | month | year | financial_year
+
+    @property
+    def published_on(self) -> PartialDate | None:
+        """The publication date at its own precision (a year-only date is a year, not 1 January)."""
+        return PartialDate.of(self.published, self.published_precision)
+
+    @property
+    def published_label(self) -> str | None:
+        """The publication date for people: "2 November 2022", "July 2020", "2019", "2018/19"."""
+        on = self.published_on
+        return on.label() if on else None
 
     @classmethod
     def of(cls, r: Report, aliases: tuple[str, ...] = ()) -> ReportView:
-        return cls(r.id, r.key, r.title, r.report_type, r.published, r.url, aliases)
+        return cls(r.id, r.key, r.title, r.report_type, r.published, r.url, aliases, r.published_precision or "day")
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,6 +112,7 @@ class ItemView:
     revised_due_date: dt.date | None = None
     retarget_count: int = 0
     rag_override: str | None = None
+    extra_columns: tuple[tuple[str, str], ...] = ()  # the force's own columns, (header, value)
 
     @property
     def target_date(self) -> dt.date | None:
@@ -117,6 +134,30 @@ class ItemView:
             and self.for_force
         )
 
+    def rag(self, today: dt.date) -> str | None:
+        """Red, amber, green or complete; None for items that are not the force's to deliver.
+
+        A RAG set by hand (import) wins. Otherwise: complete when signed off; red when overdue;
+        amber when re-targeted twice or more, or when the force still owes work and it is due
+        within :data:`RAG_SOON_DAYS` days; green otherwise. Evidenced items wait on HMICFRS, so
+        like :meth:`overdue` their target date does not make them red or amber.
+        """
+        if self.rag_override:
+            return self.rag_override
+        if self.status == "signed_off":
+            return "complete"
+        if self.status in ("not_for_us", "superseded") or not self.for_force:
+            return None
+        if self.overdue(today):
+            return "red"
+        target = self.target_date
+        soon = (
+            target is not None
+            and self.status in ("open", "in_progress")
+            and today <= target <= today + dt.timedelta(days=RAG_SOON_DAYS)
+        )
+        return "amber" if soon or self.retarget_count >= 2 else "green"
+
     @classmethod
     def of(cls, i: Item, latest_evidence: str | None = None) -> ItemView:
         return cls(
@@ -125,6 +166,7 @@ class ItemView:
             i.status, i.register_status, i.register_id, i.register_url, i.source_url, i.version,
             as_utc(i.created_at), as_utc(i.updated_at), as_utc(i.status_changed_at), latest_evidence,
             i.added_on, i.signed_off_on, i.revised_due_date, int(i.retarget_count or 0), i.rag_override,
+            tuple((i.extra_columns or {}).items()),
         )  # fmt: skip
 
     @classmethod
@@ -137,7 +179,7 @@ class ItemView:
             r.register_id, r.register_url, intern(r.source_url), r.version, intern(as_utc(r.created_at)),
             intern(as_utc(r.updated_at)), intern(as_utc(r.status_changed_at)), latest_evidence,
             intern(r.added_on), intern(r.signed_off_on), intern(r.revised_due_date), int(r.retarget_count or 0),
-            intern(r.rag_override),
+            intern(r.rag_override), tuple((r.extra_columns or {}).items()),
         )  # fmt: skip
 
 
@@ -146,7 +188,7 @@ ITEM_VIEW_COLUMNS = (
     Item.deadline_text, Item.due_date, Item.owner_name, Item.owner_aad_id, Item.themes, Item.status,
     Item.register_status, Item.register_id, Item.register_url, Item.source_url, Item.version,
     Item.created_at, Item.updated_at, Item.status_changed_at, Item.added_on, Item.signed_off_on,
-    Item.revised_due_date, Item.retarget_count, Item.rag_override,
+    Item.revised_due_date, Item.retarget_count, Item.rag_override, Item.extra_columns,
 )  # fmt: skip
 
 

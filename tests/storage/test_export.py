@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 from pathlib import Path
 
 import openpyxl
@@ -74,7 +75,7 @@ async def test_export_columns_order_and_values(store: Store, tmp_path: Path) -> 
     await build(store, tmp_path)
     await export_file(store, tmp_path / "t.xlsx")
     ws = openpyxl.load_workbook(tmp_path / "t.xlsx").worksheets[0]
-    rows = [[c or "" for c in row] for row in ws.iter_rows(values_only=True)]
+    rows = [["" if c is None else c for c in row] for row in ws.iter_rows(values_only=True)]
     assert tuple(rows[0]) == EXPORT_COLUMNS
     got = [dict(zip(EXPORT_COLUMNS, r, strict=True)) for r in rows[1:]]
     assert [(r["report_short"], r["kind"], r["number"]) for r in got] == [
@@ -89,9 +90,11 @@ async def test_export_columns_order_and_values(store: Store, tmp_path: Path) -> 
     rec34 = got[4]
     assert rec34["latest_evidence"] == "CCU tasking log, Jan–Mar\nsecond line"
     assert (rec34["status"], rec34["owner"], rec34["register_status"], rec34["themes"]) == (
-        "evidenced", "DI Owen Hughes", "being-progressed", "counter-corruption")
-    assert rec34["aliases"] == "the misogyny one; vetting; VMM" and rec34["published"] == "2022-11-02"
-    assert (rec34["due_date"], rec34["deadline"]) == ("2023-04-30", "By 30 April 2023")
+        "Awaiting sign-off", "DI Owen Hughes", "being-progressed", "counter-corruption")
+    # Dates known to the day are date cells; counts are numbers; text is text.
+    assert rec34["aliases"] == "the misogyny one; vetting; VMM" and rec34["published"] == dt.datetime(2022, 11, 2)
+    assert (rec34["due_date"], rec34["deadline"]) == (dt.datetime(2023, 4, 30), "By 30 April 2023")
+    assert (rec34["version"], rec34["retarget_count"], rec34["rag_override"]) == (2, 0, "")
     assert got[1]["text"] == "=SUM(A1) is not a formula" and got[1]["for_force"] == "no"
     assert ws["K3"].data_type == "s"  # stored as text, so Excel shows it rather than evaluating it
     await export_file(store, tmp_path / "t.csv")

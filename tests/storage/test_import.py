@@ -213,15 +213,17 @@ async def test_dry_run_reports_the_same_changes_and_writes_nothing(store: Store,
     assert (await items_by_number(store))["34"].status == "open"
 
 
-async def test_unknown_columns_and_latest_evidence_are_warned(store: Store, tmp_path: Path) -> None:
+async def test_unknown_columns_are_kept_and_latest_evidence_is_warned(store: Store, tmp_path: Path) -> None:
     header = [*HEADER, "Notes", "latest_evidence", ""]
     rows = [[*VETTING, "recommendation", "34", "", "", REC_34, "", "", "our notes", "", ""]]
     result = await import_file(store, write_csv(tmp_path / "a.csv", rows, header))
-    assert result.warnings == ["column 'Notes' is not a tracker column: ignored"]
+    assert result.warnings == [] and "'Notes' → kept as its own column" in result.unusual_columns
+    (item,) = (await store.snapshot()).items
+    assert item.extra_columns == (("Notes", "our notes"),)
     rows[0][-2] = "Evidence typed into the sheet"
     result = await import_file(store, write_csv(tmp_path / "a.csv", rows, header))
-    assert not result.changed and len(result.warnings) == 2
-    assert result.warnings[1].startswith("line 2: latest_evidence differs from the stored evidence and is not imported")
+    assert not result.changed and len(result.warnings) == 1
+    assert result.warnings[0].startswith("line 2: latest_evidence differs from the stored evidence and is not imported")
 
 
 async def test_report_only_rows_and_aliases(store: Store, tmp_path: Path) -> None:
