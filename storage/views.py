@@ -11,9 +11,10 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from storage.models import LIVE_STATUSES, Evidence, Item, ItemEvent, Report
+from storage.models import LIVE_STATUSES, CommitteeMeeting, Evidence, Inspection, Item, ItemEvent, Report
 
 T = TypeVar("T")
+RAG_AMBER_DAYS = 30  # due within this many days: amber
 
 
 def as_utc(value: dt.datetime | None) -> dt.datetime | None:
@@ -116,6 +117,19 @@ class ItemView:
             and self.status in ("open", "in_progress")
             and self.for_force
         )
+
+    def rag(self, today: dt.date) -> str:
+        """red | amber | green | complete. A RAG set by hand (import) wins; signed off is complete;
+        red is overdue; amber is due within 30 days (live) or re-targeted twice or more."""
+        if self.rag_override:
+            return self.rag_override
+        if self.status == "signed_off":
+            return "complete"
+        if self.overdue(today):
+            return "red"
+        target = self.target_date
+        soon = target is not None and self.live and target <= today + dt.timedelta(days=RAG_AMBER_DAYS)
+        return "amber" if soon or self.retarget_count >= 2 else "green"
 
     @classmethod
     def of(cls, i: Item, latest_evidence: str | None = None) -> ItemView:
@@ -221,3 +235,37 @@ class Snapshot:
     items: tuple[ItemView, ...]
     full: bool = True  # False: only items changed since an earlier seq
     removed_item_ids: tuple[int, ...] = field(default=())
+
+
+# ---- committee reporting -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class MeetingView:
+    """A committee meeting (default name "JAC") and who recorded it, when, from where."""
+
+    id: int
+    name: str
+    met_on: dt.date
+    created_by: str | None
+    created_at: dt.datetime | None
+    source: str | None = None
+
+    @classmethod
+    def of(cls, m: CommitteeMeeting) -> MeetingView:
+        return cls(m.id, m.name, m.met_on, m.created_by, as_utc(m.created_at), m.source)
+
+
+@dataclass(frozen=True, slots=True)
+class InspectionView:
+    """An upcoming inspection recorded for the committee paper."""
+
+    id: int
+    name: str
+    starts_on: dt.date
+    note: str | None
+    created_by: str | None
+
+    @classmethod
+    def of(cls, i: Inspection) -> InspectionView:
+        return cls(i.id, i.name, i.starts_on, i.note, i.created_by)
