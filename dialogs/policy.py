@@ -9,6 +9,11 @@ from storage.views import Actor, ItemView
 OWNER_OR_EDITOR = frozenset({"mark_evidenced", "add_update"})
 ADMIN_ONLY = frozenset({"sign_off", "reopen", "assign"})
 EDITOR_ONLY = frozenset({"subscribe", "unsubscribe"})
+# Moving a target date is a governance decision the SD&A team records once it is agreed: editors and
+# admins, not the item's owner (committees watch re-targeting because owners would like more time).
+EDITOR_OR_ADMIN_TARGETS = frozenset({"retarget"})
+# The committee's record (its meetings, the paper it is sent) is the SD&A admins'.
+ADMIN_COMMITTEE = frozenset({"record_meeting", "committee_pack"})
 
 
 @dataclass(frozen=True)
@@ -31,6 +36,10 @@ class Policy:
         if action in OWNER_OR_EDITOR:
             owner = bool(item and item.owner_aad_id and item.owner_aad_id.lower() == uid and uid)
             return owner or is_editor, "Only the item's owner or the SD&A editors can record evidence or updates on it."
+        if action in EDITOR_OR_ADMIN_TARGETS:
+            return is_editor, "Only the SD&A editors and admins can move a target date. Add an update asking them to."
+        if action in ADMIN_COMMITTEE:
+            return is_admin, "Only the SD&A tracker admins can record committee meetings or produce the committee paper."
         if action in EDITOR_ONLY:
             return is_editor, "Only the SD&A editors can change where the digest is posted."
         return True, ""

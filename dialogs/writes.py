@@ -16,7 +16,7 @@ from dialogs.cards import confirm_card, execute, item_label, message_card
 from dialogs.policy import Policy
 from dialogs.types import Outcome, Reply, Turn
 from storage.readmodel import ReadModel
-from storage.store import ItemChange, NewEvidence, NotFound, Store, VersionConflict
+from storage.store import InvalidChange, ItemChange, NewEvidence, NotFound, Retarget, Store, VersionConflict
 from storage.views import Actor, ItemView, Source
 
 PENDING_TTL = dt.timedelta(minutes=30)
@@ -28,6 +28,7 @@ VERBS = {
     "sign_off": "Record {label} as signed off by HMICFRS",
     "reopen": "Reopen {label}",
     "assign": "Assign {label} to {owner}",
+    "retarget": "Move {label}'s target date to {target}",
 }
 DONE = {
     "mark_evidenced": "{label} is now evidenced, awaiting HMICFRS sign-off.",
@@ -35,6 +36,7 @@ DONE = {
     "sign_off": "{label} is recorded as signed off.",
     "reopen": "{label} is open again.",
     "assign": "{label} is now owned by {owner}.",
+    "retarget": "{label}'s target date is now {target}; the original deadline stays on record ({moved}).",
 }
 
 
@@ -46,8 +48,15 @@ class RateLimit:
     window: dt.timedelta = dt.timedelta(minutes=10)
 
 
-def precondition(intent: str, item: ItemView) -> str | None:
+def precondition(intent: str, item: ItemView, target: dt.date | None = None) -> str | None:
     """Why this change makes no sense for this item right now (None: fine)."""
+    if intent == "retarget":
+        if item.status in ("signed_off", "not_for_us", "superseded"):
+            return f"it is {item.status.replace('_', ' ')}, so it has no target to move."
+        if target is None:
+            return "tell me the new date, e.g. 'move rec 35's target date to 30 June 2023: reason'."
+        if target == item.target_date:
+            return f"its target is already {_day(target)}."
     if intent == "mark_evidenced" and item.status == "signed_off":
         return "it is already signed off by HMICFRS. An admin can reopen it first if more evidence is needed."
     if intent == "mark_evidenced" and item.status == "superseded":
@@ -59,7 +68,22 @@ def precondition(intent: str, item: ItemView) -> str | None:
     return None
 
 
-def change_for(intent: str, pending: dict[str, Any], item: ItemView) -> ItemChange:
+def _day(day: dt.date | None) -> str:
+    return f"{day.day} {day:%B %Y}" if day else "?"
+
+
+def _target(value: Any) -> dt.date | None:
+    """The new target date from parsed fields or pending state (a date, or its ISO text)."""
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value)) if value else None
+    except ValueError:
+        return None
+
+
+def change_for(intent: str, pending: dict[str, Any], item: ItemView, today: dt.date | None = None) -> ItemChange:
+    """The store change for a confirmed write; ``today`` (the force's local date) dates a sign-off."""
     evidence = pending.get("evidence")
     links = tuple(pending.get("links") or ())
     if intent == "mark_evidenced":
@@ -67,7 +91,12 @@ def change_for(intent: str, pending: dict[str, Any], item: ItemView) -> ItemChan
     if intent == "add_update":
         return ItemChange(evidence=NewEvidence("update", evidence or "", links))
     if intent == "sign_off":
-        return ItemChange(status="signed_off", note=evidence)
+        return ItemChange(status="signed_off", note=evidence, signed_off_on=today)
+    if intent == "retarget":
+        target = _target(pending.get("target"))
+        if target is None:
+            raise ValueError("a re-target needs its new date")
+        return ItemChange(retarget=Retarget(target, evidence or ""), note=evidence)
     if intent == "reopen":
         return ItemChange(status="in_progress" if item.latest_evidence else "open", note=evidence)
     if intent == "assign":
@@ -114,7 +143,7 @@ class Writes:
         limited = await self.rate_limited(intent, item, turn)
         if limited is not None:
             return limited
-        why_not = precondition(intent, item)
+        why_not = precondition(intent, item, _target(fields.get("target")))
         if why_not:
             return Outcome.say(f"{self.label(item)}: nothing changed, {why_not}")
         base = {
@@ -123,6 +152,14 @@ class Writes:
             "evidence": fields.get("evidence"), "owner": fields.get("owner"), "owner_aad_id": fields.get("owner_aad_id"),
             "expires": (turn.now + PENDING_TTL).isoformat(),
         }  # fmt: skip
+        if intent == "retarget":
+            base["target"] = _target(fields.get("target")).isoformat()  # type: ignore[union-attr]  # checked above
+            if not (base["evidence"] or "").strip():
+                return Outcome(
+                    replies=[Reply(f"Why is {self.label(item)}'s target moving to {_day(_target(base['target']))}? "
+                                   "Reply with the reason, or 'cancel'.")],
+                    state={"pending": {**base, "stage": "need_text"}},
+                )  # fmt: skip
         if intent in ("mark_evidenced", "add_update") and not (base["evidence"] or "").strip():
             what = "evidence shows it is done" if intent == "mark_evidenced" else "the update should say"
             return Outcome(
@@ -139,7 +176,9 @@ class Writes:
     def confirm(self, pending: dict[str, Any], item: ItemView) -> Outcome:
         evidence = (pending.get("evidence") or "")[:MAX_EVIDENCE_CHARS]
         pending = {**pending, "evidence": evidence or None, "stage": "confirm", "token": uuid.uuid4().hex}
-        question = VERBS[pending["intent"]].format(label=self.label(item), owner=pending.get("owner") or "?")
+        question = VERBS[pending["intent"]].format(
+            label=self.label(item), owner=pending.get("owner") or "?", target=_day(_target(pending.get("target")))
+        )
         if evidence:
             question += f" with note '{evidence[:200]}{'…' if len(evidence) > 200 else ''}'"
         question += "?"
@@ -164,9 +203,11 @@ class Writes:
         source = Source("teams", turn.conversation_id, pending.get("origin_activity") or turn.activity_id)
         try:
             result = await self._store.change_item(
-                item.id, int(pending["version"]), change_for(intent, pending, item), Actor(turn.user.name, turn.user.aad_id),
+                item.id, int(pending["version"]), change_for(intent, pending, item, turn.today), Actor(turn.user.name, turn.user.aad_id),
                 source, idempotency_key=f"confirm:{token}",
             )  # fmt: skip
+        except InvalidChange as err:
+            return _result(f"{self.label(item)}: nothing was written, {err}.", item, turn).also(pending=None)
         except VersionConflict as err:
             cur = err.current
             self._model.apply(cur)
@@ -179,7 +220,11 @@ class Writes:
         self._model.apply(result.item)
         if result.duplicate:
             return _result(f"Already done: {self.label(result.item)}.", result.item, turn, duplicate=True).also(pending=None)
-        done = DONE[intent].format(label=self.label(result.item), owner=result.item.owner_name or "?")
+        moved = result.item.retarget_count
+        done = DONE[intent].format(
+            label=self.label(result.item), owner=result.item.owner_name or "?", target=_day(result.item.target_date),
+            moved="moved once" if moved == 1 else f"moved {moved} times" if moved else "a first target",
+        )  # fmt: skip
         return _result(done, result.item, turn).also(pending=None)
 
 
