@@ -82,7 +82,9 @@ def _target(value: Any) -> dt.date | None:
         return None
 
 
-def change_for(intent: str, pending: dict[str, Any], item: ItemView, today: dt.date | None = None) -> ItemChange:
+def change_for(
+    intent: str, pending: dict[str, Any], item: ItemView, today: dt.date | None = None
+) -> ItemChange:
     """The store change for a confirmed write; ``today`` (the force's local date) dates a sign-off."""
     evidence = pending.get("evidence")
     links = tuple(pending.get("links") or ())
@@ -177,7 +179,9 @@ class Writes:
         evidence = (pending.get("evidence") or "")[:MAX_EVIDENCE_CHARS]
         pending = {**pending, "evidence": evidence or None, "stage": "confirm", "token": uuid.uuid4().hex}
         question = VERBS[pending["intent"]].format(
-            label=self.label(item), owner=pending.get("owner") or "?", target=_day(_target(pending.get("target")))
+            label=self.label(item),
+            owner=pending.get("owner") or "?",
+            target=_day(_target(pending.get("target"))),
         )
         if evidence:
             question += f" with note '{evidence[:200]}{'…' if len(evidence) > 200 else ''}'"

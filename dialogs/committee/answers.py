@@ -15,7 +15,7 @@ from typing import Any
 
 from dialogs.cards import KIND_LABEL, STATUS_LABEL, card, clip, escape_md, report_name, text
 from dialogs.committee.questions import Ask, CommitteeQuestion
-from dialogs.committee.words import day_label, kinds, plural, short_day
+from dialogs.committee.words import by_kind_order, day_label, kinds, plural, short_day
 from dialogs.types import Outcome, Reply
 from storage.committee import (
     FORCES,
@@ -141,12 +141,12 @@ def _added(fig: Figures, w: Window, q: CommitteeQuestion, h: TrackerHistory) -> 
     groups = _by_report(fig, rows)
     by_kind = fig.added_by_kind()
     facts = [("Added", str(len(fig.added)))]
-    facts += [(kinds(2, k).split(" ", 1)[1].capitalize(), str(n)) for k, n in sorted(by_kind.items())]
+    facts += [(kinds(2, k).split(" ", 1)[1].capitalize(), str(n)) for k, n in by_kind_order(by_kind)]
     facts += [
         (f"For {g.lower()}" if g == FORCES else f"For {g}", str(n)) for g, n in fig.added_by_addressee()
     ]
     facts.append(("Already signed off", str(len(fig.added_completed()))))
-    what = " and ".join(kinds(n, k) for k, n in sorted(by_kind.items())) or "nothing"
+    what = " and ".join(kinds(n, k) for k, n in by_kind_order(by_kind)) or "nothing"
     return Answer(f"{plural(len(fig.added), 'item')} added {w.label}: {what}", _period(w), facts,
                   _counts(groups), "Added", groups)  # fmt: skip
 

@@ -11,6 +11,7 @@ _SMALL = (
     "no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",
     "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen", "twenty",
 )  # fmt: skip
+KIND_ORDER = ("recommendation", "afi", "cause_of_concern")
 KIND_PLURAL = {
     "recommendation": "recommendations",
     "afi": "areas for improvement",
@@ -61,3 +62,9 @@ def kinds(n: int, kind: str) -> str:
 
 def plural(n: int, one: str, many: str | None = None) -> str:
     return f"{n} {one if n == 1 else (many or one + 's')}"
+
+
+def by_kind_order(counts: dict[str, int]) -> list[tuple[str, int]]:
+    """(kind, n) in the papers' order: recommendations, AFIs, causes of concern, then anything else."""
+    rank = {k: n for n, k in enumerate(KIND_ORDER)}
+    return sorted(((k, n) for k, n in counts.items() if n), key=lambda kv: (rank.get(kv[0], 99), kv[0]))
