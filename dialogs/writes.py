@@ -155,10 +155,11 @@ class Writes:
             "expires": (turn.now + PENDING_TTL).isoformat(),
         }  # fmt: skip
         if intent == "retarget":
-            base["target"] = _target(fields.get("target")).isoformat()  # type: ignore[union-attr]  # checked above
-            if not (base["evidence"] or "").strip():
+            target = _target(fields.get("target"))
+            base["target"] = target.isoformat() if target else None  # never None here: precondition said so
+            if not str(fields.get("evidence") or "").strip():
                 return Outcome(
-                    replies=[Reply(f"Why is {self.label(item)}'s target moving to {_day(_target(base['target']))}? "
+                    replies=[Reply(f"Why is {self.label(item)}'s target moving to {_day(target)}? "
                                    "Reply with the reason, or 'cancel'.")],
                     state={"pending": {**base, "stage": "need_text"}},
                 )  # fmt: skip

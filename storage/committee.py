@@ -167,8 +167,8 @@ def item_history(
         if c.action == "refused":
             continue
         if c.field == "signed_off_on":
-            new = _date(c.new)
-            facts.append((True, new) if new else (False, day(c.at)))
+            signed_on = _date(c.new)
+            facts.append((True, signed_on) if signed_on else (False, day(c.at)))
         elif c.field == "status":
             old, new = c.old or "", c.new or ""
             if initial is None:

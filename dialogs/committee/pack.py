@@ -15,6 +15,7 @@ from __future__ import annotations
 import io
 import re
 from collections.abc import Iterable, Sequence
+from typing import Any
 from xml.sax.saxutils import escape
 
 from docx import Document
@@ -69,11 +70,11 @@ def build_pack(fig: Figures, *, committee: str | None = None, chart: bool = True
     doc.core_properties.author = "Strategy, Delivery & Assurance (Tracker)"
     _title(doc, name, fig)
     notes = _Footnotes()
-    doc.add_heading("1. Purpose of report", level=1)
+    _heading(doc, "1. Purpose of report", 1)
     doc.add_paragraph(
         "To provide members of the Committee with oversight of HMICFRS inspection activity and recommendations."
     )
-    doc.add_heading(f"2. Recommendations since the last {name}", level=1)
+    _heading(doc, f"2. Recommendations since the last {name}", 1)
     if not fig.total:
         p = doc.add_paragraph(
             "The recommendation action tracker holds no recommendations, areas for improvement or causes of "
@@ -216,12 +217,12 @@ def _themes(doc: DocxDocument, fig: Figures) -> None:
 
 
 def _completed(doc: DocxDocument, fig: Figures) -> None:
-    doc.add_heading("3. Completed recommendations", level=1)
+    _heading(doc, "3. Completed recommendations", 1)
     if not fig.signed_off:
         doc.add_paragraph("None in this period.")
         return
     for report, items in fig.by_report_of(fig.signed_off):
-        doc.add_heading(clean(report.title), level=2)
+        _heading(doc, clean(report.title), 2)
         for i in items:
             head = doc.add_paragraph()
             head.add_run(
@@ -244,7 +245,19 @@ def _quote(doc: DocxDocument, body: str) -> None:
 
 
 def _bullet(doc: DocxDocument, text: str) -> Paragraph:
-    return doc.add_paragraph(clean(text), style="List Bullet")
+    return doc.add_paragraph(clean(text), style=_style(doc, "List Bullet"))
+
+
+def _heading(doc: DocxDocument, text: str, level: int) -> Paragraph:
+    return doc.add_paragraph(clean(text), style=_style(doc, f"Heading {level}"))
+
+
+def _style(doc: DocxDocument, name: str) -> Any:
+    """A style by name, looked up once per document (python-docx searches the styles part each time)."""
+    cache: dict[str, Any] = doc.__dict__.setdefault("_tracker_styles", {})
+    if name not in cache:
+        cache[name] = doc.styles[name]
+    return cache[name]
 
 
 def _ref(i: ItemView) -> str:
@@ -267,14 +280,14 @@ def _rag(i: ItemView, fig: Figures) -> str:
 
 
 def _open_items(doc: DocxDocument, fig: Figures) -> None:
-    doc.add_heading("4. Open items by report", level=1)
+    _heading(doc, "4. Open items by report", 1)
     live = fig.open_items()
     if not live:
         doc.add_paragraph("No items are live.")
         return
     doc.add_paragraph(f"{len(live)} live items, by report, with their lead, target date and RAG rating.")
     for report, items in fig.by_report_of(live):
-        doc.add_heading(clean(report.title), level=2)
+        _heading(doc, clean(report.title), 2)
         rows = [
             [_ref(i), _summary(i.text), i.owner_name or "not assigned", _due(i), _rag(i, fig)] for i in items
         ]
@@ -295,7 +308,7 @@ def _summary(text: str) -> str:
 
 
 def _overdue(doc: DocxDocument, fig: Figures) -> None:
-    doc.add_heading("5. Overdue items", level=1)
+    _heading(doc, "5. Overdue items", 1)
     late = fig.overdue()
     if not late:
         doc.add_paragraph(f"No items are past their target date as of {day_label(fig.as_of)}.")
@@ -312,7 +325,7 @@ def _retargeted(doc: DocxDocument, fig: Figures) -> None:
     moved = fig.retargeted(1)
     if not moved:
         return
-    doc.add_heading("6. Items re-targeted more than once", level=1)
+    _heading(doc, "6. Items re-targeted more than once", 1)
     rows = [
         [report_name(fig.reports[i.report_id]) if i.report_id in fig.reports else "?", _ref(i), str(i.retarget_count), _due(i)]
         for i in moved
@@ -321,7 +334,7 @@ def _retargeted(doc: DocxDocument, fig: Figures) -> None:
 
 
 def _inspections(doc: DocxDocument, fig: Figures) -> None:
-    doc.add_heading("7. Upcoming inspections", level=1)
+    _heading(doc, "7. Upcoming inspections", 1)
     upcoming = [i for i in fig.inspections if i.starts_on >= fig.as_of]
     if not upcoming:
         doc.add_paragraph("No upcoming inspections are recorded on the tracker.")
@@ -338,7 +351,7 @@ def _table(
     *, fill_col: int | None = None, fills: Sequence[str] = (),
 ) -> None:  # fmt: skip
     """A grid table with a repeated header row, written as one piece of XML."""
-    table = doc.add_table(rows=0, cols=len(header), style="Table Grid")
+    table = doc.add_table(rows=0, cols=len(header), style=_style(doc, "Table Grid"))
     twips = [int(w * 567) for w in widths_cm]
     grid = table._tbl.tblGrid
     for col, width in zip(grid.findall(f"{{{W}}}gridCol"), twips, strict=True):
