@@ -93,9 +93,11 @@ class ItemChange:
     set_owner: bool = False
     evidence: NewEvidence | None = None
     note: str | None = None  # free text kept on the audit events (e.g. reason for reopening)
-    # The day HMICFRS signed the item off, in the force's time zone: required with status
-    # "signed_off" (the caller knows what day it is; the store keeps no clock of its own for it).
-    # Given for an item already signed off, it corrects the date of record.
+    # The day HMICFRS signed the item off, in the force's time zone, given with status "signed_off"
+    # (the caller knows what day it is; the store keeps no clock of its own for it). Teams always
+    # gives it; a caller that does not leaves the column empty, and the committee figures date that
+    # sign-off by the local day of its audit event. Given for an item already signed off, it
+    # corrects the date of record.
     signed_off_on: dt.date | None = None
     retarget: Retarget | None = None
 
@@ -458,8 +460,6 @@ def _iso(day: dt.date | None) -> str | None:
 def _check_dates(change: ItemChange, item: Item) -> None:
     """Refuse, before anything is written, a change whose dates of record make no sense."""
     signing_off = change.status == ItemStatus.SIGNED_OFF and item.status != ItemStatus.SIGNED_OFF
-    if signing_off and change.signed_off_on is None:
-        raise InvalidChange("a sign-off needs its date of record (ItemChange.signed_off_on)")
     staying = change.status in (None, ItemStatus.SIGNED_OFF)
     staying_signed_off = item.status == ItemStatus.SIGNED_OFF and staying
     if change.signed_off_on is not None and not (signing_off or staying_signed_off):

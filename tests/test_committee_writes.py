@@ -50,10 +50,15 @@ async def _events(store: Store, item_id: int) -> list[tuple[str, str | None, str
 
 
 async def test_sign_off_records_its_date_and_reopen_clears_it(store: Store) -> None:
-    rec34 = (await seed_small(store))["vetting recommendation 34"]
-    with pytest.raises(InvalidChange, match="date of record"):
-        await store.change_item(rec34, None, ItemChange(status="signed_off"), ADA, CLI)
-    assert await store.history(rec34) == () and (await store.get_item(rec34)).version == 1  # nothing written
+    ids = await seed_small(store)
+    rec34 = ids["vetting recommendation 34"]
+    # A caller that gives no date (not Teams) still signs off; the column stays empty rather than
+    # guessed, and the committee history dates it by the day its audit event was recorded.
+    undated = await store.change_item(
+        ids["vetting recommendation 39"], None, ItemChange(status="signed_off"), ADA, CLI
+    )
+    assert (undated.item.status, undated.item.signed_off_on) == ("signed_off", None)
+    assert [e.field for e in undated.events] == ["status"]
     done = await store.change_item(
         rec34, None, ItemChange(status="signed_off", signed_off_on=dt.date(2022, 12, 1)), ADA, CLI
     )
