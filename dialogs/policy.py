@@ -14,6 +14,8 @@ EDITOR_ONLY = frozenset({"subscribe", "unsubscribe"})
 EDITOR_OR_ADMIN_TARGETS = frozenset({"retarget"})
 # The committee's record (its meetings, the paper it is sent) is the SD&A admins'.
 ADMIN_COMMITTEE = frozenset({"record_meeting", "committee_pack"})
+MOVE_TARGET_REFUSAL = "Only the SD&A editors and admins can move a target date. Add an update asking them to."
+COMMITTEE_REFUSAL = "Only the SD&A tracker admins can record committee meetings or write the committee paper."
 
 
 @dataclass(frozen=True)
@@ -37,9 +39,9 @@ class Policy:
             owner = bool(item and item.owner_aad_id and item.owner_aad_id.lower() == uid and uid)
             return owner or is_editor, "Only the item's owner or the SD&A editors can record evidence or updates on it."
         if action in EDITOR_OR_ADMIN_TARGETS:
-            return is_editor, "Only the SD&A editors and admins can move a target date. Add an update asking them to."
+            return is_editor, MOVE_TARGET_REFUSAL
         if action in ADMIN_COMMITTEE:
-            return is_admin, "Only the SD&A tracker admins can record committee meetings or produce the committee paper."
+            return is_admin, COMMITTEE_REFUSAL
         if action in EDITOR_ONLY:
             return is_editor, "Only the SD&A editors can change where the digest is posted."
         return True, ""
