@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import datetime as dt
 import json
 import logging
+import os
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
@@ -183,9 +185,17 @@ def cmd_chat(args: argparse.Namespace) -> int:
     settings = _settings()
     setup_logging("WARNING", json_lines=False)
 
+    if args.today is not None:
+        day = _day_arg(args.today, "--today")
+        if day is None:
+            return 2
+        clock = _clock_on(day, settings.tz)
+    else:
+        from bot.services import utc_clock as clock
+
     async def run() -> int:
         adapter = ConsoleAdapter()
-        async with services(settings, typing_delay=0) as svc:
+        async with services(settings, clock=clock, typing_delay=0) as svc:
 
             async def say(text: str) -> None:
                 for reply in await adapter.say(svc.bot, text, user=args.as_, conversation=args.conversation):
@@ -345,6 +355,214 @@ def cmd_alias(args: argparse.Namespace) -> int:
     return asyncio.run(run())
 
 
+# ---- committee: meetings, inspections, the paper ------------------------------------------------------
+
+
+def _day_arg(text: str, what: str) -> dt.date | None:
+    """A date argument, or None after a one-line error."""
+    from dialogs.committee.words import BadDate, parse_day
+
+    try:
+        return parse_day(text)
+    except BadDate as err:
+        print(f"tracker: {what}: {err}", file=sys.stderr)
+        return None
+
+
+def _clock_on(day: dt.date, tz: dt.tzinfo) -> Callable[[], dt.datetime]:
+    """A clock whose date is ``day`` (local) and whose time of day is real: ``tracker chat --today``."""
+
+    def clock() -> dt.datetime:
+        return dt.datetime.combine(day, dt.datetime.now(tz).timetz()).astimezone(dt.UTC)
+
+    return clock
+
+
+def cmd_committee(args: argparse.Namespace) -> int:
+    from storage.views import Actor, Source
+
+    settings = _settings()
+    today = dt.datetime.now(settings.tz).date()
+    met_on = None
+    if args.action == "add":
+        if not args.date:
+            print("tracker: committee add needs the DATE the committee met", file=sys.stderr)
+            return 2
+        met_on = _day_arg(args.date, "committee add")
+        if met_on is None:
+            return 2
+        if met_on > today:
+            print(
+                f"tracker: {met_on.isoformat()} is in the future: record a meeting once it has met",
+                file=sys.stderr,
+            )
+            return 2
+
+    async def run() -> int:
+        store = await _open_store(settings)
+        try:
+            if met_on is not None:
+                meeting, created = await store.add_meeting(
+                    met_on, Actor(args.actor), Source("cli"), name=args.name or "JAC"
+                )
+                if created:
+                    print(f"recorded: {meeting.name} met on {meeting.met_on.isoformat()}")
+                else:
+                    print(
+                        f"already recorded: {meeting.name} met on {meeting.met_on.isoformat()} (by {meeting.created_by or '?'})"
+                    )
+                return 0
+            meetings = await store.meetings(args.name)
+            if not meetings:
+                print("no committee meetings recorded (add one: tracker committee add 2022-09-22)")
+            for m in meetings:
+                when = m.created_at.strftime("%Y-%m-%d %H:%M") if m.created_at else "?"
+                print(
+                    f"{m.met_on.isoformat()}  {m.name}  (recorded by {m.created_by or '?'} on {when}, {m.source or '?'})"
+                )
+            return 0
+        finally:
+            await store.close()
+
+    return asyncio.run(run())
+
+
+def cmd_inspection(args: argparse.Namespace) -> int:
+    from storage.views import Actor
+
+    settings = _settings()
+    starts = None
+    if args.action == "add":
+        if not args.date or not args.name:
+            print(
+                "tracker: inspection add needs DATE and NAME, e.g. 2023-09-04 'PEEL fieldwork'",
+                file=sys.stderr,
+            )
+            return 2
+        starts = _day_arg(args.date, "inspection add")
+        if starts is None:
+            return 2
+
+    async def run() -> int:
+        store = await _open_store(settings)
+        try:
+            if starts is not None:
+                row, created = await store.add_inspection(
+                    starts, " ".join(args.name), Actor(args.actor), note=args.note
+                )
+                print(
+                    ("recorded: " if created else "already recorded: ")
+                    + f"{row.starts_on.isoformat()} {row.name}"
+                )
+                return 0
+            rows = await store.inspections()
+            if not rows:
+                print("no inspections recorded (add one: tracker inspection add 2023-09-04 PEEL fieldwork)")
+            for i in rows:
+                print(f"{i.starts_on.isoformat()}  {i.name}" + (f" – {i.note}" if i.note else ""))
+            return 0
+        finally:
+            await store.close()
+
+    return asyncio.run(run())
+
+
+def cmd_pack(args: argparse.Namespace) -> int:
+    from dialogs.committee.pack import build_pack
+    from storage.committee import figures, load_history
+
+    settings = _settings()
+    as_of = _day_arg(args.as_of, "--as-of")
+    if as_of is None:
+        return 2
+    since = None
+    if args.since is not None:
+        since = _day_arg(args.since, "--since")
+        if since is None:
+            return 2
+        if since >= as_of:
+            print(
+                f"tracker: --since {since.isoformat()} must be before --as-of {as_of.isoformat()}",
+                file=sys.stderr,
+            )
+            return 2
+    if not args.out and not args.json:
+        print("tracker: pack needs --out FILE.docx, --json, or both", file=sys.stderr)
+        return 2
+    if args.pdf and not args.out:
+        print("tracker: --pdf converts the --out FILE.docx: give --out too", file=sys.stderr)
+        return 2
+    out = Path(args.out) if args.out else None
+    if out is not None and not out.parent.is_dir():
+        print(f"tracker: cannot write {out}: folder {out.parent} does not exist", file=sys.stderr)
+        return 2
+
+    async def load():  # type: ignore[no-untyped-def]
+        store = await _open_store(settings)
+        try:
+            history = await load_history(store, settings.tz)
+            meeting = None if since is not None else await store.last_meeting_before(as_of, args.committee)
+            return history, meeting, await store.inspections()
+        finally:
+            await store.close()
+
+    history, meeting, inspections = asyncio.run(load())
+    first = history.first_day
+    if first is not None and as_of < first:
+        print(f"tracker: --as-of {as_of.isoformat()} is before anything on the tracker (the first item joined on "
+              f"{first.isoformat()}): nothing written", file=sys.stderr)  # fmt: skip
+        return 2
+    fig = figures(history, as_of, since if since is not None else (meeting.met_on if meeting else None),
+                  meeting=meeting, inspections=inspections)  # fmt: skip
+    said = sys.stderr if args.json else sys.stdout
+    if fig.since is None:
+        print(f"note: no {args.committee} meeting is recorded before {as_of.isoformat()}: counting since the tracker began "
+              "(record one with 'tracker committee add DATE', or pass --since)", file=sys.stderr)  # fmt: skip
+    if args.json:
+        print(json.dumps(fig.to_json(), ensure_ascii=False), flush=True)
+    if out is None:
+        return 0
+    data = build_pack(fig, committee=meeting.name if meeting else args.committee)
+    tmp = out.with_name(f".{out.name}.partial")
+    tmp.write_bytes(data)
+    os.replace(tmp, out)  # all or nothing: a reader never sees half a document
+    print(f"wrote {out} ({len(data) // 1024} KB): {fig.total} items, {fig.signed_off_since} signed off and "
+          f"{len(fig.added)} added since {fig.since.isoformat() if fig.since else 'the start'}", file=said)  # fmt: skip
+    if args.pdf:
+        return _to_pdf(out, said)
+    return 0
+
+
+def _to_pdf(docx: Path, said: Any) -> int:
+    """Convert with LibreOffice headless, where it is installed; say plainly when it is not."""
+    import shutil
+    import subprocess
+    import tempfile
+
+    soffice = shutil.which("soffice") or shutil.which("libreoffice")
+    if soffice is None:
+        print(f"tracker: no PDF: LibreOffice is not installed here (apt-get install libreoffice-writer-nogui); "
+              f"{docx} was written", file=sys.stderr)  # fmt: skip
+        return 1
+    with tempfile.TemporaryDirectory(prefix="tracker-lo-") as profile:
+        try:
+            done = subprocess.run(
+                [soffice, f"-env:UserInstallation=file://{profile}", "--headless", "--convert-to", "pdf",
+                 "--outdir", str(docx.parent), str(docx)],
+                capture_output=True, text=True, timeout=180, check=False,
+            )  # fmt: skip
+        except subprocess.TimeoutExpired:
+            print("tracker: no PDF: LibreOffice took over 3 minutes and was stopped", file=sys.stderr)
+            return 1
+    pdf = docx.with_suffix(".pdf")
+    if done.returncode != 0 or not pdf.exists():
+        detail = (done.stderr or done.stdout or "no output").strip().splitlines()[-1:] or ["?"]
+        print(f"tracker: no PDF: LibreOffice failed ({detail[0][:200]})", file=sys.stderr)
+        return 1
+    print(f"wrote {pdf}", file=said)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="tracker", description="HMICFRS recommendation tracker: a Microsoft Teams bot."
@@ -384,6 +602,7 @@ def build_parser() -> argparse.ArgumentParser:
     chat.add_argument("--as", dest="as_", default="Local User", help="your display name")
     chat.add_argument("--conversation", default="console", help="conversation id (context persists)")
     chat.add_argument("--json", action="store_true", help="print reply activities as JSON")
+    chat.add_argument("--today", help="make 'today' this date (reproduce a past committee), e.g. 2022-12-15")
     chat.set_defaults(func=cmd_chat)
     hist = sub.add_parser("history", help="print an item's audit trail (ITEM: id, or e.g. 'vetting rec 34')")
     hist.add_argument("item")
@@ -411,6 +630,33 @@ def build_parser() -> argparse.ArgumentParser:
     alias.add_argument("alias")
     alias.add_argument("--actor", default="tracker cli")
     alias.set_defaults(func=cmd_alias)
+    com = sub.add_parser("committee", help="committee meetings: 'since the last JAC' counts from the latest")
+    com.add_argument("action", choices=["add", "list"])
+    com.add_argument("date", nargs="?", help="the day it met: 2022-09-22 or '22 September 2022'")
+    com.add_argument("--name", default=None, help="committee name (default JAC)")
+    com.add_argument("--actor", default="tracker cli", help="name recorded with the meeting")
+    com.set_defaults(func=cmd_committee)
+    insp = sub.add_parser("inspection", help="upcoming inspections, listed in the committee paper")
+    insp.add_argument("action", choices=["add", "list"])
+    insp.add_argument("date", nargs="?", help="when it starts: 2023-09-04")
+    insp.add_argument("name", nargs="*", help="what it is, e.g. PEEL fieldwork")
+    insp.add_argument("--note")
+    insp.add_argument("--actor", default="tracker cli")
+    insp.set_defaults(func=cmd_inspection)
+    pack = sub.add_parser("pack", help="write the HMICFRS update paper for the committee (DOCX)")
+    pack.add_argument("--as-of", required=True, help="the day the figures are for (e.g. the meeting date)")
+    pack.add_argument(
+        "--since", help="count changes after this day (default: the last meeting before --as-of)"
+    )
+    pack.add_argument("--out", help="FILE.docx to write")
+    pack.add_argument("--json", action="store_true", help="print the figures as JSON")
+    pack.add_argument(
+        "--pdf", action="store_true", help="also convert to PDF with LibreOffice, where installed"
+    )
+    pack.add_argument(
+        "--committee", default="JAC", help="committee name for 'since the last ...' (default JAC)"
+    )
+    pack.set_defaults(func=cmd_pack)
     return p
 
 

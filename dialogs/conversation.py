@@ -16,6 +16,7 @@ from types import MappingProxyType
 from typing import Any
 
 from dialogs.cards import message_card
+from dialogs.committee.meetings import commit_meeting
 from dialogs.deps import Deps, DigestFn
 from dialogs.items import act
 from dialogs.language import URL, Context, Intent, Parsed, Resolver, clean, understand
@@ -118,7 +119,7 @@ class Conversation:
             return await self._confirm_pending(dataclasses.replace(pending, owner=raw[:200]))
         if pending.stage is Stage.CONFIRM:
             if YES.match(said):
-                return await self.deps.writes.commit(pending, turn)
+                return await self._commit(pending, turn)
             if NO.match(said):
                 return Outcome.say("OK, nothing changed.").also(pending=None)
             return None
@@ -130,6 +131,12 @@ class Conversation:
             if NO.match(said) and len(said) < 20:
                 return Outcome.say("OK.").also(pending=None)
         return None
+
+    async def _commit(self, pending: Pending, turn: Turn) -> Outcome:
+        """The person said yes: carry out what was proposed."""
+        if pending.intent is Intent.RECORD_MEETING:
+            return await commit_meeting(self.deps.store, self.deps.policy, pending, turn)
+        return await self.deps.writes.commit(pending, turn)
 
     async def _confirm_pending(self, pending: Pending) -> Outcome:
         try:
@@ -202,7 +209,7 @@ class Conversation:
         token = str(data.get("token") or "")
         if pending and pending.stage is Stage.CONFIRM and pending.token == token:
             if str(data.get("answer")) == "yes":
-                return await self.deps.writes.commit(pending, turn)
+                return await self._commit(pending, turn)
             return _answered("OK, nothing changed.", turn).also(pending=None)
         if token and await self.deps.store.key_used(f"confirm:{token}"):
             # A second click on a button already acted on: the card is updated in place for

@@ -10,6 +10,13 @@ from storage.views import Actor, ItemView
 OWNER_OR_EDITOR = frozenset({Intent.MARK_EVIDENCED, Intent.ADD_UPDATE})
 ADMIN_ONLY = frozenset({Intent.SIGN_OFF, Intent.REOPEN, Intent.ASSIGN})
 EDITOR_ONLY = frozenset({Intent.SUBSCRIBE, Intent.UNSUBSCRIBE})
+# Moving a target date is a governance decision the SD&A team records once it is agreed: editors and
+# admins, not the item's owner (committees watch re-targeting because owners would like more time).
+EDITOR_OR_ADMIN_TARGETS = frozenset({Intent.RETARGET})
+# The committee's record (its meetings, the paper it is sent) is the SD&A admins'.
+ADMIN_COMMITTEE = frozenset({Intent.RECORD_MEETING, Intent.COMMITTEE_PACK})
+MOVE_TARGET_REFUSAL = "Only the SD&A editors and admins can move a target date. Add an update asking them to."
+COMMITTEE_REFUSAL = "Only the SD&A tracker admins can record committee meetings or write the committee paper."
 
 
 @dataclass(frozen=True)
@@ -32,6 +39,10 @@ class Policy:
         if action in OWNER_OR_EDITOR:
             owner = bool(item and item.owner_aad_id and item.owner_aad_id.lower() == uid and uid)
             return owner or is_editor, "Only the item's owner or the SD&A editors can record evidence or updates on it."
+        if action in EDITOR_OR_ADMIN_TARGETS:
+            return is_editor, MOVE_TARGET_REFUSAL
+        if action in ADMIN_COMMITTEE:
+            return is_admin, COMMITTEE_REFUSAL
         if action in EDITOR_ONLY:
             return is_editor, "Only the SD&A editors can change where the digest is posted."
         return True, ""

@@ -56,6 +56,9 @@ class Pending:
     links: tuple[str, ...] = ()
     owner: str | None = None
     owner_aad_id: str | None = None
+    target: dt.date | None = None  # a re-target's new date
+    met_on: dt.date | None = None  # a committee meeting being recorded, and its committee
+    committee: str | None = None
     options: tuple[int, ...] = ()  # item ids offered (CHOOSE)
     reports: tuple[str, ...] = ()  # report keys offered (CHOOSE)
     query: ListQuery | None = None  # the list to run once a report is chosen
@@ -71,6 +74,11 @@ class Pending:
         for name in ("token", "item_id", "version", "origin_activity", "evidence", "owner", "owner_aad_id"):
             if (value := getattr(self, name)) not in (None, ""):
                 out[name] = value
+        for name in ("target", "met_on"):
+            if (day := getattr(self, name)) is not None:
+                out[name] = day.isoformat()
+        if self.committee:
+            out["committee"] = self.committee
         for name in ("links", "options", "reports"):
             if value := getattr(self, name):
                 out[name] = list(value)
@@ -88,7 +96,11 @@ class Pending:
             item_id=_opt_int(data.get("item_id")), version=_opt_int(data.get("version")),
             origin_activity=data.get("origin_activity"), evidence=data.get("evidence"),
             links=tuple(str(x) for x in data.get("links") or ()), owner=data.get("owner"),
-            owner_aad_id=data.get("owner_aad_id"), options=tuple(int(x) for x in data.get("options") or ()),
+            owner_aad_id=data.get("owner_aad_id"),
+            target=dt.date.fromisoformat(data["target"]) if data.get("target") else None,
+            met_on=dt.date.fromisoformat(data["met_on"]) if data.get("met_on") else None,
+            committee=data.get("committee"),
+            options=tuple(int(x) for x in data.get("options") or ()),
             reports=tuple(str(x) for x in data.get("reports") or ()),
             query=ListQuery.from_data(query) if isinstance(query, dict) else None,
         )  # fmt: skip

@@ -18,7 +18,7 @@ from dialogs.policy import Policy
 from dialogs.state import Pending, Stage
 from dialogs.types import Outcome, Reply, Turn, Verb
 from storage.readmodel import ReadModel
-from storage.store import ItemChange, NewEvidence, NotFound, Store, VersionConflict
+from storage.store import InvalidChange, ItemChange, NewEvidence, NotFound, Retarget, Store, VersionConflict
 from storage.views import Actor, ItemView, Source
 
 MAX_EVIDENCE_CHARS = 4000
@@ -29,6 +29,7 @@ VERBS = {
     Intent.SIGN_OFF: "Record {label} as signed off by HMICFRS",
     Intent.REOPEN: "Reopen {label}",
     Intent.ASSIGN: "Assign {label} to {owner}",
+    Intent.RETARGET: "Move {label}'s target date to {target}",
 }
 DONE = {
     Intent.MARK_EVIDENCED: "{label} is now evidenced, awaiting HMICFRS sign-off.",
@@ -36,6 +37,7 @@ DONE = {
     Intent.SIGN_OFF: "{label} is recorded as signed off.",
     Intent.REOPEN: "{label} is open again.",
     Intent.ASSIGN: "{label} is now owned by {owner}.",
+    Intent.RETARGET: "{label}'s target date is now {target}; the original deadline stays on record ({moved}).",
 }
 
 
@@ -47,10 +49,11 @@ class WriteFields:
     links: tuple[str, ...] = ()
     owner: str | None = None
     owner_aad_id: str | None = None
+    target: dt.date | None = None  # a re-target's new date
 
     @classmethod
     def of(cls, pending: Pending) -> WriteFields:
-        return cls(pending.evidence, pending.links, pending.owner, pending.owner_aad_id)
+        return cls(pending.evidence, pending.links, pending.owner, pending.owner_aad_id, pending.target)
 
 
 @dataclass(frozen=True)
@@ -61,8 +64,15 @@ class RateLimit:
     window: dt.timedelta = dt.timedelta(minutes=10)
 
 
-def precondition(intent: Intent, item: ItemView) -> str | None:
+def precondition(intent: Intent, item: ItemView, target: dt.date | None = None) -> str | None:
     """Why this change makes no sense for this item right now (None: fine)."""
+    if intent is Intent.RETARGET:
+        if item.status in ("signed_off", "not_for_us", "superseded"):
+            return f"it is {item.status.replace('_', ' ')}, so it has no target to move."
+        if target is None:
+            return "tell me the new date, e.g. 'move rec 35's target date to 30 June 2023: reason'."
+        if target == item.target_date:
+            return f"its target is already {_day(target)}."
     if intent is Intent.MARK_EVIDENCED and item.status == "signed_off":
         return "it is already signed off by HMICFRS. An admin can reopen it first if more evidence is needed."
     if intent is Intent.MARK_EVIDENCED and item.status == "superseded":
@@ -74,15 +84,23 @@ def precondition(intent: Intent, item: ItemView) -> str | None:
     return None
 
 
-def change_for(pending: Pending, item: ItemView) -> ItemChange:
-    """The store change a confirmed proposal makes."""
+def _day(day: dt.date | None) -> str:
+    return f"{day.day} {day:%B %Y}" if day else "?"
+
+
+def change_for(pending: Pending, item: ItemView, today: dt.date | None = None) -> ItemChange:
+    """The store change a confirmed proposal makes; ``today`` (the force's local date) dates a sign-off."""
     intent, evidence, links = pending.intent, pending.evidence, pending.links
     if intent is Intent.MARK_EVIDENCED:
         return ItemChange(status="evidenced", evidence=NewEvidence("evidence", evidence or "", links))
     if intent is Intent.ADD_UPDATE:
         return ItemChange(evidence=NewEvidence("update", evidence or "", links))
     if intent is Intent.SIGN_OFF:
-        return ItemChange(status="signed_off", note=evidence)
+        return ItemChange(status="signed_off", note=evidence, signed_off_on=today)
+    if intent is Intent.RETARGET:
+        if pending.target is None:
+            raise ValueError("a re-target needs its new date")
+        return ItemChange(retarget=Retarget(pending.target, evidence or ""), note=evidence)
     if intent is Intent.REOPEN:
         return ItemChange(status="in_progress" if item.latest_evidence else "open", note=evidence)
     if intent is Intent.ASSIGN:
@@ -129,14 +147,17 @@ class Writes:
         limited = await self.rate_limited(intent, item, turn)
         if limited is not None:
             return limited
-        why_not = precondition(intent, item)
+        why_not = precondition(intent, item, fields.target)
         if why_not:
             return Outcome.say(f"{self.label(item)}: nothing changed, {why_not}")
         base = Pending(
             stage=Stage.CONFIRM, intent=intent, user=turn.user_key, expires=turn.expiry, item_id=item.id,
             version=item.version, origin_activity=turn.activity_id, evidence=fields.evidence, links=fields.links,
-            owner=fields.owner, owner_aad_id=fields.owner_aad_id,
+            owner=fields.owner, owner_aad_id=fields.owner_aad_id, target=fields.target,
         )  # fmt: skip
+        if intent is Intent.RETARGET and not (fields.evidence or "").strip():
+            question = f"Why is {self.label(item)}'s target moving to {_day(fields.target)}? Reply with the reason, or 'cancel'."
+            return Outcome(replies=[Reply(question)]).also(pending=dataclasses.replace(base, stage=Stage.NEED_TEXT))
         if intent in (Intent.MARK_EVIDENCED, Intent.ADD_UPDATE) and not (fields.evidence or "").strip():
             what = "evidence shows it is done" if intent is Intent.MARK_EVIDENCED else "the update should say"
             question = f"What {what} for {self.label(item)}? Reply with the text (links welcome), or 'cancel'."
@@ -150,7 +171,8 @@ class Writes:
         """Ask yes or no to ``pending`` (with a fresh token that ties the answer to this question)."""
         evidence = (pending.evidence or "")[:MAX_EVIDENCE_CHARS]
         pending = dataclasses.replace(pending, evidence=evidence or None, stage=Stage.CONFIRM, token=uuid.uuid4().hex)
-        question = VERBS[pending.intent].format(label=self.label(item), owner=pending.owner or "?")
+        question = VERBS[pending.intent].format(label=self.label(item), owner=pending.owner or "?",
+                                                target=_day(pending.target))  # fmt: skip
         if evidence:
             question += f" with note '{evidence[:200]}{'…' if len(evidence) > 200 else ''}'"
         question += "?"
@@ -177,9 +199,11 @@ class Writes:
         source = Source("teams", turn.conversation_id, pending.origin_activity or turn.activity_id)
         try:
             result = await self._store.change_item(
-                item.id, pending.version, change_for(pending, item), Actor(turn.user.name, turn.user.aad_id),
+                item.id, pending.version, change_for(pending, item, turn.today), Actor(turn.user.name, turn.user.aad_id),
                 source, idempotency_key=f"confirm:{token}",
             )  # fmt: skip
+        except InvalidChange as err:
+            return _result(f"{self.label(item)}: nothing was written, {err}.", item, turn).also(pending=None)
         except VersionConflict as err:
             cur = err.current
             self._model.apply(cur)
@@ -192,7 +216,11 @@ class Writes:
         self._model.apply(result.item)
         if result.duplicate:
             return _result(f"Already done: {self.label(result.item)}.", result.item, turn, duplicate=True).also(pending=None)
-        done = DONE[intent].format(label=self.label(result.item), owner=result.item.owner_name or "?")
+        moved = result.item.retarget_count
+        done = DONE[intent].format(
+            label=self.label(result.item), owner=result.item.owner_name or "?", target=_day(result.item.target_date),
+            moved="moved once" if moved == 1 else f"moved {moved} times" if moved else "a first target",
+        )  # fmt: skip
         return _result(done, result.item, turn).also(pending=None)
 
 

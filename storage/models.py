@@ -22,7 +22,10 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    event,
+    select,
 )
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
@@ -287,6 +290,56 @@ class DigestDelivery(Base):
 
 
 # ==== committee reporting (migration 0003) ====
+
+
+class CommitteeMeeting(Base):
+    """A meeting of the committee the SD&A team reports to (the Joint Audit Committee, "JAC").
+
+    "Since the last JAC" counts from the latest meeting held strictly before the day asked about.
+    """
+
+    __tablename__ = "committee_meeting"
+    __table_args__ = (UniqueConstraint("name", "met_on"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(80), default="JAC")
+    met_on: Mapped[dt.date] = mapped_column(Date, index=True)
+    created_by: Mapped[str | None] = mapped_column(String(200))
+    created_by_aad_id: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    source: Mapped[str | None] = mapped_column(String(40))  # teams | cli
+    source_activity_id: Mapped[str | None] = mapped_column(String(200))
+
+
+class Inspection(Base):
+    """An inspection the force expects (PEEL fieldwork, a JTAI...), listed in the committee paper."""
+
+    __tablename__ = "inspection"
+    __table_args__ = (UniqueConstraint("name", "starts_on"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(Text)
+    starts_on: Mapped[dt.date] = mapped_column(Date, index=True)
+    note: Mapped[str | None] = mapped_column(Text)
+    created_by: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+@event.listens_for(Item, "before_insert")
+def _added_on_default(_mapper: object, connection: Connection, target: Item) -> None:
+    """Every item joins the tracker on a day: the report's publication date, else the day it was created.
+
+    Imports give their own ``added_on``; this covers the other ways an item is made (seed data,
+    tests, tools). Core bulk inserts bypass it, so the committee figures apply the same fallback.
+    """
+    if target.added_on is not None:
+        return
+    report = target.__dict__.get("report")
+    published = report.published if report is not None else None
+    if published is None and report is None and target.report_id is not None:
+        published = connection.scalar(select(Report.published).where(Report.id == target.report_id))
+    created = target.created_at or utcnow()
+    target.added_on = published or created.date()
 
 
 # ==== Teams surfaces: people, reminders (migration 0004) ====

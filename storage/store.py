@@ -16,7 +16,9 @@ from storage.db import create_engine, session_factory
 from storage.fastpath import FastPath, StateRow, open_fast_path
 from storage.models import (
     BotStateRecord,
+    CommitteeMeeting,
     Evidence,
+    Inspection,
     Item,
     ItemEvent,
     ItemStatus,
@@ -31,15 +33,18 @@ from storage.views import (
     Actor,
     EventView,
     EvidenceView,
+    InspectionView,
     Interner,
     ItemDetail,
     ItemView,
+    MeetingView,
     ReportView,
     Snapshot,
     Source,
 )
 
 DATA_SEQ = "data_seq"
+DEFAULT_COMMITTEE = "JAC"
 
 
 class StoreError(Exception):
@@ -48,6 +53,11 @@ class StoreError(Exception):
 
 class NotFound(StoreError):
     """No such item or report."""
+
+
+class InvalidChange(StoreError, ValueError):
+    """The change contradicts itself or the item (a sign-off without its date, a re-target without a
+    reason): nothing was written."""
 
 
 class VersionConflict(StoreError):
@@ -68,6 +78,14 @@ class NewEvidence:
 
 
 @dataclass(frozen=True, slots=True)
+class Retarget:
+    """Move an item's target date: the original deadline stays on record beside it."""
+
+    to: dt.date
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
 class ItemChange:
     """What a write wants to change; ``None`` means leave alone."""
 
@@ -77,6 +95,13 @@ class ItemChange:
     set_owner: bool = False
     evidence: NewEvidence | None = None
     note: str | None = None  # free text kept on the audit events (e.g. reason for reopening)
+    # The day HMICFRS signed the item off, in the force's time zone, given with status "signed_off"
+    # (the caller knows what day it is; the store keeps no clock of its own for it). Teams always
+    # gives it; a caller that does not leaves the column empty, and the committee figures date that
+    # sign-off by the local day of its audit event. Given for an item already signed off, it
+    # corrects the date of record.
+    signed_off_on: dt.date | None = None
+    retarget: Retarget | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -306,8 +331,10 @@ class Store:
             raise NotFound(f"no item {item_id}")
         if expected_version is not None and item.version != expected_version:
             raise VersionConflict(ItemView.of(item))
+        _check_dates(change, item)
         now = utcnow()
         events: list[ItemEvent] = []
+        was_signed_off = item.status == ItemStatus.SIGNED_OFF
         if change.evidence is not None:
             ev = change.evidence
             s.add(Evidence(
@@ -328,6 +355,7 @@ class Store:
                                     old=item.owner_name, new=change.owner_name, note=change.note))  # fmt: skip
             item.owner_name = change.owner_name
             item.owner_aad_id = change.owner_aad_id
+        events += _dates_of_record(item, change, was_signed_off, actor, source, now)
         if not events:
             return ChangeResult(item=ItemView.of(item), changed=False)
         with s.no_autoflush:  # one UPDATE of the item, so its version moves by exactly one
@@ -340,6 +368,74 @@ class Store:
         if latest is None:
             latest = (await self._latest_evidence(s, [item.id])).get(item.id)
         return ChangeResult(item=ItemView.of(item, latest), events=tuple(EventView.of(e) for e in events))
+
+    # ---- committee meetings and upcoming inspections -------------------------------------------
+
+    async def add_meeting(
+        self, met_on: dt.date, actor: Actor, source: Source, *, name: str = DEFAULT_COMMITTEE
+    ) -> tuple[MeetingView, bool]:
+        """Record that a committee met (who and where from kept on the row). (meeting, False) if it
+        was already recorded: nothing is overwritten."""
+        name = " ".join(name.split()) or DEFAULT_COMMITTEE
+        async with self._sessions() as s, s.begin():
+            same = select(CommitteeMeeting).where(
+                func.lower(CommitteeMeeting.name) == name.lower(), CommitteeMeeting.met_on == met_on
+            )
+            existing = (await s.scalars(same)).first()
+            if existing is not None:
+                return MeetingView.of(existing), False
+            row = CommitteeMeeting(
+                name=name, met_on=met_on, created_by=actor.name, created_by_aad_id=actor.aad_id,
+                created_at=utcnow(), source=source.kind, source_activity_id=source.activity_id,
+            )  # fmt: skip
+            s.add(row)
+            await s.flush()
+            return MeetingView.of(row), True
+
+    async def meetings(self, name: str | None = None) -> tuple[MeetingView, ...]:
+        """Recorded meetings, oldest first (of one committee when ``name`` is given)."""
+        async with self._sessions() as s:
+            q = select(CommitteeMeeting).order_by(CommitteeMeeting.met_on, CommitteeMeeting.id)
+            if name:
+                q = q.where(func.lower(CommitteeMeeting.name) == " ".join(name.split()).lower())
+            return tuple(MeetingView.of(m) for m in (await s.scalars(q)).all())
+
+    async def last_meeting_before(self, day: dt.date, name: str = DEFAULT_COMMITTEE) -> MeetingView | None:
+        """The latest meeting of ``name`` held strictly before ``day`` ("since the last JAC")."""
+        async with self._sessions() as s:
+            q = (
+                select(CommitteeMeeting)
+                .where(func.lower(CommitteeMeeting.name) == name.lower(), CommitteeMeeting.met_on < day)
+                .order_by(CommitteeMeeting.met_on.desc())
+                .limit(1)
+            )
+            row = (await s.scalars(q)).first()
+            return MeetingView.of(row) if row else None
+
+    async def add_inspection(
+        self, starts_on: dt.date, name: str, actor: Actor, *, note: str | None = None
+    ) -> tuple[InspectionView, bool]:
+        """Record an upcoming inspection for the committee paper. (inspection, False) if already there."""
+        name = " ".join(name.split())
+        async with self._sessions() as s, s.begin():
+            q = select(Inspection).where(Inspection.name == name, Inspection.starts_on == starts_on)
+            existing = (await s.scalars(q)).first()
+            if existing is not None:
+                return InspectionView.of(existing), False
+            row = Inspection(
+                name=name, starts_on=starts_on, note=note, created_by=actor.name, created_at=utcnow()
+            )
+            s.add(row)
+            await s.flush()
+            return InspectionView.of(row), True
+
+    async def inspections(self, on_or_after: dt.date | None = None) -> tuple[InspectionView, ...]:
+        """Recorded inspections, soonest first (from ``on_or_after`` when given)."""
+        async with self._sessions() as s:
+            q = select(Inspection).order_by(Inspection.starts_on, Inspection.id)
+            if on_or_after is not None:
+                q = q.where(Inspection.starts_on >= on_or_after)
+            return tuple(InspectionView.of(i) for i in (await s.scalars(q)).all())
 
     async def record_refusal(self, item_id: int | None, action: str, actor: Actor, source: Source, reason: str) -> None:
         """Audit a write that was refused (not allowed, rate limited): nothing else changes."""
@@ -399,3 +495,52 @@ class Store:
             return
         async with self._sessions() as s, s.begin():
             await s.execute(delete(BotStateRecord).where(BotStateRecord.key.in_(keys)))
+
+def _iso(day: dt.date | None) -> str | None:
+    return None if day is None else day.isoformat()
+
+
+def _check_dates(change: ItemChange, item: Item) -> None:
+    """Refuse, before anything is written, a change whose dates of record make no sense."""
+    signing_off = change.status == ItemStatus.SIGNED_OFF and item.status != ItemStatus.SIGNED_OFF
+    staying = change.status in (None, ItemStatus.SIGNED_OFF)
+    staying_signed_off = item.status == ItemStatus.SIGNED_OFF and staying
+    if change.signed_off_on is not None and not (signing_off or staying_signed_off):
+        raise InvalidChange("a sign-off date needs the item signed off")
+    if change.retarget is not None and not change.retarget.reason.strip():
+        raise InvalidChange("a new target date needs a reason")
+
+
+def _dates_of_record(
+    item: Item, change: ItemChange, was_signed_off: bool, actor: Actor, source: Source, now: dt.datetime
+) -> list[ItemEvent]:
+    """Apply the sign-off date and a re-target to ``item``; the audit rows that record them.
+
+    A sign-off sets ``signed_off_on``; a reopen clears it. A re-target keeps the original deadline
+    (``due_date``), sets ``revised_due_date`` and counts the move; setting a first target on an item
+    that had none is not a move, so it is not counted.
+    """
+    events: list[ItemEvent] = []
+
+    def field(name: str, old: object, new: object, note: str | None, action: str = "field_changed") -> None:
+        row = event_row(item.id, action, actor, source, at=now, field_name=name, old=old, new=new, note=note)
+        events.append(row)
+
+    new_date = change.signed_off_on
+    if item.status == ItemStatus.SIGNED_OFF and new_date and new_date != item.signed_off_on:
+        field("signed_off_on", _iso(item.signed_off_on), _iso(change.signed_off_on), change.note)
+        item.signed_off_on = change.signed_off_on
+    elif was_signed_off and item.status != ItemStatus.SIGNED_OFF and item.signed_off_on is not None:
+        field("signed_off_on", _iso(item.signed_off_on), None, change.note)
+        item.signed_off_on = None
+    move = change.retarget
+    if move is not None and move.to != (item.revised_due_date or item.due_date):
+        moved = (item.revised_due_date or item.due_date) is not None
+        reason = " ".join(move.reason.split())
+        field("revised_due_date", _iso(item.revised_due_date), _iso(move.to), reason, action="target_moved")
+        item.revised_due_date = move.to
+        if moved:
+            count = int(item.retarget_count or 0)
+            field("retarget_count", count, count + 1, reason)
+            item.retarget_count = count + 1
+    return events

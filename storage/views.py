@@ -11,7 +11,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from storage.models import LIVE_STATUSES, Evidence, Item, ItemEvent, Report
+from storage.models import LIVE_STATUSES, CommitteeMeeting, Evidence, Inspection, Item, ItemEvent, Report
 from storage.partial_dates import PartialDate
 
 T = TypeVar("T")
@@ -138,9 +138,10 @@ class ItemView:
         """Red, amber, green or complete; None for items that are not the force's to deliver.
 
         A RAG set by hand (import) wins. Otherwise: complete when signed off; red when overdue;
-        amber when re-targeted twice or more, or when the force still owes work and it is due
-        within :data:`RAG_SOON_DAYS` days; green otherwise. Evidenced items wait on HMICFRS, so
-        like :meth:`overdue` their target date does not make them red or amber.
+        amber when re-targeted twice or more, or when it is live and its target falls within
+        :data:`RAG_SOON_DAYS` days (or has passed while it waits on HMICFRS: evidenced items are never
+        red, since the next move is the inspectorate's, but they are not complete either); green
+        otherwise.
         """
         if self.rag_override:
             return self.rag_override
@@ -151,11 +152,7 @@ class ItemView:
         if self.overdue(today):
             return "red"
         target = self.target_date
-        soon = (
-            target is not None
-            and self.status in ("open", "in_progress")
-            and today <= target <= today + dt.timedelta(days=RAG_SOON_DAYS)
-        )
+        soon = target is not None and self.live and target <= today + dt.timedelta(days=RAG_SOON_DAYS)
         return "amber" if soon or self.retarget_count >= 2 else "green"
 
     @classmethod
@@ -263,3 +260,37 @@ class Snapshot:
     items: tuple[ItemView, ...]
     full: bool = True  # False: only items changed since an earlier seq
     removed_item_ids: tuple[int, ...] = field(default=())
+
+
+# ---- committee reporting -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class MeetingView:
+    """A committee meeting (default name "JAC") and who recorded it, when, from where."""
+
+    id: int
+    name: str
+    met_on: dt.date
+    created_by: str | None
+    created_at: dt.datetime | None
+    source: str | None = None
+
+    @classmethod
+    def of(cls, m: CommitteeMeeting) -> MeetingView:
+        return cls(m.id, m.name, m.met_on, m.created_by, as_utc(m.created_at), m.source)
+
+
+@dataclass(frozen=True, slots=True)
+class InspectionView:
+    """An upcoming inspection recorded for the committee paper."""
+
+    id: int
+    name: str
+    starts_on: dt.date
+    note: str | None
+    created_by: str | None
+
+    @classmethod
+    def of(cls, i: Inspection) -> InspectionView:
+        return cls(i.id, i.name, i.starts_on, i.note, i.created_by)

@@ -24,15 +24,21 @@ class Intent(enum.StrEnum):
     DUE = "due"
     SHOW = "show"
     OUTSTANDING = "outstanding"
+    CHANGES = "changes"
+    RETARGET = "retarget"
+    RECORD_MEETING = "record_meeting"
+    COMMITTEE_PACK = "committee_pack"
     UNKNOWN = "unknown"
 
 
 # Writes to one item: proposed back to the person, and written only on their Yes.
-ITEM_WRITES = frozenset({Intent.MARK_EVIDENCED, Intent.ADD_UPDATE, Intent.REOPEN, Intent.SIGN_OFF, Intent.ASSIGN})
+ITEM_WRITES = frozenset(
+    {Intent.MARK_EVIDENCED, Intent.ADD_UPDATE, Intent.REOPEN, Intent.SIGN_OFF, Intent.ASSIGN, Intent.RETARGET}
+)
 # Writes that carry a note after ":" or " - " ("mark 34 as evidenced: CCU now tasks intel").
-EVIDENCE_INTENTS = ITEM_WRITES - {Intent.ASSIGN}
+EVIDENCE_INTENTS = ITEM_WRITES - {Intent.ASSIGN}  # (a re-target's note is its reason)
 # Anything that changes what the bot stores or where it posts.
-WRITES = ITEM_WRITES | {Intent.SUBSCRIBE, Intent.UNSUBSCRIBE}
+WRITES = ITEM_WRITES | {Intent.SUBSCRIBE, Intent.UNSUBSCRIBE, Intent.RECORD_MEETING}
 ITEM_INTENTS = ITEM_WRITES | {Intent.SHOW, Intent.OWNER}
 LIST_INTENTS = frozenset({Intent.OUTSTANDING, Intent.OVERDUE, Intent.DUE, Intent.SUMMARY})
 PLAIN_INTENTS = frozenset({Intent.GREETING, Intent.HELP, Intent.SUBSCRIBE, Intent.UNSUBSCRIBE, Intent.DIGEST_NOW})

@@ -111,17 +111,17 @@ PEEL_QUESTIONS: Final = (
 PEEL_CUES: Final[tuple[frozenset[str], ...]] = (
     frozenset({"victim", "victims", "crime recording", "recording", "cdi", "ethical crime recording"}),
     frozenset({"fairly", "fair", "respectfully", "legitimacy", "stop", "search", "force", "disproportionality",
-               "complaint", "complaints", "public treatment"}),  # fmt: skip
+               "complaint", "complaints", "public treatment"}),
     frozenset({"preventing", "prevention", "deterring", "asb", "antisocial", "problem solving", "neighbourhood"}),
     frozenset({"responding", "response", "calls", "call", "101", "999", "attendance", "handling"}),
     frozenset({"investigating", "investigation", "investigations", "investigate", "detection", "outcomes"}),
     frozenset({"vulnerable", "vulnerability", "safeguarding", "domestic", "child", "children", "missing", "protect",
-               "protecting", "exploitation", "mental"}),  # fmt: skip
+               "protecting", "exploitation", "mental"}),
     frozenset({"offenders", "offender", "suspects", "suspect", "sex offenders", "mosovo", "iom", "bail", "wanted"}),
     frozenset({"workforce", "wellbeing", "recruitment", "retention", "vetting", "ethical", "inclusive", "culture",
-               "training", "supervision", "leadership", "performance"}),  # fmt: skip
+               "training", "supervision", "leadership", "performance"}),
     frozenset({"efficiently", "efficiency", "value for money", "planning", "finance", "demand", "resources", "estate",
-               "ict", "productivity"}),  # fmt: skip
+               "ict", "productivity"}),
 )
 _QUESTION_REF = re.compile(r"\b(?:peel )?question (?P<n>[1-9])\b|\bq(?P<q>[1-9]) of peel\b")
 

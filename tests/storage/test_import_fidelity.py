@@ -371,12 +371,13 @@ async def test_the_forces_own_file_never_reverts_a_teams_change(store: Store, tm
     await import_file(store, path)
     after_teams = await teams_writes(store)
     history = {i.id: await store.history(i.id) for i in after_teams.values()}
-    # The same spreadsheet again: it is behind on four fields; nothing is reverted, each is listed.
+    # The same spreadsheet again: it is behind on four fields (the reopening in Teams also cleared a
+    # sign-off date); nothing is reverted, each is listed.
     result = await import_file(store, path)
     assert result.conflicts == [] and result.changes == [], result.render()
-    assert len(result.kept) == 3 and any(
+    assert len(result.kept) == 4 and any(
         "rec 34" in k and "status stays 'signed_off'" in k for k in result.kept
-    )
+    ) and any("signed_off_on stays (blank)" in k for k in result.kept)
     assert await items(store) == after_teams
     assert {i.id: await store.history(i.id) for i in after_teams.values()} == history
     # The spreadsheet's own edits still come in; an edit where Teams also moved is a conflict.
@@ -393,7 +394,7 @@ async def test_the_forces_own_file_never_reverts_a_teams_change(store: Store, tm
     assert (got["38"].owner_name, got["38"].owner_aad_id) == ("DI Priya Shah", "aad-priya")
     # --overwrite: the file wins, audited as an overwrite.
     result = await import_file(store, write_csv(tmp_path / "edited.csv", rows), overwrite=True)
-    assert result.conflicts == [] and result.overwrites == 3, result.render()
+    assert result.conflicts == [] and result.overwrites == 4, result.render()  # with the sign-off date
     got = await items(store)
     assert (got["38"].owner_name, got["34"].status, got["1"].status) == (
         "DS Kim Patel",
@@ -418,7 +419,7 @@ async def test_items_imported_before_the_base_was_kept_are_protected_by_the_audi
 
         await s.execute(update(Item).values(import_base=None))  # as stored before migration 0002
     result = await import_file(store, path)
-    assert result.changes == [] and len(result.kept) == 3, result.render()
+    assert result.changes == [] and len(result.kept) == 4, result.render()
     assert (await items(store))["34"].status == "signed_off"
 
 

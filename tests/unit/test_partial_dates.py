@@ -143,7 +143,7 @@ TODAY = D(2023, 3, 1)
      ({"due_date": D(2023, 3, 20)}, "amber"), ({"due_date": D(2023, 6, 1)}, "green"),
      ({"due_date": D(2023, 6, 1), "retarget_count": 2}, "amber"), ({"due_date": None}, "green"),
      ({"due_date": D(2023, 2, 1), "revised_due_date": D(2023, 9, 1)}, "green"),  # the revised target counts
-     ({"due_date": D(2023, 2, 1), "status": "evidenced"}, "green"),  # waiting on HMICFRS, not us
+     ({"due_date": D(2023, 2, 1), "status": "evidenced"}, "amber"),  # waiting on HMICFRS: never red
      ({"due_date": D(2023, 2, 1), "rag_override": "amber"}, "amber"),  # set by hand: wins
      ({"status": "not_for_us", "for_force": False}, None)],
 )  # fmt: skip

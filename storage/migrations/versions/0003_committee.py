@@ -30,9 +30,37 @@ def upgrade() -> None:
         "WHERE added_on IS NULL"
     )
     op.execute("UPDATE item SET added_on = CAST(created_at AS DATE) WHERE added_on IS NULL")
+    op.create_table(
+        "committee_meeting",
+        sa.Column("id", sa.Integer(), primary_key=True),
+        sa.Column("name", sa.String(length=80), nullable=False, server_default="JAC"),
+        sa.Column("met_on", sa.Date(), nullable=False),
+        sa.Column("created_by", sa.String(length=200), nullable=True),
+        sa.Column("created_by_aad_id", sa.String(length=64), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("source", sa.String(length=40), nullable=True),
+        sa.Column("source_activity_id", sa.String(length=200), nullable=True),
+        sa.UniqueConstraint("name", "met_on", name="uq_committee_meeting_name_met_on"),
+    )
+    op.create_index("ix_committee_meeting_met_on", "committee_meeting", ["met_on"])
+    op.create_table(
+        "inspection",
+        sa.Column("id", sa.Integer(), primary_key=True),
+        sa.Column("name", sa.Text(), nullable=False),
+        sa.Column("starts_on", sa.Date(), nullable=False),
+        sa.Column("note", sa.Text(), nullable=True),
+        sa.Column("created_by", sa.String(length=200), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.UniqueConstraint("name", "starts_on", name="uq_inspection_name_starts_on"),
+    )
+    op.create_index("ix_inspection_starts_on", "inspection", ["starts_on"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_inspection_starts_on", table_name="inspection")
+    op.drop_table("inspection")
+    op.drop_index("ix_committee_meeting_met_on", table_name="committee_meeting")
+    op.drop_table("committee_meeting")
     with op.batch_alter_table("item") as batch:
         batch.drop_index("ix_item_signed_off_on")
         batch.drop_index("ix_item_added_on")
