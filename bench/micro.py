@@ -48,7 +48,7 @@ def synthetic_model(n_items: int) -> ReadModel:
     created = dt.datetime(2026, 8, 1, tzinfo=dt.UTC)
     items = tuple(
         ItemView(n, rid_of[i.report_key], i.kind, i.number, i.text, "Chief constables", i.status != "not_for_us",
-                 i.deadline, i.due, i.owner, None, (), i.status, None, None, None, None, 1, created, created, None)
+                 i.deadline, i.due, i.owner, None, i.themes, i.status, None, None, None, None, 1, created, created, None)
         for n, i in enumerate(corpus.items(n_items, TODAY), start=1)
     )  # fmt: skip
     model = ReadModel(None)  # type: ignore[arg-type]  # in memory only: never loads or refreshes

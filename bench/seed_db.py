@@ -35,7 +35,7 @@ async def fill(url: str, n_items: int, today: dt.date) -> None:
             rows = [
                 {"report_id": ids[i.report_key], "kind": i.kind, "number": i.number,
                  "match_key": i.number or f"t:{n}", "text": i.text, "deadline_text": i.deadline, "due_date": i.due,
-                 "owner_name": i.owner, "status": i.status, "for_force": i.status != "not_for_us", "themes": [],
+                 "owner_name": i.owner, "status": i.status, "for_force": i.status != "not_for_us", "themes": list(i.themes),
                  "changed_seq": 1, "version": 1}
                 for n, i in enumerate(corpus.items(n_items, today))
             ]  # fmt: skip
