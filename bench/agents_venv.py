@@ -45,7 +45,16 @@ def ensure(timeout_s: float = 600.0) -> Path:
     base = sys.executable  # the project's Python 3.11: the peer runs on the same interpreter version
     subprocess.run([base, "-m", "venv", str(VENV)], check=True, timeout=timeout_s)
     subprocess.run(
-        [str(PYTHON), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "-r", str(REQUIREMENTS)],
+        [
+            str(PYTHON),
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+            "-r",
+            str(REQUIREMENTS),
+        ],
         check=True,
         timeout=timeout_s,
     )

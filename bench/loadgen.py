@@ -92,7 +92,9 @@ class Identity:
     def for_conversation(self, n: int) -> Identity:
         """The same tenant and bot, a different person per conversation (stable across runs)."""
         aad = uuid.uuid5(uuid.NAMESPACE_URL, f"bench-user:{n}")
-        return replace(self, user_id=f"29:1bench-user-{n}", user_name=f"Bench User {n}", user_aad_object_id=str(aad))
+        return replace(
+            self, user_id=f"29:1bench-user-{n}", user_name=f"Bench User {n}", user_aad_object_id=str(aad)
+        )
 
 
 def build_activity(
@@ -324,8 +326,12 @@ async def run_phase(
     customise: ActivityCustomiser | None = None,
     identity: Identity | None = None,
     hang: HangConfig | None = None,
+    start_at: int = 0,
 ) -> PhaseResult:
     """Drive one closed-loop phase and summarise it.
+
+    Conversations are numbered from ``start_at`` (so a measured phase can go on where its
+    warm-up stopped instead of repeating the same conversations).
 
     ``traffic`` (conversation scripts) wins over ``messages`` (one message per conversation).
     With several ``target_url`` s (instances of one bot), turn ``t`` of conversation ``n`` goes to
@@ -339,7 +345,7 @@ async def run_phase(
     base_id = int(time.time() * 1000)  # Teams message ids look like epoch milliseconds
     service_url = connector.service_url
     sequence = itertools.count()
-    conversation_numbers = itertools.count()
+    conversation_numbers = itertools.count(start_at)
     latencies: list[float] = []
     acks: list[float] = []
     errors: Counter[str] = Counter()
@@ -451,7 +457,7 @@ async def run_phase(
         loadgen_cpu=round(cpu / elapsed, 3) if elapsed > 0 else 0.0,
         loadgen_gc=gc_watch.summary(),
         connector={**connector.stats.as_dict(), "open_connections_at_end": connector.open_connections},
-        conversations=next(conversation_numbers) - config.concurrency,
+        conversations=next(conversation_numbers) - start_at,
         kinds={kind.value: stats.as_dict() for kind, stats in sorted(kinds.items())},
         hang=hang_result,
     )
@@ -491,7 +497,9 @@ async def _start_hang(
                 service_url=connector.service_url, identity=person,
             )  # fmt: skip
             try:
-                async with session.post(urls[k % len(urls)], data=json.dumps(activity).encode(), headers=JSON_HEADERS) as r:
+                async with session.post(
+                    urls[k % len(urls)], data=json.dumps(activity).encode(), headers=JSON_HEADERS
+                ) as r:
                     await r.read()
                     outcomes[f"http_{r.status}"] += 1
             except TimeoutError:

@@ -232,7 +232,9 @@ class MockConnector:
 
     # -- hang mode -------------------------------------------------------------------------------
 
-    def hang(self, conversation_ids: Iterable[str], *, delay_s: float | None = None, max_hold_s: float = 60.0) -> None:
+    def hang(
+        self, conversation_ids: Iterable[str], *, delay_s: float | None = None, max_hold_s: float = 60.0
+    ) -> None:
         """Hold every request for these conversations: unanswered until :meth:`release` or
         ``max_hold_s`` (then 503), or, with ``delay_s``, answered normally after that long.
         Both are capped by ``max_hold_s`` so nothing waits for ever."""

@@ -41,7 +41,9 @@ async def fill(url: str, n_items: int, today: dt.date) -> None:
             ]  # fmt: skip
             for start in range(0, len(rows), 5000):
                 await conn.execute(insert(Item), rows[start : start + 5000])
-            evidence = evidence_rows((await conn.execute(select(Item.id, Item.status).order_by(Item.id))).all())
+            evidence = evidence_rows(
+                (await conn.execute(select(Item.id, Item.status).order_by(Item.id))).all()
+            )
             for start in range(0, len(evidence), 5000):
                 await conn.execute(insert(Evidence), evidence[start : start + 5000])
             await conn.execute(update(Meta).where(Meta.key == "data_seq").values(value=1))

@@ -97,7 +97,11 @@ def search_value(query: str, skip: int = 0, count: int = 25) -> dict[str, Any]:
 def refresh_value(item_id: int) -> dict[str, Any]:
     """The ``value`` of a Universal Actions card refresh (``adaptiveCard/action``) for one item."""
     return {
-        "action": {"type": "Action.Execute", "verb": "refresh", "data": {"verb": "refresh", "item_id": item_id}},
+        "action": {
+            "type": "Action.Execute",
+            "verb": "refresh",
+            "data": {"verb": "refresh", "item_id": item_id},
+        },
         "trigger": "automatic",
     }
 
@@ -134,32 +138,41 @@ class TrackerMix:
     size send the same turns in the same order.
     """
 
-    def __init__(self, n_items: int, *, seed: int = 17, scripts: int = 3000, today: dt.date | None = None) -> None:
+    def __init__(
+        self, n_items: int, *, seed: int = 17, scripts: int = 3000, today: dt.date | None = None
+    ) -> None:
         self.n_items = n_items
-        rng = random.Random(seed)
-        items = corpus.items(n_items, today or dt.date.today())
-        first_edition = {key: (aliases[0] if aliases else key) for key, _t, aliases in corpus.reports(n_items)[: len(corpus.TOPICS)]}
+        self._seed, self._count, self._today = seed, scripts, today
+        self._scripts: list[Script] = []  # drawn on first use: building 100,000 items takes a second
+
+    def __call__(self, conversation: int) -> Script:
+        scripts = self._scripts or self._build()
+        return scripts[conversation % len(scripts)]
+
+    @property
+    def scripts(self) -> Sequence[Script]:
+        """Every distinct script, in the order they are cycled."""
+        return self._scripts or self._build()
+
+    def _build(self) -> list[Script]:
+        rng = random.Random(self._seed)
+        items = corpus.items(self.n_items, self._today or dt.date.today())
+        first_edition = {
+            key: (aliases[0] if aliases else key)
+            for key, _t, aliases in corpus.reports(self.n_items)[: len(corpus.TOPICS)]
+        }
         recs = [
             _Rec(n, first_edition[i.report_key], i.number, i.status)
             for n, i in enumerate(items, start=1)
             if i.report_key in first_edition and i.kind == "recommendation" and i.number
         ]
-        by_alias: dict[str, list[_Rec]] = {}
+        self._by_alias: dict[str, list[_Rec]] = {}
         for rec in recs:
-            by_alias.setdefault(rec.alias, []).append(rec)
-        self._recs = recs
-        self._by_alias = by_alias
+            self._by_alias.setdefault(rec.alias, []).append(rec)
         self._writable = [r for r in recs if r.status in ("open", "in_progress")]
-        self._aliases = sorted(by_alias)
+        self._aliases = sorted(self._by_alias)
         names, weights = zip(*WEIGHTS, strict=True)
-        self._scripts: list[Script] = [self._draw(rng, rng.choices(names, weights)[0]) for _ in range(scripts)]
-
-    def __call__(self, conversation: int) -> Script:
-        return self._scripts[conversation % len(self._scripts)]
-
-    @property
-    def scripts(self) -> Sequence[Script]:
-        """Every distinct script, in the order they are cycled."""
+        self._scripts = [self._draw(rng, rng.choices(names, weights)[0]) for _ in range(self._count)]
         return self._scripts
 
     def _draw(self, rng: random.Random, name: str) -> Script:
@@ -170,7 +183,10 @@ class TrackerMix:
                 f"what's outstanding from the {alias} report", f"outstanding recs from {alias}",
                 f"what's still open on {alias}?", f"list the open recommendations for {alias}")),),)  # fmt: skip
         if name == "list_more":
-            return (Step(Kind.LIST_REPORT, f"what's outstanding from the {alias} report"), Step(Kind.FOLLOW_UP, "more"))
+            return (
+                Step(Kind.LIST_REPORT, f"what's outstanding from the {alias} report"),
+                Step(Kind.FOLLOW_UP, "more"),
+            )
         if name == "list_owner":
             return (Step(Kind.LIST_OWNER, rng.choice((
                 f"what's outstanding owned by {owner}", f"{owner}'s items", f"what's still open for {owner}?")),),)  # fmt: skip
@@ -180,11 +196,25 @@ class TrackerMix:
                 f"open items about {theme}", f"outstanding recommendations on {theme}", f"what's outstanding on {theme}")),),)  # fmt: skip
         if name in ("show", "show_follow_up"):
             rec = rng.choice(self._by_alias[alias])
-            first = Step(Kind.SHOW, rng.choice((f"show rec {rec.number} from {alias}", f"show rec {rec.number} of the {alias} inspection")))
+            first = Step(
+                Kind.SHOW,
+                rng.choice(
+                    (
+                        f"show rec {rec.number} from {alias}",
+                        f"show rec {rec.number} of the {alias} inspection",
+                    )
+                ),
+            )
             if name == "show":
                 return (first,)
             other = rng.choice(self._by_alias[alias])
-            return (first, Step(Kind.FOLLOW_UP, rng.choice((f"and rec {other.number}?", f"what about rec {other.number}?"))))
+            return (
+                first,
+                Step(
+                    Kind.FOLLOW_UP,
+                    rng.choice((f"and rec {other.number}?", f"what about rec {other.number}?")),
+                ),
+            )
         if name == "overdue":
             return (Step(Kind.OVERDUE, rng.choice((
                 "what's overdue?", f"what's overdue on {alias}?", f"overdue recs owned by {owner}",
@@ -194,16 +224,28 @@ class TrackerMix:
                 f"anything due before christmas from {alias}", "what's due next month",
                 f"anything due in the next 30 days from {alias}", f"what's due this quarter owned by {owner}")),),)  # fmt: skip
         if name == "summary":
-            return (Step(Kind.SUMMARY, rng.choice(("how many are still open?", f"summary for the {alias} report"))),)
+            return (
+                Step(
+                    Kind.SUMMARY, rng.choice(("how many are still open?", f"summary for the {alias} report"))
+                ),
+            )
         if name == "write":
             rec = rng.choice(self._writable)
             said = f"mark rec {rec.number} of {rec.alias} as evidenced: {rng.choice(EVIDENCE)}"
             return (Step(Kind.WRITE, said), Step(Kind.CONFIRM, "yes"))
         if name == "search":
             term = rng.choice((*SEARCH_TERMS, f"{alias} {rng.choice(self._by_alias[alias]).number}"))
-            return (Step(Kind.SEARCH, invoke=SEARCH_INVOKE, value=search_value(term, skip=rng.choice((0, 0, 0, 25)))),)
+            return (
+                Step(
+                    Kind.SEARCH,
+                    invoke=SEARCH_INVOKE,
+                    value=search_value(term, skip=rng.choice((0, 0, 0, 25))),
+                ),
+            )
         if name == "refresh":
-            return (Step(Kind.REFRESH, invoke=REFRESH_INVOKE, value=refresh_value(rng.randint(1, self.n_items))),)
+            return (
+                Step(Kind.REFRESH, invoke=REFRESH_INVOKE, value=refresh_value(rng.randint(1, self.n_items))),
+            )
         raise ValueError(f"unknown script {name}")
 
 
