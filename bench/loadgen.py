@@ -175,7 +175,7 @@ class HangConfig:
     delay_s: float | None = None
     max_hold_s: float = 60.0
     request_timeout: float = 30.0
-    settle_s: float = 5.0  # at most this long to wait for the hang to be established
+    settle_s: float = 10.0  # at most this long to wait for the hang to be established
     text: str = "what's overdue?"
 
 
@@ -234,7 +234,8 @@ class PhaseResult:
     error_kinds: dict[str, int]
     elapsed_s: float
     throughput_rps: float  # successful replies per second of wall time
-    latency_ms: LatencySummary  # inbound POST sent -> reply at connector
+    latency_ms: LatencySummary  # inbound POST sent -> reply at connector (answered turns)
+    latency_with_failures_ms: LatencySummary  # the same with each failed turn at its time to failure
     ack_latency_ms: LatencySummary  # inbound POST sent -> target's HTTP answer
     loadgen_cpu: float  # load generator + connector CPU, in cores (1.0 = one core saturated)
     loadgen_gc: dict[str, float]
@@ -347,6 +348,7 @@ async def run_phase(
     sequence = itertools.count()
     conversation_numbers = itertools.count(start_at)
     latencies: list[float] = []
+    failed: list[float] = []  # time to failure of each failed turn (a timeout counts its full wait)
     acks: list[float] = []
     errors: Counter[str] = Counter()
     kinds: dict[Kind, KindStats] = {}
@@ -414,6 +416,7 @@ async def run_phase(
             if reply is not None:
                 connector.forget(conversation_id)
         if failure is not None:
+            failed.append(time.perf_counter() - sent)
             errors[failure] += 1
             stats.errors[failure] += 1
             return False
@@ -453,6 +456,7 @@ async def run_phase(
         elapsed_s=round(elapsed, 3),
         throughput_rps=round(ok / elapsed, 2) if elapsed > 0 else 0.0,
         latency_ms=LatencySummary.of(latencies),
+        latency_with_failures_ms=LatencySummary.of(latencies + failed),
         ack_latency_ms=LatencySummary.of(acks),
         loadgen_cpu=round(cpu / elapsed, 3) if elapsed > 0 else 0.0,
         loadgen_gc=gc_watch.summary(),
@@ -481,7 +485,6 @@ async def _start_hang(
 ) -> _Hanging:
     """Start the hung conversations and wait (bounded) until the connector holds their replies."""
     ids = [f"a:hang-{run_token}-{k}" for k in range(config.conversations)]
-    connector.hang(ids, delay_s=config.delay_s, max_hold_s=config.max_hold_s)
     # Their own session: hung requests must not take connections from the measured workers.
     session = aiohttp.ClientSession(
         connector=aiohttp.TCPConnector(limit=config.conversations),
@@ -508,6 +511,7 @@ async def _start_hang(
                 outcomes[type(exc).__name__] += 1
                 await asyncio.sleep(0.5)
 
+    connector.hang(ids, delay_s=config.delay_s, max_hold_s=config.max_hold_s)
     tasks = [asyncio.create_task(hung(k), name=f"hang-{k}") for k in range(config.conversations)]
     started = time.perf_counter()
     # Polls a gauge, bounded by settle_s: the hang is established when the bot has tried to reply.
@@ -530,7 +534,7 @@ async def _stop_hang(hanging: _Hanging, connector: MockConnector) -> dict[str, A
         "held_when_measuring_started": hanging.established,
         "settle_s": hanging.settle_s,
         "held_at_end": held_at_end,
-        "held_total": connector.stats.hung,
+        "held_while_measuring": connector.stats.hung,  # new holds after the counters were reset
         "inbound_answers": dict(hanging.outcomes),
     }
 

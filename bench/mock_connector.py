@@ -138,6 +138,7 @@ class MockConnector:
         self._hang_delay: float | None = None
         self._hang_max = 60.0
         self._released = asyncio.Event()
+        self._held = 0  # requests being held right now
         self._ids = itertools.count(1)
         self._unhandled_seen: set[str] = set()
         self.stats = ConnectorStats()

@@ -46,6 +46,12 @@ def _ratio(numerator: float | None, denominator: float | None) -> float | None:
     return round(numerator / denominator, 4)
 
 
+def _lat(phase: Mapping[str, Any]) -> Mapping[str, Any]:
+    """Latency percentiles counting failed turns at their time to failure (a timeout is not a
+    fast reply); results saved before that figure existed fall back to answered turns only."""
+    return phase.get("latency_with_failures_ms") or phase["latency_ms"]
+
+
 def _mode(phase: Mapping[str, Any]) -> str:
     return str(phase.get("extra", {}).get("mode") or "normal")
 
@@ -108,9 +114,9 @@ def summarise(results: Sequence[Result]) -> dict[str, dict[str, Any]]:
                     "mode": _mode(measured[0]),
                     "rounds": len(measured),
                     "throughput_rps": _median(p["throughput_rps"] for p in measured),
-                    "p50_ms": _median(p["latency_ms"]["p50"] for p in measured),
-                    "p95_ms": _median(p["latency_ms"]["p95"] for p in measured),
-                    "p99_ms": _median(p["latency_ms"]["p99"] for p in measured),
+                    "p50_ms": _median(_lat(p)["p50"] for p in measured),
+                    "p95_ms": _median(_lat(p)["p95"] for p in measured),
+                    "p99_ms": _median(_lat(p)["p99"] for p in measured),
                     "errors": sum(p["errors"] for p in measured),
                     "loadgen_cpu": max(p["loadgen_cpu"] for p in measured),
                     "target_cpu": _median(e.get("target_cpu") for e in extras),
@@ -169,9 +175,7 @@ def compute_ratios(results: Sequence[Result]) -> dict[str, dict[str, Any]]:
                     if normal is not None:
                         slot = collected.setdefault(name, {}).setdefault("faults", {})
                         for pct in ("p50", "p99"):
-                            slot.setdefault(pct, []).append(
-                                _ratio(phase["latency_ms"][pct], normal["latency_ms"][pct])
-                            )
+                            slot.setdefault(pct, []).append(_ratio(_lat(phase)[pct], _lat(normal)[pct]))
                         slot.setdefault("throughput", []).append(
                             _ratio(phase["throughput_rps"], normal["throughput_rps"])
                         )
@@ -188,9 +192,7 @@ def compute_ratios(results: Sequence[Result]) -> dict[str, dict[str, Any]]:
                         _ratio(phase["throughput_rps"], base_phase["throughput_rps"])
                     )
                     for pct in ("p50", "p95", "p99"):
-                        slot.setdefault(pct, []).append(
-                            _ratio(phase["latency_ms"][pct], base_phase["latency_ms"][pct])
-                        )
+                        slot.setdefault(pct, []).append(_ratio(_lat(phase)[pct], _lat(base_phase)[pct]))
                     slot.setdefault("rss_peak", []).append(
                         _ratio(result.get("rss_peak_kib"), base.get("rss_peak_kib"))
                     )
@@ -458,10 +460,12 @@ def _fault_and_split(summary: Mapping[str, Mapping[str, Any]], ratios: Mapping[s
                              f" with {hung['label'].split('+hang')[-1]} conversations hung: {_fmt(hung['throughput_rps'], ',.1f')}"
                              f" replies/s, p99 {_fmt(hung['p99_ms'], '.2f')} ms, {hung['errors']} errors")  # fmt: skip
                 for h in hung["hang"][:1]:
-                    lines.append(f"  hung: {h['held_when_measuring_started']} held when measuring began, "
-                                 f"{h['held_total']} requests held in all; their inbound POSTs: {h['inbound_answers']}")  # fmt: skip
-            lines.append(f"  p99 with faults / normal: {_fmt(faults.get('p99'), '.2f')}x (median of rounds"
-                         f" {', '.join(_fmt(v, '.2f') for v in faults['throughput_rounds'])} for throughput)")  # fmt: skip
+                    lines.append(f"  the hung ones ({h['mode']}): {h['held_when_measuring_started']} replies held at the"
+                                 f" connector when measuring began, {h.get('held_while_measuring', '-')} more while measuring;"
+                                 f" their inbound POSTs ended: {h['inbound_answers'] or 'none within the phase'}")  # fmt: skip
+            lines.append(f"  healthy p99 with faults / normal p99 (failed turns at their time to failure): "
+                         f"{_fmt(faults.get('p99'), '.2f')}x; throughput ratio by round "
+                         f"{', '.join(_fmt(v, '.2f') for v in faults['throughput_rounds'])}")  # fmt: skip
         for phase in target["phases"]:
             if target.get("instances", 1) > 1 or phase.get("postgres_cpu"):
                 scaling = ratios.get(name, {}).get(phase["label"], {}).get("vs_single")
