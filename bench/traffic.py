@@ -265,9 +265,9 @@ def turn_shares(scripts: Sequence[Script]) -> dict[str, float]:
 # texts quoted in a card say "which" too); anything else is "card" or "text". A diagnostic only: a
 # reworded reply lands in "card"/"text" and nothing fails.
 _SAID = (
+    ("changed since i asked", "conflict"),  # before "committed": it says "it is now evidenced" too
     ("now evidenced", "committed"),
     ("update added", "committed"),
-    ("changed since i asked", "conflict"),
     ("^already done", "duplicate"),
     ("nothing changed", "refused"),
     ("^sorry, i can't do that", "refused"),
