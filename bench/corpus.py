@@ -84,7 +84,7 @@ class SynthItem:
 def reports(n_items: int) -> list[tuple[str, str, tuple[str, ...]]]:
     """~20 reports for small trackers; more (numbered editions) for national-scale ones."""
     editions = max(1, n_items // 2000)
-    out = []
+    out: list[tuple[str, str, tuple[str, ...]]] = []
     for e in range(editions):
         for key, title, aliases in TOPICS:
             suffix = "" if e == 0 else f"-{2010 + e}"

@@ -260,7 +260,7 @@ async def bench_target(
                         )
         snapshots = [memory_snapshot(i.process.pid) for i in instances]  # VmHWM while the processes exist
         result.update(snapshots[0])
-        peaks = [s["rss_peak_kib"] for s in snapshots if s.get("rss_peak_kib")]
+        peaks = [peak for s in snapshots if (peak := s.get("rss_peak_kib"))]
         result["rss_peak_kib"] = max(peaks) if peaks else None
         result["instance_memory"] = snapshots
         result["status"] = "ok"
@@ -289,7 +289,7 @@ async def _bench_phase(
     database: str | None,
 ) -> dict[str, Any]:
     urls = [i.url + target.path for i in instances]
-    common = {
+    common: dict[str, Any] = {
         "connector": connector,
         "target_url": urls,
         "messages": target.messages,

@@ -167,8 +167,9 @@ class MockConnector:
         )
         await site.start()
         server = site._server  # aiohttp exposes no public accessor for the bound port
-        assert server is not None and server.sockets, "mock connector did not bind"
-        self._port = server.sockets[0].getsockname()[1]
+        sockets = getattr(server, "sockets", None)
+        assert sockets, "mock connector did not bind"
+        self._port = sockets[0].getsockname()[1]
         logger.debug("mock connector listening on %s", self.service_url)
 
     async def stop(self) -> None:

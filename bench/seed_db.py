@@ -9,6 +9,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import datetime as dt
+from collections.abc import Sequence
+from typing import Any
 
 from sqlalchemy import insert, select, text, update
 
@@ -58,7 +60,7 @@ EVIDENCE_BY_STATUS = {
 }
 
 
-def evidence_rows(items: list[tuple[int, str]]) -> list[dict[str, object]]:
+def evidence_rows(items: Sequence[Any]) -> list[dict[str, object]]:
     """What leads record as work goes on: an update once started, evidence once evidenced, so
     "show rec N" reads and renders a real history for most items, as it would in a live tracker."""
     at = dt.datetime(2026, 9, 1, 9, 0, tzinfo=dt.UTC)
