@@ -44,7 +44,16 @@ from bench import agents_venv, micro
 from bench.lifecycle import bench_target, clear_log, freeze_gc
 from bench.mock_connector import MockConnector
 from bench.procfs import machine_info
-from bench.report import AGENTS, BARE, ECHO, compute_ratios, cpu_probe_summary, format_report, summarise
+from bench.report import (
+    AGENTS,
+    BARE,
+    ECHO,
+    check_targets,
+    compute_ratios,
+    cpu_probe_summary,
+    format_report,
+    summarise,
+)
 from bench.target import FULL, HOST, QUICK, REPO, Profile, Target
 from bench.tracker_targets import drop_templates, pg_server_version, tracker_targets
 
@@ -224,6 +233,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if figures:
         logger.info("in-process figures: %s", ", ".join(figures))
         report["micro"] = micro.run_all(figures, quick=args.quick, load_run=report)
+    report["checks"] = check_targets(report)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
     print(format_report(report))
