@@ -107,15 +107,30 @@ def refresh_value(item_id: int) -> dict[str, Any]:
 
 
 # Script weights, per conversation (two-turn scripts count twice in the turn shares):
-# writes 5 x 2 turns = ~10 % of turns; search 10 + refresh 8 = ~18 %.
+# writes 6 x 2 turns = ~10 % of turns; search 10 + refresh 8 = ~18 %.
 WEIGHTS: tuple[tuple[str, int], ...] = (
     ("list_report", 12), ("list_more", 4), ("list_owner", 6), ("list_theme", 5), ("show", 12),
-    ("show_follow_up", 6), ("overdue", 8), ("due", 8), ("summary", 3), ("write", 5), ("search", 10),
+    ("show_follow_up", 6), ("overdue", 8), ("due", 8), ("summary", 3), ("write", 6), ("search", 10),
     ("refresh", 8),
 )  # fmt: skip
 OWNER_NAMES = ("Sarah Khan", "Mark Owen", "Priya Shah", "Jo Bell", "Ann Cole", "Tom Reid", "Lee Wong")
 SEARCH_TERMS = ("CCU", "roads", "vettting", "counter corruption", "body worn video", "Sarah Khan", "victims",
                 "corruption intelligence", "")  # fmt: skip
+# What people type, per kind ({alias}: a report's short name; {n}, {m}: rec numbers in it).
+PHRASES: dict[Kind, tuple[str, ...]] = {
+    Kind.LIST_REPORT: ("what's outstanding from the {alias} report", "outstanding recs from {alias}",
+                       "what's still open on {alias}?", "list the open recommendations for {alias}"),
+    Kind.LIST_OWNER: ("what's outstanding owned by {owner}", "{owner}'s items", "what's still open for {owner}?"),
+    Kind.LIST_THEME: ("open items about {theme}", "outstanding recommendations on {theme}",
+                      "what's outstanding on {theme}"),
+    Kind.SHOW: ("show rec {n} from {alias}", "show rec {n} of the {alias} inspection"),
+    Kind.FOLLOW_UP: ("and rec {m}?", "what about rec {m}?"),
+    Kind.OVERDUE: ("what's overdue?", "what's overdue on {alias}?", "overdue recs owned by {owner}",
+                   "anything behind schedule from {alias}?"),
+    Kind.DUE: ("anything due before christmas from {alias}", "what's due next month",
+               "anything due in the next 30 days from {alias}", "what's due this quarter owned by {owner}"),
+    Kind.SUMMARY: ("how many are still open?", "summary for the {alias} report"),
+}  # fmt: skip
 EVIDENCE = (
     "Policy revised and published on the intranet; training delivered to all supervisors.",
     "Audit of 50 cases completed, findings to the March board: https://intranet.example.police.uk/audit/17",
@@ -177,76 +192,37 @@ class TrackerMix:
 
     def _draw(self, rng: random.Random, name: str) -> Script:
         alias = rng.choice(self._aliases)
-        owner = rng.choice(OWNER_NAMES)
-        if name == "list_report":
-            return (Step(Kind.LIST_REPORT, rng.choice((
-                f"what's outstanding from the {alias} report", f"outstanding recs from {alias}",
-                f"what's still open on {alias}?", f"list the open recommendations for {alias}")),),)  # fmt: skip
+        words = {
+            "alias": alias,
+            "owner": rng.choice(OWNER_NAMES),
+            "theme": rng.choice(corpus.THEMES),
+            "n": rng.choice(self._by_alias[alias]).number,
+            "m": rng.choice(self._by_alias[alias]).number,  # another rec of the same report
+        }
+
+        def say(kind: Kind) -> Step:
+            return Step(kind, rng.choice(PHRASES[kind]).format(**words))
+
         if name == "list_more":
             return (
                 Step(Kind.LIST_REPORT, f"what's outstanding from the {alias} report"),
                 Step(Kind.FOLLOW_UP, "more"),
             )
-        if name == "list_owner":
-            return (Step(Kind.LIST_OWNER, rng.choice((
-                f"what's outstanding owned by {owner}", f"{owner}'s items", f"what's still open for {owner}?")),),)  # fmt: skip
-        if name == "list_theme":
-            theme = rng.choice(corpus.THEMES)
-            return (Step(Kind.LIST_THEME, rng.choice((
-                f"open items about {theme}", f"outstanding recommendations on {theme}", f"what's outstanding on {theme}")),),)  # fmt: skip
-        if name in ("show", "show_follow_up"):
-            rec = rng.choice(self._by_alias[alias])
-            first = Step(
-                Kind.SHOW,
-                rng.choice(
-                    (
-                        f"show rec {rec.number} from {alias}",
-                        f"show rec {rec.number} of the {alias} inspection",
-                    )
-                ),
-            )
-            if name == "show":
-                return (first,)
-            other = rng.choice(self._by_alias[alias])
-            return (
-                first,
-                Step(
-                    Kind.FOLLOW_UP,
-                    rng.choice((f"and rec {other.number}?", f"what about rec {other.number}?")),
-                ),
-            )
-        if name == "overdue":
-            return (Step(Kind.OVERDUE, rng.choice((
-                "what's overdue?", f"what's overdue on {alias}?", f"overdue recs owned by {owner}",
-                f"anything behind schedule from {alias}?")),),)  # fmt: skip
-        if name == "due":
-            return (Step(Kind.DUE, rng.choice((
-                f"anything due before christmas from {alias}", "what's due next month",
-                f"anything due in the next 30 days from {alias}", f"what's due this quarter owned by {owner}")),),)  # fmt: skip
-        if name == "summary":
-            return (
-                Step(
-                    Kind.SUMMARY, rng.choice(("how many are still open?", f"summary for the {alias} report"))
-                ),
-            )
+        if name == "show_follow_up":
+            return (say(Kind.SHOW), say(Kind.FOLLOW_UP))
         if name == "write":
             rec = rng.choice(self._writable)
             said = f"mark rec {rec.number} of {rec.alias} as evidenced: {rng.choice(EVIDENCE)}"
             return (Step(Kind.WRITE, said), Step(Kind.CONFIRM, "yes"))
         if name == "search":
-            term = rng.choice((*SEARCH_TERMS, f"{alias} {rng.choice(self._by_alias[alias]).number}"))
-            return (
-                Step(
-                    Kind.SEARCH,
-                    invoke=SEARCH_INVOKE,
-                    value=search_value(term, skip=rng.choice((0, 0, 0, 25))),
-                ),
-            )
+            term = rng.choice((*SEARCH_TERMS, f"{alias} {words['n']}"))
+            value = search_value(term, skip=rng.choice((0, 0, 0, 25)))
+            return (Step(Kind.SEARCH, invoke=SEARCH_INVOKE, value=value),)
         if name == "refresh":
             return (
                 Step(Kind.REFRESH, invoke=REFRESH_INVOKE, value=refresh_value(rng.randint(1, self.n_items))),
             )
-        raise ValueError(f"unknown script {name}")
+        return (say(Kind(name)),)
 
 
 def turn_shares(scripts: Sequence[Script]) -> dict[str, float]:
