@@ -33,9 +33,11 @@ test: install
 lint: install
 	$(BIN)/ruff check .
 
-## make bench: benchmarks (separate from the tests; prints figures, writes bench/results/latest.json)
+## make bench: benchmarks (never part of `make test`): every target and in-process figure, 3 interleaved
+## rounds (~40 min on 2 cores); prints the table, writes bench/results/latest.json (see bench/README.md).
+## A short look: make bench BENCH_ARGS="--quick --only agents-echo,tracker-sqlite-10k"
 bench: install
-	$(BIN)/python -m bench.run
+	$(BIN)/python -m bench.run $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache

@@ -62,6 +62,10 @@ OBJECTS = ("record the rationale for their decisions", "seek corruption-related 
 OWNERS = ("DCI Sarah Khan (PSD)", "Supt Mark Owen (ICT)", "DI Priya Shah (Economic Crime)", "Insp Jo Bell (BWV)",
           "Supt Ann Cole (Legitimacy)", "DCI Tom Reid (Offender Management)", "Ch Insp Lee Wong (Contact)", None)  # fmt: skip
 STATUSES = ("open",) * 4 + ("in_progress",) * 4 + ("evidenced",) * 2 + ("signed_off",) * 3 + ("not_for_us",)
+# Cross-cutting themes the SD&A team tags items with (none is also a report alias, so "on X" means
+# the theme). Drawn with their own RNG so adding them left every other field of the corpus as it was.
+THEMES = ("misogyny", "stop and search", "victim care", "safeguarding", "digital evidence", "crime recording",
+          "supervision", "information sharing")  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -74,12 +78,13 @@ class SynthItem:
     due: dt.date | None
     owner: str | None
     status: str
+    themes: tuple[str, ...] = ()
 
 
 def reports(n_items: int) -> list[tuple[str, str, tuple[str, ...]]]:
     """~20 reports for small trackers; more (numbered editions) for national-scale ones."""
     editions = max(1, n_items // 2000)
-    out = []
+    out: list[tuple[str, str, tuple[str, ...]]] = []
     for e in range(editions):
         for key, title, aliases in TOPICS:
             suffix = "" if e == 0 else f"-{2010 + e}"
@@ -89,6 +94,7 @@ def reports(n_items: int) -> list[tuple[str, str, tuple[str, ...]]]:
 
 def items(n_items: int, today: dt.date, seed: int = 7) -> list[SynthItem]:
     rng = random.Random(seed)
+    theme_rng = random.Random(seed * 7919)
     reps = reports(n_items)
     out: list[SynthItem] = []
     counters: dict[tuple[str, str], int] = {}
@@ -101,9 +107,9 @@ def items(n_items: int, today: dt.date, seed: int = 7) -> list[SynthItem]:
         opener = rng.choice(OPENERS).format(date=due.strftime("%-d %B %Y") if due else "31 March 2027")
         text = f"{opener} {rng.choice(ACTIONS)} {rng.choice(SUBJECTS)} {rng.choice(OBJECTS)}, and that {rng.choice(SUBJECTS)} {rng.choice(OBJECTS)}."
         deadline = opener.split(",")[0] if opener.startswith(("By", "Within", "Immediately")) else None
-        out.append(
-            SynthItem(key, kind, number, text, deadline, due, rng.choice(OWNERS), rng.choice(STATUSES))
-        )
+        owner, status = rng.choice(OWNERS), rng.choice(STATUSES)
+        themes = tuple(sorted(set(theme_rng.sample(THEMES, theme_rng.choice((0, 1, 1, 2))))))
+        out.append(SynthItem(key, kind, number, text, deadline, due, owner, status, themes))
     return out
 
 

@@ -5,11 +5,18 @@ A bot under test replies by calling the Bot Connector REST API at the inbound ac
 each reply arrived, so the generator can measure "inbound activity sent" -> "reply received by
 the channel", which is the latency a Teams user actually sees.
 
-Matching is by conversation id: the load generator gives every request its own conversation, calls
-:meth:`MockConnector.expect` before sending, and awaits the returned future, which resolves to the
-``time.perf_counter()`` stamp taken when the first *message* reply for that conversation arrived.
-Stamping here (rather than when the awaiting task wakes up) keeps event-loop scheduling delay in
-the load generator out of the figure.
+Matching is by conversation id and the inbound activity's id: the load generator runs one turn at a
+time per conversation, calls :meth:`MockConnector.expect` before sending, and awaits the returned
+future, which resolves to an :class:`Arrival` (the ``time.perf_counter()`` stamp taken when the
+first *message* reply for that turn arrived, and the reply itself). A reply that names another
+activity (``/activities/{id}`` or ``replyToId``) is a late reply to an earlier turn: it is counted
+as ``stale`` and never completes the current one. Stamping here (rather than when the awaiting
+task wakes up) keeps event-loop scheduling delay in the load generator out of the figure.
+
+Hang mode (:meth:`MockConnector.hang`): for chosen conversation ids the connector accepts the
+request and does not answer, until :meth:`release` or ``max_hold_s`` (then 503), or answers after
+a bounded delay. It plays a Bot Connector region in trouble for a few conversations, to measure
+whether the others stay healthy.
 
 It must stay cheap because it shares a core with the load generator: no access log, one
 ``json.loads`` per reply, constant-size responses.  botbuilder's connector client sends through
@@ -34,12 +41,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import itertools
 import json
 import logging
 import time
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -66,6 +74,8 @@ class ConnectorStats:
     unmatched: int = 0  # replies nobody waited for: late, or a 2nd message in the same turn
     other_activities: int = 0  # typing indicators, events, updates, deletes
     lookups: int = 0  # member / conversation-creation calls
+    stale: int = 0  # message replies naming an earlier activity than the one awaited
+    hung: int = 0  # requests held by hang mode
     unhandled: int = 0  # requests for routes this mock does not implement
     bad_requests: int = 0  # bodies that were not a JSON object
     bytes_in: int = 0
@@ -74,6 +84,14 @@ class ConnectorStats:
     def as_dict(self) -> dict[str, int]:
         """Plain dict for JSON output."""
         return asdict(self)
+
+
+@dataclass(frozen=True, slots=True)
+class Arrival:
+    """A reply that completed a waiting turn: when it arrived, and the activity as posted."""
+
+    at: float
+    activity: dict[str, Any]
 
 
 def default_member(member_id: str) -> dict[str, Any]:
@@ -115,7 +133,12 @@ class MockConnector:
         self._member_lookup = member_lookup
         self._runner: web.AppRunner | None = None
         self._port: int | None = None
-        self._waiters: dict[str, asyncio.Future[float]] = {}
+        self._waiters: dict[str, tuple[asyncio.Future[Arrival], str | None]] = {}
+        self._hang_ids: frozenset[str] = frozenset()
+        self._hang_delay: float | None = None
+        self._hang_max = 60.0
+        self._released = asyncio.Event()
+        self._held = 0  # requests being held right now
         self._ids = itertools.count(1)
         self._unhandled_seen: set[str] = set()
         self.stats = ConnectorStats()
@@ -144,13 +167,15 @@ class MockConnector:
         )
         await site.start()
         server = site._server  # aiohttp exposes no public accessor for the bound port
-        assert server is not None and server.sockets, "mock connector did not bind"
-        self._port = server.sockets[0].getsockname()[1]
+        sockets = getattr(server, "sockets", None)
+        assert sockets, "mock connector did not bind"
+        self._port = sockets[0].getsockname()[1]
         logger.debug("mock connector listening on %s", self.service_url)
 
     async def stop(self) -> None:
         """Stop serving and fail any requests still waiting for a reply."""
-        for future in self._waiters.values():
+        self.release()  # held requests answer now, so the runner's cleanup does not wait on them
+        for future, _ in self._waiters.values():
             if not future.done():
                 future.cancel()
         self._waiters.clear()
@@ -179,14 +204,16 @@ class MockConnector:
 
     # -- waiters ---------------------------------------------------------------------------------
 
-    def expect(self, conversation_id: str) -> asyncio.Future[float]:
+    def expect(self, conversation_id: str, activity_id: str | None = None) -> asyncio.Future[Arrival]:
         """Register interest in the next message reply to ``conversation_id``.
 
-        The future resolves to the ``perf_counter()`` time the reply arrived.  Call it *before*
-        sending the inbound activity so a fast reply cannot be missed.
+        The future resolves to the :class:`Arrival` of the first message reply.  With
+        ``activity_id``, a reply that names a different activity (a late reply to an earlier turn
+        of the same conversation) does not count.  Call it *before* sending the inbound activity so
+        a fast reply cannot be missed.
         """
-        future: asyncio.Future[float] = asyncio.get_running_loop().create_future()
-        self._waiters[conversation_id] = future
+        future: asyncio.Future[Arrival] = asyncio.get_running_loop().create_future()
+        self._waiters[conversation_id] = (future, activity_id)
         return future
 
     def forget(self, conversation_id: str) -> None:
@@ -204,6 +231,44 @@ class MockConnector:
         if self._runner is None or self._runner.server is None:
             return 0
         return len(self._runner.server.connections)
+
+    # -- hang mode -------------------------------------------------------------------------------
+
+    def hang(
+        self, conversation_ids: Iterable[str], *, delay_s: float | None = None, max_hold_s: float = 60.0
+    ) -> None:
+        """Hold every request for these conversations: unanswered until :meth:`release` or
+        ``max_hold_s`` (then 503), or, with ``delay_s``, answered normally after that long.
+        Both are capped by ``max_hold_s`` so nothing waits for ever."""
+        self._hang_ids = frozenset(conversation_ids)
+        self._hang_delay = delay_s
+        self._hang_max = max_hold_s
+        self._released = asyncio.Event()
+
+    @property
+    def held(self) -> int:
+        """Requests being held by hang mode right now."""
+        return self._held
+
+    def release(self) -> None:
+        """End hang mode: held requests answer 503 now, later ones are served normally."""
+        self._hang_ids = frozenset()
+        self._released.set()
+
+    async def _hold(self) -> web.Response | None:
+        """Hang-mode wait; returns the answer to give, or None to answer normally."""
+        self.stats.hung += 1
+        released = self._released
+        self._held += 1
+        try:
+            if self._hang_delay is not None:
+                await asyncio.sleep(min(self._hang_delay, self._hang_max))
+                return None
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(released.wait(), self._hang_max)
+            return web.Response(status=503, headers={"Retry-After": "1"})
+        finally:
+            self._held -= 1
 
     def reset_stats(self) -> ConnectorStats:
         """Start a fresh set of counters; returns the previous ones."""
@@ -235,16 +300,27 @@ class MockConnector:
         arrived, activity = await self._read_activity(request)
         if activity is None:
             return web.Response(status=400)
+        conversation_id = request.match_info["conversation_id"]
+        if self._hang_ids and conversation_id in self._hang_ids:
+            held = await self._hold()
+            if held is not None:
+                return held
         stats = self.stats
         # Only a message counts as "the reply": a bot may send a typing indicator first.
         if activity.get("type", "message") == "message":
             stats.replies += 1
-            future = self._waiters.pop(request.match_info["conversation_id"], None)
-            if future is not None and not future.done():
-                future.set_result(arrived)
-                stats.matched += 1
-            else:
+            waiter = self._waiters.get(conversation_id)
+            if waiter is None or waiter[0].done():
                 stats.unmatched += 1
+            else:
+                future, expected = waiter
+                names = request.match_info.get("activity_id") or activity.get("replyToId")
+                if expected is not None and names is not None and names != expected:
+                    stats.stale += 1
+                else:
+                    del self._waiters[conversation_id]
+                    future.set_result(Arrival(arrived, activity))
+                    stats.matched += 1
         else:
             stats.other_activities += 1
         return self._json_response(b'{"id":"%d"}' % next(self._ids))
@@ -253,6 +329,10 @@ class MockConnector:
         _, activity = await self._read_activity(request)
         if activity is None:
             return web.Response(status=400)
+        if self._hang_ids and request.match_info["conversation_id"] in self._hang_ids:
+            held = await self._hold()
+            if held is not None:
+                return held
         self.stats.other_activities += 1
         return self._json_response(json.dumps({"id": request.match_info["activity_id"]}).encode())
 

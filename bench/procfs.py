@@ -10,6 +10,7 @@ import os
 import platform
 import time
 from collections.abc import Mapping
+from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -94,6 +95,51 @@ def cpu_seconds(pid: int) -> float | None:
     fields = stat[stat.rindex(")") + 2 :].split()
     utime, stime = int(fields[11]), int(fields[12])
     return (utime + stime) / os.sysconf("SC_CLK_TCK")
+
+
+@dataclass(frozen=True)
+class PostgresCpu:
+    """CPU seconds of every PostgreSQL server process at one moment, and which serve ``database``."""
+
+    database: str | None
+    by_pid: Mapping[int, tuple[float, bool]]
+
+    def delta(self, before: PostgresCpu, elapsed: float) -> dict[str, float | int]:
+        """Cores used between ``before`` and this reading: all of PostgreSQL, and the backends
+        serving ``database`` (the rest is other databases' work and the server's own processes).
+        A backend that started meanwhile counts whole; one that exited meanwhile is not seen."""
+        total = mine = 0.0
+        for pid, (cpu, serves) in self.by_pid.items():
+            used = max(0.0, cpu - before.by_pid.get(pid, (0.0, serves))[0])
+            total += used
+            mine += used if serves else 0.0
+        return {
+            "all": round(total / elapsed, 3),
+            "database": round(mine / elapsed, 3),
+            "processes": len(self.by_pid),
+        }
+
+
+def postgres_cpu(database: str | None) -> PostgresCpu:
+    """Read every ``postgres`` process's CPU time; backends name their database in their title
+    ("postgres: 15/main: postgres bench_x 127.0.0.1(40000) idle")."""
+    if database is None:
+        return PostgresCpu(None, {})
+    found: dict[int, tuple[float, bool]] = {}
+    needle = f" {database} "
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            if (entry / "comm").read_text().strip() != "postgres":
+                continue
+            title = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        cpu = cpu_seconds(int(entry.name))
+        if cpu is not None:
+            found[int(entry.name)] = (cpu, needle in title + " ")
+    return PostgresCpu(database, found)
 
 
 def machine_cpu_seconds() -> tuple[float, float]:

@@ -9,6 +9,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import datetime as dt
+from collections.abc import Sequence
+from typing import Any
 
 from sqlalchemy import insert, select, text, update
 
@@ -35,13 +37,15 @@ async def fill(url: str, n_items: int, today: dt.date) -> None:
             rows = [
                 {"report_id": ids[i.report_key], "kind": i.kind, "number": i.number,
                  "match_key": i.number or f"t:{n}", "text": i.text, "deadline_text": i.deadline, "due_date": i.due,
-                 "owner_name": i.owner, "status": i.status, "for_force": i.status != "not_for_us", "themes": [],
+                 "owner_name": i.owner, "status": i.status, "for_force": i.status != "not_for_us", "themes": list(i.themes),
                  "changed_seq": 1, "version": 1}
                 for n, i in enumerate(corpus.items(n_items, today))
             ]  # fmt: skip
             for start in range(0, len(rows), 5000):
                 await conn.execute(insert(Item), rows[start : start + 5000])
-            evidence = evidence_rows((await conn.execute(select(Item.id, Item.status).order_by(Item.id))).all())
+            evidence = evidence_rows(
+                (await conn.execute(select(Item.id, Item.status).order_by(Item.id))).all()
+            )
             for start in range(0, len(evidence), 5000):
                 await conn.execute(insert(Evidence), evidence[start : start + 5000])
             await conn.execute(update(Meta).where(Meta.key == "data_seq").values(value=1))
@@ -56,7 +60,7 @@ EVIDENCE_BY_STATUS = {
 }
 
 
-def evidence_rows(items: list[tuple[int, str]]) -> list[dict[str, object]]:
+def evidence_rows(items: Sequence[Any]) -> list[dict[str, object]]:
     """What leads record as work goes on: an update once started, evidence once evidenced, so
     "show rec N" reads and renders a real history for most items, as it would in a live tracker."""
     at = dt.datetime(2026, 9, 1, 9, 0, tzinfo=dt.UTC)
