@@ -20,7 +20,6 @@ from rapidfuzz import fuzz, process
 
 from dialogs.language.text import (
     GLOSSARY,
-    PARENS,
     RANKS,
     STOP_SURFACE,
     STOPWORDS,
@@ -66,6 +65,8 @@ class Index:
         self.by_report: dict[int, list[int]] = {}
         self._indexed: dict[int, int] = {}  # item id -> fingerprint of what we indexed
         self._people: set[str] = set()
+        self._people_surface: dict[str, set[str]] = {}  # initial -> owners' names as written (for slips)
+        self._departments: dict[str, str] = {}  # normalised department words -> as written on owners
         self._themes: dict[str, str] = {}  # normalised theme words -> the theme as recorded
         self._max_id = 0
         self._dirty = True
@@ -101,6 +102,7 @@ class Index:
             return
         self.item_postings, self._by_number, self.by_report, self._indexed = {}, {}, {}, {}
         self._people, self._themes, self._max_id = set(), {}, 0
+        self._people_surface, self._departments = {}, {}
         self._surface = {c: set(words) for c, words in self._report_surface.items()}
         for item_id in sorted(self.model.items):
             self._index_item(self.model.items[item_id])
@@ -126,7 +128,13 @@ class Index:
 
     def _note_people_and_themes(self, item: ItemView) -> None:
         if item.owner_name:
-            self._people.update(w for w in words_of(PARENS.sub(" ", item.owner_name)) if w not in RANKS)
+            person, department = split_owner(item.owner_name)
+            for w in surface_words(person):
+                if w not in RANKS and len(w) > 1:
+                    self._people.add(stem(w))
+                    self._people_surface.setdefault(w[0], set()).add(w)
+            if department:
+                self._departments.setdefault(" ".join(content(words_of(department))), department)
         for theme in item.themes:
             self._themes.setdefault(" ".join(content(words_of(theme))), theme)
 
@@ -190,6 +198,26 @@ class Index:
         seq = tuple(w for w in contract(content(every)) if w not in STOPWORDS and len(w) >= 2)
         return Query(tuple(dict.fromkeys(seq)), frozenset(aliased))
 
+    def correct_name(self, word: str) -> str:
+        """A slip in someone's name ("Noami"), fixed against the names of the people who own items."""
+        w = word.lower()
+        self.ensure_items()
+        if len(w) < 4 or stem(w) in self._people:
+            return word
+        fixed = correct(w, tuple(self._people_surface.get(w[0], ())))
+        return fixed if fixed != w else word
+
+    def department(self, phrase: str) -> str | None:
+        """The department (as written on owners, e.g. "Public Protection") that ``phrase`` names."""
+        self.ensure_items()
+        key = " ".join(content(words_of(phrase)))
+        if not key or not self._departments:
+            return None
+        if key in self._departments:
+            return self._departments[key]
+        hit = process.extractOne(key, list(self._departments), scorer=fuzz.ratio, score_cutoff=88)
+        return self._departments[hit[0]] if hit else None
+
     def query_tokens(self, text: str) -> list[str]:
         """Distinct meaningful words of a query, typo-corrected, acronyms contracted, in order."""
         return list(self.query(text).words)
@@ -216,6 +244,14 @@ class Index:
         key = " ".join(words_of(re.sub(r"^\s*the\s+", "", normalise(phrase))))
         rid = self._exact_names.get(key)
         return self.model.reports.get(rid) if rid is not None else None
+
+    def report_covers(self, phrase: str) -> bool:
+        """Do a report's own names hold every word of ``phrase`` ("roads policing")?"""
+        words = content(words_of(phrase))
+        if not words:
+            return False
+        pools = [self.report_postings.get(w, set()) for w in words]
+        return bool(set.intersection(*pools)) if all(pools) else False
 
     def without_report_words(self, text: str, report: ReportView) -> str:
         """``text`` minus the words that name ``report`` (so "the 2014 report" is not a date)."""
@@ -248,6 +284,18 @@ class Index:
         items = [self.model.items[i] for i in self.by_report.get(report_id, ()) if i in self.model.items]
         items = [i for i in items if kind is None or i.kind == kind]
         return sorted(items, key=lambda i: (not i.live, number_key(i.number), i.id))
+
+
+_DEPARTMENT_SPLIT = re.compile(r"\s*[(),]\s*|\s+[-\u2013\u2014]\s+")
+
+
+def split_owner(owner: str) -> tuple[str, str | None]:
+    """ "DI Naomi Clarke (Public Protection)" -> ("DI Naomi Clarke", "Public Protection"); also
+    "Supt Owen Price, Professional Standards" and "Ch Insp R. Dhillon - Force CID"."""
+    parts = [p for p in _DEPARTMENT_SPLIT.split(owner) if p and p.strip()]
+    if len(parts) < 2:
+        return owner.strip(), None
+    return parts[0].strip(), parts[1].strip()
 
 
 def _fingerprint(item: ItemView) -> int:

@@ -34,14 +34,16 @@ STATUS_WORDS: Final[Mapping[str, str]] = MappingProxyType({
 })  # fmt: skip
 _STATUS = re.compile(r"\b(?:" + "|".join(re.escape(k) for k in sorted(STATUS_WORDS, key=len, reverse=True)) + r")\b")
 # "waiting for HMICFRS to sign off": the words between are free; bounded so the search stays linear.
-_WAITING = re.compile(r"\b(?:wait(?:ing)?|awaiting|pending)\b[^.?!]{0,40}?\b(?:hmicfrs|hmic|inspectorate|sign(?:ed)?[ -]?off)\b")
+_WAITING = re.compile(r"\b(?:wait(?:ing)?|awaiting|pending)\b[^.?!]{0,40}\b(?:hmicfrs|hmic|inspectorate|sign(?:ed)?[ -]?off)\b")
 
 
 def statuses_in(text: str) -> tuple[str, ...]:
     """The statuses a message filters on, in the order it names them (normalised text)."""
-    found = [STATUS_WORDS[m.group(0)] for m in _STATUS.finditer(text)]
-    if _WAITING.search(text):
-        found.append("evidenced")
+    waiting = _WAITING.search(text)
+    found = [STATUS_WORDS[m.group(0)] for m in _STATUS.finditer(text)
+             if not (waiting and waiting.start() <= m.start() < waiting.end())]  # fmt: skip
+    if waiting:
+        found.append("evidenced")  # "waiting for HMICFRS to sign off" is evidenced, not signed off
     return tuple(dict.fromkeys(found))
 
 
@@ -123,7 +125,7 @@ PEEL_CUES: Final[tuple[frozenset[str], ...]] = (
     frozenset({"efficiently", "efficiency", "value for money", "planning", "finance", "demand", "resources", "estate",
                "ict", "productivity"}),
 )
-_QUESTION_REF = re.compile(r"\b(?:peel )?question (?P<n>[1-9])\b|\bq(?P<q>[1-9]) of peel\b")
+QUESTION_REF = re.compile(r"\b(?:peel )?question (?:number |no\.? )?(?P<n>[1-9])\b|\bq(?P<q>[1-9]) of peel\b")
 
 
 def peel_question_of(words: set[str]) -> int | None:
@@ -138,7 +140,7 @@ def peel_question_of(words: set[str]) -> int | None:
 
 def peel_question_in(text: str, words: set[str]) -> int | None:
     """A PEEL question a message names: "question 6", or its theme in a message about PEEL."""
-    m = _QUESTION_REF.search(text)
+    m = QUESTION_REF.search(text)
     if m:
         return int(m.group("n") or m.group("q"))
     if "peel" not in words and "question" not in words:
@@ -153,7 +155,7 @@ _SINCE = re.compile(
     r"\b(?:since|from|after)\s+(?:the\s+)?(?:(?P<last>last|previous|latest)\s+)?"
     r"(?P<what>jac|audit committee|committee|meeting|board|"
     r"monday|tuesday|wednesday|thursday|friday|saturday|sunday|yesterday|last week|start of (?:the )?(?:week|month|year)|"
-    r"(?P<d>\d{1,2})(?:st|nd|rd|th)?\s+(?P<m1>[a-z]{3,9})(?:\s+(?P<y1>\d{4}))?|(?P<m2>[a-z]{3,9})(?:\s+(?P<y2>\d{4}))?)\b"
+    r"(?P<d>\d{1,2})(?:st|nd|rd|th)?\s+(?:of\s+)?(?P<m1>[a-z]{3,9})(?:\s+(?P<y1>\d{4}))?|(?P<m2>[a-z]{3,9})(?:\s+(?P<y2>\d{4}))?)\b"
 )
 _THIS = re.compile(r"\b(?P<which>this|last|past|previous)\s+(?P<unit>week|month|fortnight|quarter|year)\b")
 _LAST_N = re.compile(

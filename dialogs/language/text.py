@@ -245,3 +245,38 @@ def clean(text: str) -> str:
         t = _POLITE_HEAD.sub("", t).strip()
         t = _POLITE_TAIL.sub("", t).strip()
     return " ".join(t.split())
+
+
+# ---- people ---------------------------------------------------------------------------------------
+
+_NAME_PARTS = re.compile(r"[a-z]+")
+_OWNER_TAIL = re.compile(r"\s*[(),].*$|\s+[-\u2013\u2014]\s+.*$")
+
+
+def name_words(name: str) -> list[str]:
+    """The words of a person's name without ranks, collar numbers or their department."""
+    core = _OWNER_TAIL.sub("", fold(name)).lower()
+    return [w for w in _NAME_PARTS.findall(core) if w not in RANKS]
+
+
+def same_person(a: str | None, b: str | None) -> bool:
+    """Do two ways of writing a name mean one person? "DI Naomi Clarke" = "Naomi Clarke (PPU)" =
+    "N. Clarke": the surname must agree, and the first name or its initial too when both give one."""
+    wa, wb = name_words(a or ""), name_words(b or "")
+    if not wa or not wb or wa[-1] != wb[-1]:
+        return False
+    if len(wa) == 1 or len(wb) == 1:
+        return True
+    fa, fb = wa[0], wb[0]
+    return fa == fb or (len(fa) == 1 and fb.startswith(fa)) or (len(fb) == 1 and fa.startswith(fb))
+
+
+def first_name(name: str | None) -> str | None:
+    """What to call someone: "DI Naomi Clarke" -> "Naomi", "Inspector 6828 Rachel Jones-Burns" -> "Rachel"."""
+    if not name:
+        return None
+    for word in name.split():
+        bare = word.strip(".,()")
+        if bare and not bare.isdigit() and bare.lower().strip(".") not in RANKS and len(bare.strip(".")) > 1:
+            return bare
+    return None

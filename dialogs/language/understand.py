@@ -1,11 +1,21 @@
-"""Understanding a message: text (+ conversation context) -> a :class:`Parsed` request.
+"""Understanding a message, entity-first: text (+ conversation context) -> a :class:`Parsed` request.
 
 Pure and synchronous: the bot, ``tracker parse`` and ``tracker chat`` all call :func:`understand`.
-Routing is the table in ``bot.routes``; working out which report or item is meant is
-``bot.resolve``'s job; this module takes the message apart (item numbers, owners, themes, dates,
-evidence, links) in an order that keeps them from being mistaken for each other: owner phrases
-come out before dates are read ("owned by June Smith" is not June), and the words that name a
-report come out too ("the 2014 child protection report" is not 2014).
+
+1. Normalise: markup, @mentions, politeness, Unicode; slips corrected against the words requests
+   are phrased in and the words of the tracker itself (``parts.correct_intent_words``).
+2. The cue table (``cues``) names the intent when the words say it outright; writes always need one.
+3. Whatever the phrasing, find what the message refers to: item numbers (one or several),
+   references back ("it", "the second one"), reports, people and departments, statuses, kinds,
+   addressees, themes, PEEL questions, due dates and "since" periods (``mentions``, ``parts``, and
+   the resolver in ``rank`` over the ``index``).
+4. No cue: the defaults people expect. An item named alone is shown; a report, person, department,
+   status or kind named alone lists what is outstanding; a date lists what is due; nothing of the
+   tracker at all is out of scope. A follow-up ("and for PEEL?") repeats the last list's question.
+
+Pieces come out in an order that keeps them from being mistaken for each other: owner phrases
+before dates ("owned by June Smith" is not June), report names before dates ("the 2014 child
+protection report" and "PEEL 2023-25" are not dates).
 """
 
 from __future__ import annotations
@@ -18,100 +28,75 @@ from typing import Any
 
 from rapidfuzz import fuzz, process
 
-from dialogs.language.cues import CUES, CUES_BY_INTENT
+from dialogs.language.cues import CUE_DATE, CUE_WINDOW, CUES, CUES_BY_INTENT
 from dialogs.language.dates import Period, parse_period
 from dialogs.language.index import Index
-from dialogs.language.intents import (
-    EVIDENCE_INTENTS,
-    ITEM_WRITES,
-    LIST_INTENTS,
-    PLAIN_INTENTS,
-    Intent,
+from dialogs.language.intents import EVIDENCE_INTENTS, ITEM_WRITES, LIST_INTENTS, PLAIN_INTENTS, Intent
+from dialogs.language.mentions import (
+    QUESTION_REF,
+    Addressee,
+    Since,
+    addressee_in,
+    list_kind,
+    ordinal_in,
+    peel_question_in,
+    pronoun_in,
+    several_numbers,
+    since_in,
+    statuses_in,
+)
+from dialogs.language.parts import (
+    INTENT_VOCAB,
+    PROPER,
+    URL,
+    as_typed,
+    correct_intent_words,
+    cut,
+    department_filter,
+    describe,
+    kind_hint,
+    new_owner,
+    owner_filter,
+    split_evidence,
+    take_item_ref,
+    theme_filter,
 )
 from dialogs.language.rank import MAX_ASK, REPORT_FLOOR, Reference, Resolver, Scored
-from dialogs.language.text import (
-    MARKUP,
-    MAX_TEXT,
-    MENTION_HEAD,
-    STOPWORDS,
-    by_initial,
-    clean,
-    correct,
-    normalise,
-    stem,
-)
+from dialogs.language.text import MARKUP, MAX_TEXT, MENTION_HEAD, STOPWORDS, clean, normalise, stem, words_of
 from storage.views import ItemView, ReportView
 
-KIND_WORDS: tuple[tuple[str, str], ...] = (
-    (r"areas? (?:for|of) improvement|afis?", "afi"),
-    (r"causes? (?:for|of) concern|cocs?", "cause_of_concern"),
-    (r"rec(?:ommendation)?s?|r", "recommendation"),
+_FOLLOW_UP = re.compile(r"^(?:and|what about|how about|same for|same again for|now|also)\b")
+_THANKS_ONLY = frozenset(
+    ["thanks", "thank", "you", "thankyou", "thx", "ty", "cheers", "ta", "many", "great", "brilliant", "perfect", "lovely", "super", "fab", "fantastic", "excellent", "that's", "thats", "that", "is", "was", "really", "very", "so", "much", "a", "lot", "for", "this", "your", "help", "the", "appreciated", "much", "star", "you're", "youre", "mate", "all", "again", "helpful", "useful", "nice", "one", "cool", "ok", "okay", "awesome"]
 )
-_KIND_PREFIX = "|".join(f"(?P<k{i}>{p})" for i, (p, _) in enumerate(KIND_WORDS))
-_ITEM_REF = re.compile(
-    rf"(?:\b(?:{_KIND_PREFIX})\.?|\bitem|\bno\.?|\bnumber|#)\s*(?:no\.?\s*|number\s*|#\s*)?(?P<num>\d{{1,3}}(?:\.\d{{1,2}}){{0,2}}[a-z]?)\b"
+_THANKS = re.compile(r"\b(?:thanks|thank you|thankyou|thx|ty|cheers|ta|many thanks)\b")
+_ADDED = re.compile(r"\b(?:added|new|came in|come in|arrived|received|published|joined)\b")
+_RETARGETED = re.compile(r"\b(?:re ?target(?:ed|ted|s)?|moved (?:their |its )?targets?|target (?:dates? )?(?:moved|changed|revised)|revised (?:their )?targets?|extended|extensions?)\b")
+_CLOSED = re.compile(r"\b(?:signed off|sign off|signed-off|closed|close|completed|complete|discharged)\b")
+_ACTOR = re.compile(
+    r"^(?:what|which)(?: items| recs)? did (?P<who>[a-z][a-z.' -]{0,60}?) (?:change|do|update|sign off|evidence|close|add|record|touch|move)\b"
+    r"|^(?:did|has|have) (?P<who2>[a-z][a-z.' -]{0,60}?) (?:changed|updated|done|touched|moved|recorded)\b"
+    r"|\b(?:changes|updates|activity) (?:by|from) (?P<who3>[a-z][a-z.' -]{0,60}?)(?=\s+(?:this|since|last|in|on|today)\b|\s*[?!.,]|$)"
 )
-_BARE_NUMBER = re.compile(
-    r"(?<![\w/.:-])(?P<num>\d{1,3}(?:\.\d{1,2}){0,2})(?![\w/:-]|\.\d)(?!\s*(?:days?|weeks?|months?|years?|st|nd|rd|th|am|pm|%|jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)\b)"
+_PLURAL = re.compile(r"\b(?:ones|recs|recommendations|items|afis|actions|all)\b")
+_WE = frozenset({"we", "i", "us", "the force", "you", "anyone", "anybody", "people", "everyone", "somebody", "someone"})
+_WRITE_DATE = re.compile(CUE_DATE)
+# Words that belong to the tracker's world even when no report or item is named.
+_TRACKER_WORDS = frozenset(
+    ["rec", "recs", "recommendation", "recommendations", "item", "items", "afi", "afis", "action", "actions", "area", "areas", "improvement", "cause", "causes", "concern", "concerns", "report", "reports", "inspection", "inspections", "tracker", "hmicfrs", "hmic", "open", "outstanding", "overdue", "due", "evidenced", "evidence", "signed", "sign", "off", "live", "closed", "complete", "completed", "status", "owner", "owners", "lead", "leads", "deadline", "deadlines", "target", "targets", "progress", "update", "updates", "summary", "digest", "peel", "jac", "committee", "ones", "one", "anything", "everything", "all", "left", "remaining", "late", "new", "added", "mine", "my", "our", "force"]
 )
-# Dates to skip when looking for a bare item number. "7.1" is an item number, not 7 January.
-_DATE_LIKE = re.compile(r"\b\d{1,4}[/-]\d{1,2}(?:[/.-]\d{1,4})?\b|\b\d{1,2}\.\d{1,2}\.\d{2,4}\b")
-# A kind named without a number ("the cause of concern from ...") is a hint; "recommendation" is
-# what people call everything, so only the rarer kinds count.
-_KIND_HINT = re.compile(r"\b(?:(areas? (?:for|of) improvement|afis?)|(causes? (?:for|of) concern|cocs?))\b")
-_LIST_KIND = re.compile(r"\b(?:(afis|areas for improvement)|(causes of concern)|(recs|recommendations))\b")
-URL = re.compile(r"https?://[^\s<>\"')\]]+", re.IGNORECASE)
-_EVIDENCE_SPLIT = re.compile(
-    r"\s*(?::|\s[-\u2013\u2014]+\s|\bwith (?:the )?(?:note|evidence|comment|update)s?\b:?|\bsaying\b|\bevidence(?: is)?:)\s*",
-    re.IGNORECASE,
-)
-# A capitalised word after the first is most likely a name ("owned by Mark Owens"): never a typo.
-_PROPER = re.compile(r"(?<=[\w,;)] )[A-Z][a-z]+(?:[-'][A-Za-z]+)*\b")
-
-# People. A name runs until a word that starts the next part of the request.
-_NAME = r"(?P<who>[a-z][a-z.'-]*(?: [a-z][a-z.'-]*){0,4}?)"
-_NAME_END = r"(?=\s+(?:from|in|on|of|due|before|by|after|until|that|which|with|for|and|about|regarding|this|next|over|who|please)\b|\s*[?!.,;:]|$)"
-_OWNED_BY = re.compile(
-    rf"\b(?:owned by|assigned to|allocated to|led by|lead is|owner is|belonging to|looked after by|held by)\s+{_NAME}{_NAME_END}"
-)
-_FOR_PERSON = re.compile(rf"\bfor\s+{_NAME}{_NAME_END}")
-_POSSESSIVE = re.compile(
-    rf"(?:^|\b(?:are|show|list|all|what)\s+){_NAME}'s\s+(?:open |outstanding |live |overdue )?(?:items|recs|recommendations|actions|afis|work)\b"
-)
-_MINE = re.compile(
-    r"\b(?:my|mine|for me|to me|by me|i own|i lead|i have|i've got|have i got|do i (?:own|lead|have))\b"
-)
-_ME = frozenset({"me", "myself", "i"})
-# The new owner in an assignment, as typed: the last "to X", or "make X the owner".
-_NEW_OWNER = (
-    re.compile(r"^make\s+(?P<who>.+?)\s+(?:the\s+)?(?:new\s+)?(?:owner|lead)\b", re.IGNORECASE),
-    re.compile(r"^.*\b(?:to|as|is)\s+(?P<who>.+?)$", re.IGNORECASE),
-)
-_THEME = re.compile(
-    r"\b(?:about|on|regarding|relating to|related to|concerning|on the theme of|themed)\s+(?P<theme>[a-z&][a-z&' -]{1,40}?)(?=\s+(?:from|in|due|owned|by|before|after|for|that|which|this|next)\b|\s*[?!.,]|$)"
-)
-_NOT_A_THEME = re.compile(r"\b(?:report|inspection|review|one|rec|recs|item|items|spotlight|thematic)\b")
-
-# Words the route patterns rely on: a typo in one of these is corrected before routing.
-INTENT_VOCAB = frozenset((
-    "outstanding", "overdue", "remaining", "evidenced", "evidence", "recommendation", "recommendations",
-    "summary", "digest", "digests", "subscribe", "unsubscribe", "status", "reopen", "assign", "assigned",
-    "reassign", "allocate", "update", "updates", "updated", "progress", "owner", "owners", "owned", "deadline",
-    "deadlines", "improvement", "improvements", "concern", "concerns", "signed", "complete", "completed",
-    "close", "closed", "weekly", "christmas", "anything", "everything", "show", "display", "details",
-    "overview", "breakdown", "owns", "leads", "leading", "responsible", "statistics", "dashboard", "position",
-    "pending", "unfinished", "incomplete", "schedule", "behind", "expiring", "coming", "before", "after",
-    "until", "between", "during", "month", "quarter", "note", "notes", "comment"
-))  # fmt: skip
-_VOCAB_BY_INITIAL = by_initial(INTENT_VOCAB)
 
 
 @dataclass(frozen=True)
 class Context:
-    """What the conversation remembers between messages."""
+    """What the conversation remembers between messages (and who is speaking, when)."""
 
     last_report_key: str | None = None
     user_name: str | None = None
+    last_item_id: int | None = None
+    last_items: tuple[int, ...] = ()  # the items of the last list or choice shown, in order
+    last_query: str | None = None  # the last list's question: outstanding | overdue | due
+    last_meeting: dt.date | None = None  # the latest committee meeting before today
 
 
 @dataclass(frozen=True)
@@ -136,6 +121,18 @@ class Parsed:
     links: tuple[str, ...] = ()
     suggestions: tuple[str, ...] = ()
     item_words: str | None = None
+    items: tuple[ItemView, ...] = ()  # several items named at once ("mark 33 and 34 as evidenced")
+    item_reports: tuple[str, ...] = ()  # the report key of each of ``items``
+    status: tuple[str, ...] = ()  # statuses filtered on
+    since: Since | None = None  # a period in the past asked about ("this week", "since the last JAC")
+    department: str | None = None
+    addressee: Addressee | None = None
+    peel_question: int | None = None
+    measure: str | None = None  # what a count counts: signed_off | added | addressee | retargeted
+    actor: str | None = None  # whose changes ("what did Owen change?")
+    target_date: dt.date | None = None  # a re-target's new date; a committee meeting's date
+    thanks: bool = False
+    out_of_scope: bool = False
 
     def to_json(self) -> dict[str, Any]:
         """The shape ``tracker parse --json`` prints."""
@@ -143,8 +140,7 @@ class Parsed:
         return {
             "intent": self.intent.value,
             "report": self.report.key if self.report else None,
-            "item": {"report": self.report.key if self.report else None, "kind": item.kind,
-                     "number": item.number or None, "id": item.id} if item else None,
+            "item": _item_json(item, self.report) if item else None,
             "needs_clarification": self.needs_clarification,
             # The choices when asking, the nearest items when nothing matched.
             "candidates": [_candidate_json(c) for c in self.candidates] if self.needs_clarification or self.not_found else [],
@@ -160,7 +156,23 @@ class Parsed:
             "evidence": self.evidence,
             "links": list(self.links),
             "suggestions": list(self.suggestions),
+            "status": list(self.status) or None,
+            "since": self.since.start.isoformat() if self.since else None,
+            "until": self.since.end.isoformat() if self.since and self.since.end else None,
+            "items": [{**_item_json(i, None), "report": key} for i, key in zip(self.items, self.item_reports, strict=False)],
+            "department": self.department,
+            "addressee": (self.addressee.body or self.addressee.side) if self.addressee else None,
+            "peel_question": self.peel_question,
+            "measure": self.measure,
+            "actor": self.actor,
+            "target_date": self.target_date.isoformat() if self.target_date else None,
+            "out_of_scope": self.out_of_scope,
         }  # fmt: skip
+
+
+def _item_json(item: ItemView, report: ReportView | None) -> dict[str, Any]:
+    return {"report": report.key if report and report.id == item.report_id else None, "kind": item.kind,
+            "number": item.number or None, "id": item.id}  # fmt: skip
 
 
 def _candidate_json(c: Scored) -> dict[str, Any]:
@@ -174,76 +186,39 @@ def _candidate_json(c: Scored) -> dict[str, Any]:
     }
 
 
-# ---- text -------------------------------------------------------------------------------------------
+# ---- intent from the words ----------------------------------------------------------------------------
 
 
-def correct_intent_words(text: str, known: Callable[[str], bool] = lambda _w: False) -> str:
-    """Fix typos in the words routes depend on ("outstnading", "reccomendation").
-
-    A word we know (a report, item or owner word) is never "corrected", and the first letter must
-    agree: people slip inside words far more often than at the start.
-    """
-    out = []
-    for word in text.split(" "):
-        core = word.strip("?!.,:;")
-        if core:
-            fixed = correct(core, _VOCAB_BY_INITIAL.get(core[0], ()), known)
-            if fixed != core:
-                word = word.replace(core, fixed)
-        out.append(word)
-    return " ".join(out)
-
-
-def classify(text: str) -> Intent:
-    """The intent of already-:func:`clean`-ed text: first anchored match, else keyword scoring.
-
-    Keyword scoring never picks a write: changing the tracker needs a phrasing we recognise.
-    """
+def classify(text: str) -> Intent | None:
+    """The intent the words of already-:func:`clean`-ed text name, or None when no cue says one."""
     if not text:
         return Intent.HELP
+    window = text[:CUE_WINDOW]
     for cue in CUES:
-        if cue.matcher.search(text):
+        if cue.matcher.search(window):
             return cue.intent
-    words = set(re.findall(r"[a-z]+", text))
-    best, best_score = Intent.UNKNOWN, 0
-    for cue in CUES:
-        if cue.intent in ITEM_WRITES or cue.intent in (Intent.SUBSCRIBE, Intent.UNSUBSCRIBE):
-            continue
-        score = sum(1 for k in cue.keywords if k in words)
-        if score > best_score:
-            best, best_score = cue.intent, score
-    return best if best_score >= 2 else Intent.UNKNOWN
+    return None
 
 
 def suggest(text: str, limit: int = 3) -> tuple[str, ...]:
     """Examples of what people can say that look most like ``text`` ("did you mean")."""
     examples = [c.example for c in CUES if c.example and c.intent not in (Intent.GREETING, Intent.UNKNOWN)]
-    hits = process.extract(text, examples, scorer=fuzz.WRatio, limit=limit)
+    hits = process.extract(text[:CUE_WINDOW], list(dict.fromkeys(examples)), scorer=fuzz.WRatio, limit=limit)
     return tuple(h[0] for h in hits)
 
 
-def split_evidence(raw: str) -> tuple[str, str | None]:
-    """ "mark 34 as evidenced: CCU now tasks intel" -> ("mark 34 as evidenced", "CCU now tasks intel")."""
-    m = _EVIDENCE_SPLIT.search(raw)
-    if not m or m.start() == 0:
-        return raw, None
-    head, tail = raw[: m.start()], raw[m.end() :].strip()
-    # "7.1" or a URL's "https:" is not a separator.
-    if raw[m.start() : m.end()].strip() == ":" and (
-        head.lower().endswith(("http", "https")) or (tail[:1].isdigit() and head[-1:].isdigit())
-    ):
-        return raw, None
-    return head, tail or None
-
-
-def _is_greeting(raw: str) -> bool:
-    """Checked before politeness is dropped, or "thanks!" would be nothing at all."""
+def _greeting(raw: str) -> bool:
+    """Checked before politeness is dropped, or "thanks!" would be nothing at all. Thanks with a
+    few kind words ("cheers, that's great") is thanks too."""
     light = MENTION_HEAD.sub("", normalise(MARKUP.sub(" ", raw))).strip(" ,.!")
-    return CUES_BY_INTENT[Intent.GREETING].matcher.search(light) is not None
+    if CUES_BY_INTENT[Intent.GREETING].matcher.search(light) is not None:
+        return True
+    words = re.findall(r"[a-z']+", light[:200])
+    return bool(_THANKS.match(light)) and 0 < len(words) <= 10 and all(w in _THANKS_ONLY for w in words)
 
 
-def _route(raw: str, known: Callable[[str], bool]) -> tuple[Intent, str, str | None, str]:
-    """(intent, cleaned request, evidence as typed, request as typed).
+def _route(raw: str, known: Callable[[str], bool]) -> tuple[Intent | None, str, str | None, str]:
+    """(intent or None, cleaned request, evidence as typed, request as typed).
 
     A write's note follows a separator ("mark 34 as evidenced: CCU now tasks intel"): route the
     part before it. Anything else is understood whole ("overdue: vetting").
@@ -252,81 +227,278 @@ def _route(raw: str, known: Callable[[str], bool]) -> tuple[Intent, str, str | N
     if tail is not None:
         head = correct_intent_words(clean(head_raw), known)
         intent = classify(head)
-        if intent in EVIDENCE_INTENTS:
+        if intent in EVIDENCE_INTENTS or intent is Intent.RETARGET:
             return intent, head, " ".join(tail.split()), head_raw
         if intent is Intent.ASSIGN:
             return intent, head, None, head_raw
     full = correct_intent_words(clean(raw), known)
     intent = classify(full)
-    if tail is not None and intent in EVIDENCE_INTENTS:  # only the whole says it is a write
+    if tail is not None and (intent in EVIDENCE_INTENTS or intent is Intent.RETARGET):
         return intent, correct_intent_words(clean(head_raw), known), " ".join(tail.split()), head_raw
     return intent, full, None, raw
+
+
+def _fix_names(text: str, names: set[str], index: Index) -> str:
+    """Slips in people's names ("Noami Clarke"), against the names of those who own items."""
+    if not names:
+        return text
+    out = []
+    for word in text.split(" "):
+        core = word.strip("?!.,:;'s")
+        if core in names:
+            fixed = index.correct_name(core)
+            word = word.replace(core, fixed) if fixed != core else word
+        out.append(word)
+    return " ".join(out)
 
 
 # ---- the whole message ------------------------------------------------------------------------------
 
 
 def understand(raw: str, ctx: Context, resolver: Resolver, today: dt.date) -> Parsed:
-    """Route one message and resolve what it refers to."""
+    """Understand one message and resolve what it refers to."""
     raw = " ".join(MARKUP.sub(" ", (raw or "")[:MAX_TEXT]).split())
-    if raw and _is_greeting(raw):
-        return Parsed(intent=Intent.GREETING, text=clean(raw))
-    names = {w.lower() for w in _PROPER.findall(raw)}
-    intent, head, evidence, head_raw = _route(raw, lambda w: w in names or resolver.index.knows(w))
+    if raw and _greeting(raw):
+        return Parsed(intent=Intent.GREETING, text=clean(raw), thanks=bool(_THANKS.search(raw.lower())))
+    index = resolver.index
+    names = {w.lower() for w in PROPER.findall(raw[:CUE_WINDOW])}
+    intent, head, evidence, head_raw = _route(raw, lambda w: w in names or index.knows(w))
+    head = _fix_names(head, names, index)
     if intent in PLAIN_INTENTS:
         return Parsed(intent=intent, text=head)
-    if intent is Intent.UNKNOWN:
-        return Parsed(intent=intent, text=head, suggestions=suggest(head))
+    if intent is Intent.COMMITTEE_PACK:
+        return Parsed(intent=intent, text=head)
+    if intent is Intent.RECORD_MEETING:
+        return Parsed(intent=intent, text=head, target_date=_a_date(head, today, future_ok=True))
     links = tuple(dict.fromkeys(m.group(0).rstrip(".,;") for m in URL.finditer(raw)))
+    if intent is None or intent is Intent.UNKNOWN:
+        intent = _default_intent(head, ctx, resolver, today)
+    if intent is Intent.UNKNOWN:
+        return Parsed(intent=intent, text=head, suggestions=suggest(head), out_of_scope=bool(_out_of_scope(head, index)))
+    if intent is Intent.CHANGES:
+        return _changes_request(head, raw, ctx, resolver, today)
     if intent in LIST_INTENTS:
-        return _list_request(intent, head, raw, resolver, today, links)
-    return _item_request(intent, head, head_raw, evidence, links, ctx, resolver)
+        return _list_request(intent, head, raw, ctx, resolver, today, links)
+    return _item_request(intent, head, head_raw, evidence, links, ctx, resolver, today)
+
+
+def _default_intent(head: str, ctx: Context, resolver: Resolver, today: dt.date) -> Intent:
+    """The intent of a message no cue names, from what it refers to."""
+    scan = head[: CUE_WINDOW * 2]
+    if _FOLLOW_UP.match(scan) and ctx.last_query in ("outstanding", "overdue", "due"):
+        number, _, _ = take_item_ref(scan)
+        if number is None:
+            return Intent(ctx.last_query)  # "and for PEEL?" asks the last list's question again
+    if since_in(scan, today, ctx.last_meeting) and (_ADDED.search(scan) or _CLOSED.search(scan) or _RETARGETED.search(scan)):
+        return Intent.SUMMARY  # "what's been added since the last JAC", "signed off in the last 3 months"
+    number, _, _ = take_item_ref(QUESTION_REF.sub(" ", scan))
+    if number is not None or several_numbers(scan)[0]:
+        return Intent.SHOW
+    if (pronoun_in(scan) and ctx.last_item_id) or (ordinal_in(scan) and ctx.last_items):
+        return Intent.SHOW
+    if statuses_in(scan) or addressee_in(scan) or list_kind(scan) or QUESTION_REF.search(scan):
+        return Intent.OUTSTANDING
+    index = resolver.index
+    owner, mine, _ = owner_filter(scan, scan, index)
+    if owner or mine or department_filter(scan, index)[0] or theme_filter(scan, index)[0]:
+        return Intent.OUTSTANDING
+    if _names_a_person(scan, index):
+        return Intent.OUTSTANDING
+    res = resolver.reports(scan)
+    if res.chosen or (res.candidates and res.candidates[0].score >= REPORT_FLOOR):
+        return Intent.OUTSTANDING
+    if _mostly_unknown(scan, index):
+        return Intent.UNKNOWN
+    if parse_period(scan, today):
+        return Intent.DUE
+    ref = resolver.refer(scan)
+    if ref.item is not None or (ref.needs_clarification and ref.candidates and ref.candidates[0].score >= 80):
+        return Intent.SHOW
+    return Intent.UNKNOWN
+
+
+def _names_a_person(text: str, index: Index) -> bool:
+    """A message that is (mostly) someone's name: "Naomi Clarke", "DI Clarke?"."""
+    words = [w for w in words_of(text) if w not in STOPWORDS]
+    return 0 < len(words) <= 4 and index.person(" ".join(words))
+
+
+def _out_of_scope(text: str, index: Index) -> bool:
+    """Nothing in the message belongs to the tracker: say so, rather than guess."""
+    words = [w for w in re.findall(r"[a-z]+", text[:CUE_WINDOW]) if len(w) > 2]
+    content = [w for w in words if w not in STOPWORDS]
+    if not content:
+        return False
+    return not any(_tracker_word(w, index) for w in content)
+
+
+def _tracker_word(word: str, index: Index) -> bool:
+    return word in _TRACKER_WORDS or stem(word) in _TRACKER_WORDS or word in INTENT_VOCAB or index.knows(word)
+
+
+def _mostly_unknown(text: str, index: Index) -> bool:
+    """Half or more of the message's own words mean nothing to the tracker ("order a pizza")."""
+    words = [w for w in re.findall(r"[a-z]+", text[:CUE_WINDOW]) if len(w) > 2 and w not in STOPWORDS]
+    unknown = [w for w in words if not _tracker_word(w, index)]
+    return bool(unknown) and len(unknown) >= max(1, len(words) / 2)
+
+
+def _scope_check(intent: Intent, head: str, index: Index, parsed: Parsed) -> Parsed:
+    """A count or list whose words say nothing of the tracker ("how many officers do we have on
+    nights") is out of scope, not the tracker's summary."""
+    if intent not in (Intent.SUMMARY, Intent.OUTSTANDING):
+        return parsed  # "overdue", "due": the cue itself is the tracker's
+    filters = (parsed.report or parsed.owner or parsed.mine or parsed.theme or parsed.kind or parsed.status
+               or parsed.department or parsed.addressee or parsed.period or parsed.since or parsed.report_candidates
+               or parsed.peel_question or parsed.measure)  # fmt: skip
+    if filters:
+        return parsed
+    words = [w for w in re.findall(r"[a-z]+", head[:CUE_WINDOW]) if len(w) > 2 and w not in STOPWORDS]
+    unknown = [w for w in words if not _tracker_word(w, index)]
+    if unknown and len(unknown) >= max(1, len(words) // 2):
+        return Parsed(intent=Intent.UNKNOWN, text=head, suggestions=suggest(head), out_of_scope=True)
+    return parsed
 
 
 def _list_request(
-    intent: Intent, head: str, raw: str, resolver: Resolver, today: dt.date, links: tuple[str, ...]
+    intent: Intent, head: str, raw: str, ctx: Context, resolver: Resolver, today: dt.date, links: tuple[str, ...]
 ) -> Parsed:
-    """Outstanding, overdue, due and summary: filters (report, kind, owner, theme, dates)."""
-    owner, mine, scan = _owner_filter(head, raw, resolver.index)
-    theme, scan = _theme_filter(scan, resolver.index) if intent is not Intent.SUMMARY else (None, scan)
-    kind = _list_kind(scan)
+    """Outstanding, overdue, due and summary: filters (report, kind, owner, department, theme, status,
+    addressee, PEEL question, dates)."""
+    index = resolver.index
+    scan = head[: CUE_WINDOW * 2]
+    owner, mine, scan = owner_filter(scan, raw, index)
+    if owner is None and not mine and _names_a_person(scan, index):
+        owner = as_typed(raw, " ".join(w for w in scan.split() if stem(w) not in STOPWORDS))
+        scan = ""
+    department, scan = department_filter(scan, index) if not owner else (None, scan)
+    theme, scan = theme_filter(scan, index) if intent is not Intent.SUMMARY else (None, scan)
+    kind = list_kind(scan)
+    status = statuses_in(scan)
+    addressee = addressee_in(scan)
+    # "this month" is when something is due, unless the question is about what happened ("since",
+    # "signed off", "added"): only then is it a period in the past.
+    past = intent is Intent.SUMMARY or bool(re.search(r"\bsince\b", scan)) or "signed_off" in status or _ADDED.search(scan)
+    since = since_in(scan, today, ctx.last_meeting) if past else None
+    words = {stem(w) for w in words_of(scan)}
+    retargeted = bool(_RETARGETED.search(scan))
+    peel_question = peel_question_in(scan, words)
+    if peel_question is not None:
+        scan = QUESTION_REF.sub(" ", scan)
+    if _RETARGETED.search(scan):
+        scan = _RETARGETED.sub(" ", scan)  # "re-targeted" is not the joint *targeted* area inspection
     res = resolver.reports(scan)
     report = res.chosen.report if res.chosen else None
     period = None
-    if intent in (Intent.DUE, Intent.OUTSTANDING):
-        period = parse_period(resolver.index.without_report_words(scan, report) if report else scan, today)
+    measure = None
+    if intent is Intent.SUMMARY:
+        measure = _measure(scan, status, addressee, since, retargeted)
+    if intent in (Intent.DUE, Intent.OUTSTANDING) and since is None:
+        period = parse_period(index.without_report_words(scan, report) if report else scan, today)
         if period is not None:
             intent = Intent.DUE  # "what's outstanding by end of March" is a question about due dates
+    if intent is Intent.OUTSTANDING and since is not None and ("signed_off" in status or _ADDED.search(scan)):
+        intent = Intent.SUMMARY  # "list what was signed off since the last JAC": the committee's question
+        measure = _measure(scan, status, addressee, since)
     ask = report is None and res.needs_clarification and res.candidates[0].score >= REPORT_FLOOR
+    if ask and peel_question is not None:
+        ask = False  # "PEEL investigating crime": the question scopes it, whichever PEEL report
     candidates = tuple(s for s in res.candidates if s.report) if ask else ()
-    return Parsed(
+    parsed = Parsed(
         intent=intent, text=head, report=report, report_candidates=tuple(s.report for s in candidates if s.report),
         candidates=candidates, needs_clarification=ask, kind=kind, period=period, owner=owner, mine=mine,
-        theme=theme, links=links,
+        theme=theme, links=links, status=status, since=since, department=department, addressee=addressee,
+        peel_question=peel_question, measure=measure,
     )  # fmt: skip
+    return _scope_check(intent, head, index, parsed)
+
+
+def _measure(
+    scan: str, status: tuple[str, ...], addressee: Addressee | None, since: Since | None, retargeted: bool = False
+) -> str | None:
+    """What a committee count counts."""
+    if retargeted or _RETARGETED.search(scan):
+        return "retargeted"
+    if addressee is not None and addressee.side in ("both", "other") and not status:
+        return "addressee"
+    if "signed_off" in status or (since is not None and _CLOSED.search(scan)):
+        return "signed_off"
+    if _ADDED.search(scan) and since is not None:
+        return "added"
+    if addressee is not None and addressee.side == "force" and re.search(r"\bhow many\b", scan):
+        return "addressee"
+    return None
+
+
+def _changes_request(head: str, raw: str, ctx: Context, resolver: Resolver, today: dt.date) -> Parsed:
+    """ "What changed this week / since Monday / since the last JAC", and whose changes."""
+    m = _ACTOR.search(head[:CUE_WINDOW])
+    actor = None
+    if m:
+        who = (m.group("who") or m.group("who2") or m.group("who3") or "").strip()
+        if who and who not in _WE:
+            actor = as_typed(raw, who)
+        elif who in _WE and _CLOSED.search(head):
+            # "what did we close in November?": the committee's count of sign-offs, not an audit trail.
+            since = since_in(head, today, ctx.last_meeting)
+            return Parsed(intent=Intent.SUMMARY, text=head, status=("signed_off",), since=since, measure="signed_off")
+    scan = head[: CUE_WINDOW * 2]
+    since = since_in(scan, today, ctx.last_meeting) or Since(today - dt.timedelta(days=7), None, "in the last 7 days")
+    res = resolver.reports(index_free(scan, actor))
+    return Parsed(intent=Intent.CHANGES, text=head, since=since, actor=actor, report=res.chosen.report if res.chosen else None)
+
+
+def index_free(text: str, actor: str | None) -> str:
+    """``text`` without the actor's name (a name is not a report)."""
+    if not actor:
+        return text
+    return " ".join(w for w in text.split() if w not in set(actor.lower().split()))
+
+
+def _a_date(text: str, today: dt.date, *, future_ok: bool = False) -> dt.date | None:
+    """The one date a write names ("to 30 June 2023", "on 22 September 2022"): the last one written."""
+    found = _date_span(text)
+    if found is None:
+        return None
+    period = parse_period(f"on {text[found[0]:found[1]]}", today)
+    return period.before if period is not None and period.before is not None else None
+
+
+def _date_span(text: str) -> tuple[int, int] | None:
+    spans = [m.span() for m in _WRITE_DATE.finditer(text[: CUE_WINDOW * 2])]
+    return spans[-1] if spans else None
 
 
 def _item_request(
-    intent: Intent,
-    head: str,
-    head_raw: str,
-    evidence: str | None,
-    links: tuple[str, ...],
-    ctx: Context,
-    resolver: Resolver,
-) -> Parsed:
-    """Show, owner and the writes: which item, and (for assign) who gets it."""
-    owner, mine, scan = (None, False, head)
+    intent: Intent, head: str, head_raw: str, evidence: str | None, links: tuple[str, ...], ctx: Context,
+    resolver: Resolver, today: dt.date,
+) -> Parsed:  # fmt: skip
+    """Show, owner and the writes: which item (or items), and (for assign) who gets it."""
+    owner, mine, scan = (None, False, head[: CUE_WINDOW * 2])
+    target_date = None
     if intent is Intent.ASSIGN:  # the new owner as typed, before any typo correction
-        owner, mine, scan = _new_owner(clean(head_raw), head_raw, ctx)
-    number, kind, scan = _take_item_ref(scan)
-    hint = kind or _kind_hint(scan)
+        owner, mine, scan = new_owner(clean(head_raw)[: CUE_WINDOW * 2], head_raw, ctx.user_name)
+    if intent is Intent.RETARGET:
+        target_date = _a_date(scan, today)
+        span = _date_span(scan)
+        if span is not None:  # the new date is not an item reference ("to 31 March 2027")
+            scan = re.sub(r"\b(?:to|until|till|for|back to|out to)\s*$", " ", scan[: span[0]]) + " " + scan[span[1] :]
+    base: dict[str, Any] = dict(intent=intent, text=head, owner=owner, mine=mine, links=links,
+                                evidence=evidence if intent in EVIDENCE_INTENTS or intent is Intent.RETARGET else None,
+                                target_date=target_date)  # fmt: skip
+    numbers, span = several_numbers(scan)
+    if len(numbers) >= 2 and span is not None:
+        return _several(numbers, scan[: span[0]] + " " + scan[span[1] :], ctx, resolver, base)
+    number, kind, scan = take_item_ref(scan)
+    hint = kind or kind_hint(scan)
+    base.update(number=number, kind=hint, item_words=describe(scan) if not number else None)
+    back = _referred_back(scan, number, ctx, resolver)
+    if back is not None:
+        report = resolver.model.reports.get(back.report_id)
+        return Parsed(**base, report=report, item=back, candidates=(Scored(100.0, report, back),))
     context = resolver.report_by_key(ctx.last_report_key) if ctx.last_report_key else None
     ref = resolver.refer(scan, number=number, kind=hint, context_report_id=context.id if context else None,
                          strict=intent in ITEM_WRITES)  # fmt: skip
-    base: dict[str, Any] = dict(intent=intent, text=head, number=number, kind=hint, owner=owner, mine=mine,
-                                evidence=evidence if intent in EVIDENCE_INTENTS else None, links=links,
-                                item_words=_describe(scan) if not number else None)  # fmt: skip
     if ref.report_only:
         return _about_report(intent, ref, hint, resolver, base)
     return Parsed(
@@ -335,17 +507,61 @@ def _item_request(
     )  # fmt: skip
 
 
+def _referred_back(scan: str, number: str | None, ctx: Context, resolver: Resolver) -> ItemView | None:
+    """ "it", "that one": the last item; "the second one": from the last list or choice."""
+    if number is not None:
+        return None
+    items = resolver.model.items
+    n = ordinal_in(scan)
+    if n is not None and ctx.last_items:
+        index = n - 1 if n > 0 else len(ctx.last_items) - 1
+        if 0 <= index < len(ctx.last_items):
+            return items.get(ctx.last_items[index])
+    rest = [w for w in words_of(scan) if w not in STOPWORDS]
+    if ctx.last_item_id and pronoun_in(scan) and len(rest) <= 1:
+        return items.get(ctx.last_item_id)
+    return None
+
+
+def _several(numbers: tuple[str, ...], scan: str, ctx: Context, resolver: Resolver, base: dict[str, Any]) -> Parsed:
+    """Several items in one message: each resolved on its own; any that is unclear means we ask."""
+    context = resolver.report_by_key(ctx.last_report_key) if ctx.last_report_key else None
+    kind = kind_hint(scan)
+    found: list[ItemView] = []
+    unclear: list[Reference] = []
+    missing: list[str] = []
+    for number in numbers:
+        ref = resolver.refer(scan, number=number, kind=kind, context_report_id=context.id if context else None,
+                             strict=base["intent"] in ITEM_WRITES)  # fmt: skip
+        if ref.item is not None:
+            found.append(ref.item)
+        elif ref.needs_clarification:
+            unclear.append(ref)
+        else:
+            missing.append(number)
+    reports = {i.report_id for i in found}
+    report = resolver.model.reports.get(next(iter(reports))) if len(reports) == 1 else None
+    found = list(dict.fromkeys(found))
+    keys = tuple(r.key if (r := resolver.model.reports.get(i.report_id)) else "" for i in found)
+    base = {**base, "number": numbers[0], "kind": kind, "item_reports": keys}
+    if unclear or missing:
+        candidates = tuple(c for ref in unclear for c in ref.candidates)[:MAX_ASK]
+        return Parsed(**base, report=report, items=tuple(found), candidates=candidates,
+                      needs_clarification=bool(unclear), not_found=bool(missing) and not unclear)  # fmt: skip
+    return Parsed(**base, report=report, items=tuple(found))
+
+
 def _about_report(
     intent: Intent, ref: Reference, kind: str | None, resolver: Resolver, base: dict[str, Any]
 ) -> Parsed:
-    """The words name a report but no item in it: show lists it; anything else asks which item."""
+    """The words name a report but no item in it: show and "who owns" list it; a write asks which item."""
     reports = (ref.report,) if ref.report else ref.report_candidates
     items = [(r, i) for r in reports for i in resolver.index.report_items(r.id, kind)]
     if len(items) == 1:
         report, item = items[0]
         return Parsed(**base, report=report, item=item, candidates=(Scored(100.0, report, item),))
-    if intent is Intent.SHOW and ref.report is not None:
-        return Parsed(**base, report=ref.report)
+    if ref.report is not None and (intent is Intent.SHOW or (intent is Intent.OWNER and _PLURAL.search(base["text"]))):
+        return Parsed(**base, report=ref.report)  # "who owns the child protection ones?": the list, with owners
     if not items:
         return Parsed(**base, report=ref.report, not_found=True)
     choices = tuple(Scored(100.0, report, item) for report, item in _interleave(items)[:MAX_ASK])
@@ -367,87 +583,4 @@ def _interleave(pairs: list[tuple[ReportView, ItemView]]) -> list[tuple[ReportVi
     return out
 
 
-# ---- pieces of a message --------------------------------------------------------------------------
-
-
-def _take_item_ref(text: str) -> tuple[str | None, str | None, str]:
-    """(number, kind, text without the reference): "rec 35", "AFI 2", "#7", or a bare "7.1"."""
-    m = _ITEM_REF.search(text)
-    if m:
-        kind = next((KIND_WORDS[i][1] for i in range(len(KIND_WORDS)) if m.group(f"k{i}")), None)
-        return m.group("num"), kind, _cut(text, m)
-    m = _BARE_NUMBER.search(_DATE_LIKE.sub(lambda d: " " * len(d.group(0)), text))
-    if m:
-        return m.group("num"), None, _cut(text, m)
-    return None, None, text
-
-
-def _cut(text: str, m: re.Match[str]) -> str:
-    return " ".join((text[: m.start()] + " " + text[m.end() :]).split())
-
-
-def _kind_hint(text: str) -> str | None:
-    m = _KIND_HINT.search(text)
-    return None if not m else "afi" if m.group(1) else "cause_of_concern"
-
-
-def _list_kind(text: str) -> str | None:
-    m = _LIST_KIND.search(text)
-    return None if not m else "afi" if m.group(1) else "cause_of_concern" if m.group(2) else "recommendation"
-
-
-def _owner_filter(head: str, raw: str, index: Index) -> tuple[str | None, bool, str]:
-    """(owner as typed, "mine", the text without the owner phrase), for list requests."""
-    for pattern, must_be_known in ((_OWNED_BY, False), (_POSSESSIVE, True), (_FOR_PERSON, True)):
-        for m in pattern.finditer(head):
-            who = m.group("who")
-            if who in _ME:
-                return None, True, _cut(head, m)
-            if must_be_known and not (index.person(who) and len(who.split()) >= 2):
-                continue
-            return _as_typed(raw, who), False, _cut(head, m)
-    mine = _MINE.search(head)
-    return None, bool(mine), _cut(head, mine) if mine else head
-
-
-def _new_owner(head: str, head_raw: str, ctx: Context) -> tuple[str | None, bool, str]:
-    """(new owner as typed, "me", the text without the owner) for "assign rec 35 to DCI Patel"."""
-    typed = " ".join(head_raw.split())
-    for pattern in _NEW_OWNER:
-        m = pattern.search(head)
-        if m:
-            who = m.group("who").strip(" .!?")
-            rest = _cut(head, m) if pattern is _NEW_OWNER[0] else head[: m.start("who")]
-            rest = re.sub(r"\b(?:to|as|is)\s*$", "", rest).strip()
-            if who in _ME:
-                return ctx.user_name, True, rest
-            return _as_typed(typed, who), False, rest
-    return None, False, head
-
-
-def _theme_filter(text: str, index: Index) -> tuple[str | None, str]:
-    """A known theme after "about"/"on" ("open items about counter-corruption").
-
-    A report's own alias wins over a theme of the same name ("what's overdue on vetting").
-    """
-    for m in _THEME.finditer(text):
-        phrase = m.group("theme").strip()
-        if _NOT_A_THEME.search(phrase) or index.names_report(phrase):
-            continue
-        theme = index.theme(phrase)
-        if theme:
-            return theme, _cut(text, m)
-    return None, text
-
-
-def _as_typed(raw: str, phrase: str) -> str:
-    """``phrase`` (from normalised text) as the person typed it, capitals and all."""
-    pattern = r"[\W_]+".join(re.escape(w) for w in phrase.split())
-    m = re.search(rf"(?<!\w){pattern}(?!\w)", raw, re.IGNORECASE)
-    return " ".join(m.group(0).split()) if m else phrase
-
-
-def _describe(text: str) -> str | None:
-    """The words that describe an item, for "I can't find an item about ..."."""
-    words = [w for w in re.findall(r"[a-z0-9&'.-]+", text) if stem(w) not in STOPWORDS and w not in STOPWORDS]
-    return " ".join(words) or None
+__all__ = ["URL", "Context", "Parsed", "classify", "cut", "suggest", "understand"]
