@@ -102,7 +102,7 @@ async def services(
         conversation = Conversation(
             store=store, model=model, resolver=resolver, policy=policy_for(settings), subscriptions=subs,
             rate=RateLimit(settings.write_limit, dt.timedelta(minutes=settings.write_window_minutes)),
-            schedule_label=settings.schedule_label, digest=digest.outcome,
+            schedule_label=settings.schedule_label, digest=digest.outcome, tz=settings.tz,
         )  # fmt: skip
         tokens = TokenProvider(http, settings.app_id, settings.app_password.get_secret_value(), settings.app_tenant_id or None,
                                authority=settings.login_url) if settings.auth_enabled else None  # fmt: skip

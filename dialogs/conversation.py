@@ -59,9 +59,10 @@ class Conversation:
         rate: RateLimit | None = None,
         digest: DigestFn | None = None,
         schedule_label: str = "Mondays at 09:00",
+        tz: dt.tzinfo = dt.UTC,
     ) -> None:
         writes = Writes(store, model, policy, rate or RateLimit())
-        self.deps = Deps(store, model, resolver, policy, subscriptions, writes, schedule_label, digest)
+        self.deps = Deps(store, model, resolver, policy, subscriptions, writes, schedule_label, digest, tz)
         self._intents = MappingProxyType({r.intent: r.handler for r in ROUTES})
         self._verbs: Mapping[Verb, ActionHandler] = MappingProxyType({
             Verb.SHOW: self._show_clicked,
@@ -136,6 +137,8 @@ class Conversation:
         """The person said yes: carry out what was proposed."""
         if pending.intent is Intent.RECORD_MEETING:
             return await commit_meeting(self.deps.store, self.deps.policy, pending, turn)
+        if pending.intent is Intent.LINK_OWNER:
+            return await self.deps.writes.commit_link(pending, turn)
         return await self.deps.writes.commit(pending, turn)
 
     async def _confirm_pending(self, pending: Pending) -> Outcome:

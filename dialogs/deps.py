@@ -29,6 +29,7 @@ class Deps:
     writes: Writes
     schedule_label: str = "Mondays at 09:00"
     digest: DigestFn | None = None
+    tz: dt.tzinfo = dt.UTC  # the force's time zone: "today", "this week"
 
 
 Handler = Callable[[Deps, Parsed, Turn], Awaitable[Outcome]]

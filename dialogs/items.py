@@ -9,6 +9,7 @@ from typing import Any
 from dialogs.cards import choice_card, detail_card, execute, item_label, message_card, report_name
 from dialogs.deps import Deps
 from dialogs.language import Intent, Parsed
+from dialogs.language.intents import ITEM_WRITES
 from dialogs.lists import run_list
 from dialogs.queries import ListQuery
 from dialogs.state import Pending, Stage
@@ -22,6 +23,11 @@ from storage.views import ItemDetail, ItemView
 async def item_handler(deps: Deps, parsed: Parsed, turn: Turn) -> Outcome:
     """Show, who owns, and the writes: resolve the item, ask when unclear, then act."""
     fields = _fields(parsed, turn)
+    if parsed.items and not parsed.needs_clarification and not parsed.not_found:
+        if parsed.intent in ITEM_WRITES:
+            items = [await deps.store.get_item(i.id) for i in parsed.items]  # the real versions
+            return await deps.writes.propose_many(parsed.intent, items, turn, fields)
+        return await show_several(deps, parsed.items, turn)
     if parsed.needs_clarification:
         base = Pending(
             stage=Stage.CHOOSE, intent=parsed.intent, user=turn.user_key, expires=turn.expiry,
@@ -30,7 +36,8 @@ async def item_handler(deps: Deps, parsed: Parsed, turn: Turn) -> Outcome:
         )  # fmt: skip
         return ask_which(parsed, deps.model, base)
     if parsed.item is None:
-        if parsed.intent is Intent.SHOW and parsed.report and not parsed.number:
+        if parsed.intent in (Intent.SHOW, Intent.OWNER) and parsed.report and not parsed.number:
+            # "show the vetting report", "who owns the child protection ones?": its list, owners and all
             return run_list(ListQuery(query="outstanding", report=parsed.report.key), deps.model, turn.today)
         return not_found(parsed, deps.model)
     return await act(deps, parsed.intent, parsed.item.id, turn, fields)
@@ -61,7 +68,17 @@ def _fields(parsed: Parsed, turn: Turn) -> WriteFields:
     owner_aad_id: str | None = None
     if parsed.mine and parsed.intent is Intent.ASSIGN:
         owner, owner_aad_id = turn.user.name, turn.user.aad_id
-    return WriteFields(evidence=parsed.evidence, links=parsed.links, owner=owner, owner_aad_id=owner_aad_id)
+    return WriteFields(evidence=parsed.evidence, links=parsed.links, owner=owner, owner_aad_id=owner_aad_id,
+                       target=parsed.target_date)  # fmt: skip
+
+
+async def show_several(deps: Deps, items: tuple[ItemView, ...], turn: Turn) -> Outcome:
+    """ "show 33 and 34": each in full, in the order named."""
+    out = Outcome()
+    for item in items[:5]:
+        one = await show_item(deps.store, deps.model, item.id, turn)
+        out.replies.extend(one.replies)
+    return out.also(last_shown=tuple(i.id for i in items), last_item=items[-1].id)
 
 
 def describe_ref(parsed: Parsed) -> str:
@@ -91,8 +108,8 @@ def ask_which(parsed: Parsed, model: ReadModel, base: Pending) -> Outcome:
     else:
         question = f'Which item about "{parsed.item_words or "that"}" do you mean?'
     card, fallback = choice_card(question, options)
-    pending = dataclasses.replace(base, stage=Stage.CHOOSE, token=token, options=tuple(ids))
-    return Outcome(replies=[Reply(fallback, card)]).also(pending=pending)
+    pending = dataclasses.replace(base, stage=Stage.CHOOSE, token=token, options=tuple(ids), prompt=question)
+    return Outcome(replies=[Reply(fallback, card)]).also(pending=pending, last_shown=tuple(ids))
 
 
 def not_found(parsed: Parsed, model: ReadModel) -> Outcome:

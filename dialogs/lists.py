@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 import uuid
 from typing import Any
 
 from rapidfuzz import fuzz
 
-from dialogs.cards import choice_card, list_card, report_name
+from dialogs.cards import STATUS_LABEL, choice_card, list_card, report_name
 from dialogs.deps import Deps
 from dialogs.frozen import FrozenCard
 from dialogs.language import Intent, Parsed
+from dialogs.language.mentions import peel_question_of
+from dialogs.language.text import name_words, same_person, stem, words_of
 from dialogs.queries import ListQuery
 from dialogs.state import Pending, Stage, StateChange
 from dialogs.types import Outcome, Reply, Turn
@@ -28,7 +31,14 @@ async def list_handler(deps: Deps, parsed: Parsed, turn: Turn) -> Outcome:
     if parsed.needs_clarification and parsed.report_candidates:
         base = Pending(stage=Stage.CHOOSE, intent=parsed.intent, user=turn.user_key, expires=turn.expiry, query=query)
         return ask_which_report(parsed, base)
-    return run_list(query, deps.model, turn.today)
+    out = run_list(query, deps.model, turn.today)
+    if parsed.mine and turn.user.aad_id:
+        unlinked = linked_by_name(find(query, deps.model, turn.today), query)
+        if unlinked:
+            offer = deps.writes.propose_link(unlinked, turn)
+            out.replies.extend(offer.replies)
+            out.state = (out.state or StateChange()).merged(offer.state or StateChange())
+    return out
 
 
 def ask_which_report(parsed: Parsed, base: Pending) -> Outcome:
@@ -45,16 +55,22 @@ def ask_which_report(parsed: Parsed, base: Pending) -> Outcome:
 def query_from(parsed: Parsed, turn: Turn) -> ListQuery:
     """The list a parsed request describes ("mine" means the person asking)."""
     p = parsed.period
+    addressee = (parsed.addressee.body or parsed.addressee.side) if parsed.addressee else None
     return ListQuery(
         query=parsed.intent.value if parsed.intent in (Intent.OVERDUE, Intent.DUE) else "outstanding",
         report=parsed.report.key if parsed.report else None,
         kind=parsed.kind,
         owner=None if parsed.mine else parsed.owner,
-        owner_aad_id=turn.user.aad_id if parsed.mine else None,
+        owner_aad_id=(turn.user.aad_id or f"name:{turn.user.name}") if parsed.mine else None,
+        mine_name=turn.user.name if parsed.mine else None,
         theme=parsed.theme,
         before=p.before.isoformat() if p and p.before else None,
         after=p.after.isoformat() if p and p.after else None,
         label=p.label if p else None,
+        status=",".join(parsed.status) or None,
+        department=parsed.department,
+        addressee=addressee,
+        peel=str(parsed.peel_question) if parsed.peel_question else None,
     )
 
 
@@ -64,25 +80,97 @@ def matches(item: ItemView, q: ListQuery, report_id: int | None, today: dt.date)
         return False
     if q.kind and item.kind != q.kind:
         return False
+    statuses = q.statuses
     if q.query == "overdue":
         if not item.overdue(today):
             return False
+    elif statuses:
+        if item.status not in statuses:
+            return False  # a status asked for is the filter, live or not ("the signed off ones")
+    elif q.addressee in ("other", "both") or (q.addressee and q.addressee not in ("force",)):
+        if not item.live and item.status != "not_for_us":
+            return False
     elif not item.live or not item.for_force:
         return False
+    if q.addressee and not _addressed(item, q.addressee):
+        return False
     if q.query == "due":
-        if item.due_date is None:
+        target = item.target_date
+        if target is None:
             return False
-        if q.before and item.due_date > dt.date.fromisoformat(q.before):
+        if q.before and target > dt.date.fromisoformat(q.before):
             return False
-        if q.after and item.due_date < dt.date.fromisoformat(q.after):
+        if q.after and target < dt.date.fromisoformat(q.after):
             return False
-        if not q.before and not q.after and item.due_date < today:
+        if not q.before and not q.after and target < today:
             return False
-    if q.owner_aad_id and (item.owner_aad_id or "").lower() != q.owner_aad_id.lower():
+    if q.owner_aad_id and not _mine(item, q):
         return False
-    if q.owner and fuzz.partial_ratio(q.owner.lower(), (item.owner_name or "").lower()) < 80:
+    if q.owner and not _owned_by(item.owner_name, q.owner):
         return False
-    return not (q.theme and not any(fuzz.partial_ratio(q.theme.lower(), t.lower()) >= 85 for t in item.themes))
+    if q.department and not _in_department(item.owner_name, q.department):
+        return False
+    if q.peel and _peel_question(item.text) != int(q.peel):
+        return False
+    return not (q.theme and not _has_theme(item.themes, q.theme))
+
+
+def _mine(item: ItemView, q: ListQuery) -> bool:
+    """The asker's own: linked to their Teams identity, or (not yet linked) owned under their name."""
+    aad = (q.owner_aad_id or "").lower()
+    if item.owner_aad_id:
+        return item.owner_aad_id.lower() == aad
+    return bool(q.mine_name) and _same(item.owner_name, q.mine_name)
+
+
+@functools.lru_cache(maxsize=4096)
+def _same(owner: str | None, me: str | None) -> bool:
+    return same_person(owner, me)
+
+
+def linked_by_name(items: list[ItemView], q: ListQuery) -> list[ItemView]:
+    """Of the asker's items, those matched by name only: the ones to offer to link."""
+    return [i for i in items if not i.owner_aad_id and q.mine_name and _same(i.owner_name, q.mine_name)]
+
+
+@functools.lru_cache(maxsize=4096)
+def _owner_words(owner: str) -> frozenset[str]:
+    return frozenset(name_words(owner))
+
+
+@functools.lru_cache(maxsize=4096)
+def _owned_by(owner_name: str | None, asked: str) -> bool:
+    """ "Sarah Khan", "DCI Khan", "june smith": every word of the name asked for is in the owner's name."""
+    if not owner_name:
+        return False
+    wanted = _owner_words(asked)
+    have = _owner_words(owner_name)
+    if wanted and wanted <= have:
+        return True
+    return fuzz.partial_ratio(asked.lower(), owner_name.lower()) >= 90
+
+
+@functools.lru_cache(maxsize=4096)
+def _in_department(owner_name: str | None, department: str) -> bool:
+    return bool(owner_name) and department.lower() in (owner_name or "").lower()
+
+
+@functools.lru_cache(maxsize=4096)
+def _has_theme(themes: tuple[str, ...], theme: str) -> bool:
+    return any(fuzz.partial_ratio(theme.lower(), t.lower()) >= 85 for t in themes)
+
+
+@functools.lru_cache(maxsize=65536)
+def _peel_question(text: str) -> int | None:
+    return peel_question_of({stem(w) for w in words_of(text)} | set(words_of(text)))
+
+
+def _addressed(item: ItemView, addressee: str) -> bool:
+    if addressee == "force":
+        return item.for_force
+    if addressee in ("other", "both"):
+        return addressee == "both" or not item.for_force or item.status == "not_for_us"
+    return addressee.lower() in (item.addressee or "").lower()
 
 
 def sort_key(item: ItemView) -> tuple[Any, ...]:
@@ -102,7 +190,17 @@ def title_for(q: ListQuery, model: ReadModel) -> tuple[str, str]:
     report = model.reports_by_key.get(q.report) if q.report else None
     where = f" from {report_name(report)}" if report else ""
     who = f" owned by {q.owner}" if q.owner else (" owned by you" if q.owner_aad_id else "")
+    if q.department:
+        who += f" in {q.department}"
     theme = f" on {q.theme}" if q.theme else ""
+    if q.peel:
+        theme += f" under PEEL question {q.peel}"
+    if q.addressee:
+        theme += {"force": " for the force", "other": " for other bodies", "both": ""}.get(q.addressee, f" for the {q.addressee}")
+    statuses = sorted(q.statuses)
+    if statuses and q.query == "outstanding":
+        label = " or ".join(STATUS_LABEL.get(s, s).lower() for s in statuses)
+        return f"{what.capitalize()}{where}{who}{theme}: {label}", f"Nothing{where}{who}{theme} is {label}."
     if q.query == "overdue":
         title = f"Overdue {what}{where}{who}{theme}"
         return title, "Nothing is overdue. 🎉" if not (where or who or theme) else "None of those is overdue."
@@ -115,7 +213,7 @@ def title_for(q: ListQuery, model: ReadModel) -> tuple[str, str]:
 def find(q: ListQuery, model: ReadModel, today: dt.date) -> list[ItemView]:
     """Every item the list ``q`` describes, sorted (memoised until the items change)."""
     report = model.reports_by_key.get(q.report) if q.report else None
-    key = ("list", q.query, q.report, q.kind, q.owner, q.owner_aad_id, q.theme, q.before, q.after, today)
+    key = ("list", tuple(sorted({**q.to_data(), "page": 0}.items())), today)
 
     def build() -> list[ItemView]:
         pool = model.items_of_report(report.id) if report else model.items.values()
@@ -145,7 +243,8 @@ def run_list(q: ListQuery, model: ReadModel, today: dt.date) -> Outcome:
     # The same page of the same list is the same card until the items change (cards are never
     # modified after they are built, so sharing one is safe).
     card, fallback = model.memo(("page", tuple(sorted(q.to_data().items())), page, today), build)
-    state = StateChange(last_list=ListQuery.from_data(more) if more else None)
+    state = StateChange(last_list=ListQuery.from_data(more) if more else None,
+                        last_shown=tuple(i.id for i in items), last_query=q.query)  # fmt: skip
     if report:
         state = state.merged(StateChange(last_report=report.key))
     return Outcome(replies=[Reply(fallback, card)], state=state)

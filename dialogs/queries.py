@@ -22,6 +22,11 @@ class ListQuery:
     before: str | None = None
     after: str | None = None
     label: str | None = None
+    status: str | None = None  # statuses, comma-separated ("evidenced", "open,in_progress")
+    department: str | None = None  # owners' department, as written on them
+    addressee: str | None = None  # "force", "other", or one body ("IOPC")
+    peel: str | None = None  # PEEL question 1-9
+    mine_name: str | None = None  # the asker's display name, for items whose owner has only a name
     page: int = 0
 
     def to_data(self) -> dict[str, Any]:
@@ -45,3 +50,7 @@ class ListQuery:
                 clean.pop(bound, None)
         clean["query"] = clean.get("query") if clean.get("query") in LIST_QUERIES else "outstanding"
         return cls(**clean)
+
+    @property
+    def statuses(self) -> frozenset[str]:
+        return frozenset(s for s in (self.status or "").split(",") if s)

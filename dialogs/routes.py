@@ -12,6 +12,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
+from dialogs.changes import changes_handler
+from dialogs.committee.chat import meeting_handler, pack_handler
 from dialogs.deps import Deps, Handler
 from dialogs.help import greeting_handler, help_reply, unknown_handler
 from dialogs.items import item_handler
@@ -71,9 +73,13 @@ ROUTES: tuple[Route, ...] = (
     Route(Intent.REOPEN, item_handler, "reopen", "Reopen an item that was evidenced or signed off (admins)"),
     Route(Intent.MARK_EVIDENCED, item_handler, "mark evidenced", "Mark an item evidenced, with what shows it is done", manifest_rank=7),
     Route(Intent.ASSIGN, item_handler, "assign", "Give an item a new owner (admins)"),
+    Route(Intent.RETARGET, item_handler, "move target date", "Move an item's target date, with the reason (editors); the original stays on record"),
+    Route(Intent.RECORD_MEETING, meeting_handler, "JAC met on", "Record the date a Joint Audit Committee met (admins)"),
+    Route(Intent.COMMITTEE_PACK, pack_handler, "JAC pack", "The committee paper's figures since the last JAC (admins)"),
     Route(Intent.ADD_UPDATE, item_handler, "add update", "Add a progress note without changing the status", manifest_rank=8),
     Route(Intent.OWNER, item_handler, "who owns", "Who leads an item", manifest_rank=6),
     Route(Intent.SUMMARY, summary_handler, "summary", "Counts by status and by report", manifest_rank=5),
+    Route(Intent.CHANGES, changes_handler, "what changed", "What changed this week, since a date or since the last JAC, by whom, per report"),
     Route(Intent.OVERDUE, list_handler, "overdue", "Items past their due date", manifest_rank=3),
     Route(Intent.DUE, list_handler, "due", "Items due before a date or within a period", manifest_rank=4),
     Route(Intent.SHOW, item_handler, "show", "One item in full, with its evidence history", manifest_rank=2),

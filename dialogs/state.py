@@ -62,6 +62,8 @@ class Pending:
     options: tuple[int, ...] = ()  # item ids offered (CHOOSE)
     reports: tuple[str, ...] = ()  # report keys offered (CHOOSE)
     query: ListQuery | None = None  # the list to run once a report is chosen
+    more: tuple[tuple[int, int], ...] = ()  # further (item id, version) pairs of a write on several items
+    prompt: str = ""  # the question as asked, to remind the person it is still open
 
     def expired(self, now: dt.datetime) -> bool:
         return self.expires < now
@@ -84,6 +86,10 @@ class Pending:
                 out[name] = list(value)
         if self.query is not None:
             out["query"] = self.query.to_data()
+        if self.more:
+            out["more"] = [list(pair) for pair in self.more]
+        if self.prompt:
+            out["prompt"] = self.prompt[:300]
         return out
 
     @classmethod
@@ -103,6 +109,7 @@ class Pending:
             options=tuple(int(x) for x in data.get("options") or ()),
             reports=tuple(str(x) for x in data.get("reports") or ()),
             query=ListQuery.from_data(query) if isinstance(query, dict) else None,
+            more=tuple((int(a), int(b)) for a, b in data.get("more") or ()), prompt=str(data.get("prompt") or ""),
         )  # fmt: skip
 
 
@@ -123,6 +130,8 @@ class StateChange:
     last_item: int | _Unset | None = UNSET
     last_list: ListQuery | _Unset | None = UNSET
     welcomed: bool | _Unset = UNSET
+    last_shown: tuple[int, ...] | _Unset = UNSET
+    last_query: str | _Unset | None = UNSET
 
     def merged(self, later: StateChange) -> StateChange:
         """This change, then ``later`` on top of it."""
@@ -143,6 +152,8 @@ class Memory:
     last_item: int | None = None
     last_list: ListQuery | None = None  # the next page of the last list ("more")
     welcomed: bool = False
+    last_shown: tuple[int, ...] = ()  # the items of the last list or choice shown ("the second one")
+    last_query: str | None = None  # the last list's question ("and for PEEL?" asks it again)
 
     def pending_for(self, user_key: str, now: dt.datetime) -> Pending | None:
         """The question this person has open (None if none, or it expired)."""
@@ -161,7 +172,7 @@ class Memory:
             else:
                 slots[user_key] = change.pending
             updates["pending"] = MappingProxyType(slots)
-        for name in ("last_report", "last_item", "last_list", "welcomed"):
+        for name in ("last_report", "last_item", "last_list", "welcomed", "last_shown", "last_query"):
             value = getattr(change, name)
             if value is not UNSET:
                 updates[name] = value
@@ -179,6 +190,10 @@ class Memory:
             out["last_list"] = self.last_list.to_data()
         if self.welcomed:
             out["welcomed"] = True
+        if self.last_shown:
+            out["last_shown"] = list(self.last_shown)
+        if self.last_query:
+            out["last_query"] = self.last_query
         return out
 
     @classmethod
@@ -204,6 +219,8 @@ class Memory:
             last_item=_opt_int(data.get("last_item")),
             last_list=ListQuery.from_data(last_list) if isinstance(last_list, dict) else None,
             welcomed=bool(data.get("welcomed")),
+            last_shown=tuple(i for x in data.get("last_shown") or () if (i := _opt_int(x)) is not None)[:20],
+            last_query=data.get("last_query") if isinstance(data.get("last_query"), str) else None,
         )
 
 

@@ -7,6 +7,7 @@ from collections import Counter
 from collections.abc import Iterable
 
 from dialogs.cards import report_name, summary_card
+from dialogs.committee.chat import committee_handler
 from dialogs.deps import Deps
 from dialogs.frozen import FrozenCard
 from dialogs.language import Parsed
@@ -60,5 +61,8 @@ def summary_outcome(model: ReadModel, today: dt.date, report_key: str | None = N
 
 
 async def summary_handler(deps: Deps, parsed: Parsed, turn: Turn) -> Outcome:
-    """Counts, overall or for the report named."""
+    """Counts, overall or for the report named; the committee's counts (since, signed off, added,
+    for whom, re-targeted) with the items behind them."""
+    if parsed.measure or parsed.since:
+        return await committee_handler(deps, parsed, turn)
     return summary_outcome(deps.model, turn.today, parsed.report.key if parsed.report else None, parsed.kind)

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from dialogs.cards import confirm_card, execute, item_label, message_card
 from dialogs.language import Intent
+from dialogs.language.text import same_person
 from dialogs.policy import Policy
 from dialogs.state import Pending, Stage
 from dialogs.types import Outcome, Reply, Turn, Verb
@@ -120,6 +121,13 @@ class Writes:
     def label(self, item: ItemView) -> str:
         return item_label(item, self._model.reports.get(item.report_id))
 
+    def propose_link(self, items: list[ItemView], turn: Turn) -> Outcome:
+        """Offer to link items owned under the asker's name to their Teams identity."""
+        return OwnerLinks(self._store, self._model, self._rate).propose(items, turn)
+
+    async def commit_link(self, pending: Pending, turn: Turn) -> Outcome:
+        return await OwnerLinks(self._store, self._model, self._rate).commit(pending, turn)
+
     async def refuse(self, intent: Intent, item: ItemView, turn: Turn, reason: str) -> Outcome:
         await self._store.record_refusal(item.id, intent, turn.user, turn.source, reason)
         return Outcome.say(f"Sorry, I can't do that: {reason}")
@@ -157,36 +165,95 @@ class Writes:
         )  # fmt: skip
         if intent is Intent.RETARGET and not (fields.evidence or "").strip():
             question = f"Why is {self.label(item)}'s target moving to {_day(fields.target)}? Reply with the reason, or 'cancel'."
-            return Outcome(replies=[Reply(question)]).also(pending=dataclasses.replace(base, stage=Stage.NEED_TEXT))
+            return Outcome(replies=[Reply(question)]).also(pending=dataclasses.replace(base, stage=Stage.NEED_TEXT, prompt=question))
         if intent in (Intent.MARK_EVIDENCED, Intent.ADD_UPDATE) and not (fields.evidence or "").strip():
             what = "evidence shows it is done" if intent is Intent.MARK_EVIDENCED else "the update should say"
             question = f"What {what} for {self.label(item)}? Reply with the text (links welcome), or 'cancel'."
-            return Outcome(replies=[Reply(question)]).also(pending=dataclasses.replace(base, stage=Stage.NEED_TEXT))
+            return Outcome(replies=[Reply(question)]).also(pending=dataclasses.replace(base, stage=Stage.NEED_TEXT, prompt=question))
         if intent is Intent.ASSIGN and not fields.owner:
             question = f"Who should own {self.label(item)}? Reply with their name, or 'cancel'."
-            return Outcome(replies=[Reply(question)]).also(pending=dataclasses.replace(base, stage=Stage.NEED_OWNER))
+            return Outcome(replies=[Reply(question)]).also(pending=dataclasses.replace(base, stage=Stage.NEED_OWNER, prompt=question))
         return self.confirm(base, item)
+
+    async def propose_many(self, intent: Intent, items: list[ItemView], turn: Turn, fields: WriteFields) -> Outcome:
+        """One proposal for several items ("mark 33 and 34 as evidenced: ..."), confirmed together."""
+        refused = [(i, why) for i in items for ok, why in [self._policy.allowed(intent, turn.user, i)] if not ok]
+        if refused:
+            for item, why in refused:
+                await self._store.record_refusal(item.id, intent, turn.user, turn.source, why)
+            labels = ", ".join(self.label(i) for i, _ in refused)
+            return Outcome.say(f"Sorry, I can't do that for {labels}: {refused[0][1]} Nothing was changed.")
+        limited = await self.rate_limited(intent, items[0], turn)
+        if limited is not None:
+            return limited
+        ready = [i for i in items if not precondition(intent, i, fields.target)]
+        notes = [f"{self.label(i)}: left out, {precondition(intent, i, fields.target)}" for i in items if i not in ready]
+        if not ready:
+            return Outcome.say("Nothing changed: " + "; ".join(notes))
+        first, rest = ready[0], ready[1:]
+        base = Pending(
+            stage=Stage.CONFIRM, intent=intent, user=turn.user_key, expires=turn.expiry, item_id=first.id,
+            version=first.version, more=tuple((i.id, i.version) for i in rest), origin_activity=turn.activity_id,
+            evidence=fields.evidence, links=fields.links, owner=fields.owner, owner_aad_id=fields.owner_aad_id,
+            target=fields.target,
+        )  # fmt: skip
+        if intent in (Intent.MARK_EVIDENCED, Intent.ADD_UPDATE, Intent.RETARGET) and not (fields.evidence or "").strip():
+            what = "shows they are done" if intent is Intent.MARK_EVIDENCED else "should be recorded"
+            question = f"What {what} for {self._labels(base)}? Reply with the text (links welcome), or 'cancel'."
+            out = Outcome(replies=[Reply(question)]).also(pending=dataclasses.replace(base, stage=Stage.NEED_TEXT, prompt=question))
+        elif intent is Intent.ASSIGN and not fields.owner:
+            question = f"Who should own {self._labels(base)}? Reply with their name, or 'cancel'."
+            out = Outcome(replies=[Reply(question)]).also(pending=dataclasses.replace(base, stage=Stage.NEED_OWNER, prompt=question))
+        else:
+            out = self.confirm(base, first)
+        if notes:
+            out.replies.insert(0, Reply("; ".join(notes)))
+        return out
+
+    def _labels(self, pending: Pending) -> str:
+        ids = [pending.item_id, *(i for i, _ in pending.more)]
+        labels = [self.label(item) for i in ids if i is not None and (item := self._model.items.get(i)) is not None]
+        return labels[0] if len(labels) == 1 else ", ".join(labels[:-1]) + " and " + labels[-1] if labels else "that item"
 
     def confirm(self, pending: Pending, item: ItemView) -> Outcome:
         """Ask yes or no to ``pending`` (with a fresh token that ties the answer to this question)."""
         evidence = (pending.evidence or "")[:MAX_EVIDENCE_CHARS]
         pending = dataclasses.replace(pending, evidence=evidence or None, stage=Stage.CONFIRM, token=uuid.uuid4().hex)
-        question = VERBS[pending.intent].format(label=self.label(item), owner=pending.owner or "?",
-                                                target=_day(pending.target))  # fmt: skip
+        label = self._labels(pending) if pending.more else self.label(item)
+        question = VERBS[pending.intent].format(label=label, owner=pending.owner or "?", target=_day(pending.target))
         if evidence:
             question += f" with note '{evidence[:200]}{'…' if len(evidence) > 200 else ''}'"
         question += "?"
         detail = "Links: " + ", ".join(pending.links) if pending.links else None
         card, fallback = confirm_card(question, pending.token, detail)
-        return Outcome(replies=[Reply(fallback, card)]).also(pending=pending)
+        return Outcome(replies=[Reply(fallback, card)]).also(pending=dataclasses.replace(pending, prompt=question))
 
     async def commit(self, pending: Pending, turn: Turn) -> Outcome:
-        """The person said yes to ``pending``: write it, once."""
-        token = pending.token
+        """The person said yes to ``pending``: write it, once (each item of a write on several)."""
         if pending.item_id is None or pending.version is None:
             return Outcome.say("That question has expired: nothing was changed. Please ask again.").also(pending=None)
+        if not pending.more:
+            return await self._commit_one(pending, pending.item_id, pending.version, f"confirm:{pending.token}", turn)
+        said: list[str] = []
+        last: ItemView | None = None
+        pairs = ((pending.item_id, pending.version), *pending.more)
+        for n, (item_id, version) in enumerate(pairs):
+            key = f"confirm:{pending.token}" if n == 0 else f"confirm:{pending.token}:{item_id}"
+            out = await self._commit_one(pending, item_id, version, key, turn, alone=False)
+            said.extend(r.text for r in out.replies)
+            last = self._model.items.get(item_id) or last
+        card, fallback = message_card(said[0] if said else "Done.", said[1:],
+                                      [execute("Show", Verb.SHOW, item_id=last.id)] if last else None)  # fmt: skip
+        return (Outcome(card_update=card) if turn.is_invoke else Outcome(replies=[Reply(fallback, card)])).also(pending=None)
+
+    async def _commit_one(
+        self, pending: Pending, item_id: int, version: int, key: str, turn: Turn, *, alone: bool = True
+    ) -> Outcome:
+        def result(message: str, item: ItemView, *, duplicate: bool = False) -> Outcome:
+            return _result(message, item, turn, duplicate=duplicate) if alone else Outcome.say(message)
+
         try:
-            item = await self._store.get_item(pending.item_id)
+            item = await self._store.get_item(item_id)
         except NotFound:
             return Outcome.say("That item no longer exists: nothing was written.").also(pending=None)
         intent = pending.intent
@@ -198,12 +265,12 @@ class Writes:
             return limited.also(pending=None)
         source = Source("teams", turn.conversation_id, pending.origin_activity or turn.activity_id)
         try:
-            result = await self._store.change_item(
-                item.id, pending.version, change_for(pending, item, turn.today), Actor(turn.user.name, turn.user.aad_id),
-                source, idempotency_key=f"confirm:{token}",
+            written = await self._store.change_item(
+                item.id, version, change_for(pending, item, turn.today), Actor(turn.user.name, turn.user.aad_id),
+                source, idempotency_key=key,
             )  # fmt: skip
         except InvalidChange as err:
-            return _result(f"{self.label(item)}: nothing was written, {err}.", item, turn).also(pending=None)
+            return result(f"{self.label(item)}: nothing was written, {err}.", item).also(pending=None)
         except VersionConflict as err:
             cur = err.current
             self._model.apply(cur)
@@ -212,16 +279,72 @@ class Writes:
                 f"{', owned by ' + cur.owner_name if cur.owner_name else ''}). Nothing was written: "
                 "have a look and ask again if it is still needed."
             )
-            return _result(msg, cur, turn).also(pending=None)
-        self._model.apply(result.item)
-        if result.duplicate:
-            return _result(f"Already done: {self.label(result.item)}.", result.item, turn, duplicate=True).also(pending=None)
-        moved = result.item.retarget_count
+            return result(msg, cur).also(pending=None)
+        self._model.apply(written.item)
+        if written.duplicate:
+            return result(f"Already done: {self.label(written.item)}.", written.item, duplicate=True).also(pending=None)
+        moved = written.item.retarget_count
         done = DONE[intent].format(
-            label=self.label(result.item), owner=result.item.owner_name or "?", target=_day(result.item.target_date),
+            label=self.label(written.item), owner=written.item.owner_name or "?", target=_day(written.item.target_date),
             moved="moved once" if moved == 1 else f"moved {moved} times" if moved else "a first target",
         )  # fmt: skip
-        return _result(done, result.item, turn).also(pending=None)
+        return result(done, written.item).also(pending=None)
+
+
+class OwnerLinks:
+    """ "These are mine": items owned under the asker's name (imported from a spreadsheet) linked to
+    their Teams identity, so "my items", reminders and owner rights find them. Offered, confirmed and
+    audited like any write; only items whose owner's name is the asker's own can be linked."""
+
+    def __init__(self, store: Store, model: ReadModel, rate: RateLimit) -> None:
+        self._store, self._model, self._rate = store, model, rate
+
+    def propose(self, items: list[ItemView], turn: Turn) -> Outcome:
+        pairs = tuple((i.id, i.version) for i in items if not i.owner_aad_id and same_person(i.owner_name, turn.user.name))
+        if not pairs or not turn.user.aad_id:
+            return Outcome()
+        names = sorted({i.owner_name or "" for i in items})
+        question = (f"{len(pairs)} of these {'are' if len(pairs) > 1 else 'is'} owned by {' / '.join(names)}, "
+                    f"which looks like you but is not linked to your Teams account. Link {'them' if len(pairs) > 1 else 'it'} "
+                    "to you, so \"my items\" and reminders always find them?")  # fmt: skip
+        pending = Pending(
+            stage=Stage.CONFIRM, intent=Intent.LINK_OWNER, user=turn.user_key, expires=turn.expiry,
+            token=uuid.uuid4().hex, item_id=pairs[0][0], version=pairs[0][1], more=pairs[1:],
+            origin_activity=turn.activity_id, prompt=question,
+        )  # fmt: skip
+        card, fallback = confirm_card(question, pending.token)
+        return Outcome(replies=[Reply(fallback, card)]).also(pending=pending)
+
+    async def commit(self, pending: Pending, turn: Turn) -> Outcome:
+        pairs = ((pending.item_id, pending.version), *pending.more) if pending.item_id is not None else ()
+        linked, skipped = 0, 0
+        source = Source("teams", turn.conversation_id, pending.origin_activity or turn.activity_id)
+        for item_id, version in pairs:
+            if item_id is None or version is None:
+                continue
+            try:
+                item = await self._store.get_item(item_id)
+            except NotFound:
+                skipped += 1
+                continue
+            if item.owner_aad_id or not same_person(item.owner_name, turn.user.name) or not turn.user.aad_id:
+                skipped += 1  # changed meanwhile, or not this person's after all: never guessed
+                continue
+            change = ItemChange(set_owner=True, owner_name=item.owner_name, owner_aad_id=turn.user.aad_id,
+                                note="linked by its owner ('these are mine')")  # fmt: skip
+            try:
+                result = await self._store.change_item(item.id, version, change, Actor(turn.user.name, turn.user.aad_id),
+                                                       source, idempotency_key=f"confirm:{pending.token}:{item.id}")  # fmt: skip
+            except VersionConflict:
+                skipped += 1
+                continue
+            self._model.apply(result.item)
+            linked += not result.duplicate
+        message = f"Linked {linked} item{'s' if linked != 1 else ''} to you."
+        if skipped:
+            message += f" {skipped} had changed meanwhile and were left as they are."
+        card, fallback = message_card(message)
+        return (Outcome(card_update=card) if turn.is_invoke else Outcome(replies=[Reply(fallback, card)])).also(pending=None)
 
 
 def _result(message: str, item: ItemView, turn: Turn, *, duplicate: bool = False) -> Outcome:

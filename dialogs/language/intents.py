@@ -28,6 +28,7 @@ class Intent(enum.StrEnum):
     RETARGET = "retarget"
     RECORD_MEETING = "record_meeting"
     COMMITTEE_PACK = "committee_pack"
+    LINK_OWNER = "link_owner"  # "these are mine": never said, offered (items owned under the asker's name)
     UNKNOWN = "unknown"
 
 
@@ -42,3 +43,5 @@ WRITES = ITEM_WRITES | {Intent.SUBSCRIBE, Intent.UNSUBSCRIBE, Intent.RECORD_MEET
 ITEM_INTENTS = ITEM_WRITES | {Intent.SHOW, Intent.OWNER}
 LIST_INTENTS = frozenset({Intent.OUTSTANDING, Intent.OVERDUE, Intent.DUE, Intent.SUMMARY})
 PLAIN_INTENTS = frozenset({Intent.GREETING, Intent.HELP, Intent.SUBSCRIBE, Intent.UNSUBSCRIBE, Intent.DIGEST_NOW})
+# Intents no message asks for: the bot offers them and a Yes carries them out.
+OFFERED_ONLY = frozenset({Intent.LINK_OWNER})

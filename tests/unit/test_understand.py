@@ -18,6 +18,7 @@ import pytest
 
 from dialogs.language import Context, Index, Intent, Parsed, Resolver, understand
 from dialogs.language.intents import ITEM_WRITES as WRITE_INTENTS
+from dialogs.language.intents import OFFERED_ONLY
 from tests.kit import corpus
 from tests.kit.corpus import (
     ASB,
@@ -43,7 +44,7 @@ from tests.kit.corpus import (
     VET,
 )  # fmt: skip
 
-INTENTS = tuple(i.value for i in Intent)
+INTENTS = tuple(i.value for i in Intent if i not in OFFERED_ONLY)
 LISTS = frozenset({"outstanding", "overdue", "due", "summary"})
 ITEM_INTENTS = WRITE_INTENTS | {"show", "owner"}
 A, B = "https://x.example/a", "https://x.example/b"
