@@ -469,6 +469,9 @@ def _date_span(text: str) -> tuple[int, int] | None:
     return spans[-1] if spans else None
 
 
+_TRACKER_REF = re.compile(r"\bref(?:erence)?\s?#?\s?(\d{1,9})\b")
+
+
 def _item_request(
     intent: Intent, head: str, head_raw: str, evidence: str | None, links: tuple[str, ...], ctx: Context,
     resolver: Resolver, today: dt.date,
@@ -486,6 +489,10 @@ def _item_request(
     base: dict[str, Any] = dict(intent=intent, text=head, owner=owner, mine=mine, links=links,
                                 evidence=evidence if intent in EVIDENCE_INTENTS or intent is Intent.RETARGET else None,
                                 target_date=target_date)  # fmt: skip
+    by_ref = _TRACKER_REF.search(scan)
+    if by_ref and (item := resolver.model.items.get(int(by_ref.group(1)))) is not None:
+        report = resolver.model.reports.get(item.report_id)  # "ref 18": the label of an unnumbered item
+        return Parsed(**base, report=report, item=item, candidates=(Scored(100.0, report, item),))
     numbers, span = several_numbers(scan)
     if len(numbers) >= 2 and span is not None:
         return _several(numbers, scan[: span[0]] + " " + scan[span[1] :], ctx, resolver, base)
