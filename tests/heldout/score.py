@@ -155,15 +155,20 @@ def describe(o: Outcome) -> str:
     p, row = o.parsed, o.row
     got_items = sorted(_item_ids(p))
     want = " | ".join(
-        "ask" if e.ask else f"items {sorted(e.items)}" if e.items else f"report {e.report}" for e in row.targets
+        "ask" if e.ask else f"items {sorted(e.items)}" if e.items else f"report {e.report}"
+        for e in row.targets
     )
     bits = [f"{row.id} [{row.role}; {','.join(sorted(row.tags))}] {row.text!r}"]
     if not o.intent_ok:
         bits.append(f"    intent: want {'|'.join(i.value + (':' + f if f else '') for i, f in row.intents)}, "
                     f"got {p.intent.value}{' (thanks)' if p.thanks else ''}{' (out of scope)' if p.out_of_scope else ''}")  # fmt: skip
     if not o.target_ok:
-        got = ("ask" if p.needs_clarification else "") + (f" items {got_items}" if got_items else "") + (
-            f" report {p.report.key}" if p.report else "") + (" not_found" if p.not_found else "")
+        got = (
+            ("ask" if p.needs_clarification else "")
+            + (f" items {got_items}" if got_items else "")
+            + (f" report {p.report.key}" if p.report else "")
+            + (" not_found" if p.not_found else "")
+        )
         bits.append(f"    target: want {want}, got {got.strip() or 'nothing'}")
     for s in o.slots_bad:
         bits.append(f"    filter: {s}")
@@ -174,7 +179,9 @@ def describe(o: Outcome) -> str:
 
 def report(outcomes: list[Outcome], verbose: bool = False) -> str:
     """The figures overall, by role and by category; with ``verbose`` every miss."""
-    lines = [f"Held-out set: {len(outcomes)} messages (today = {TODAY.isoformat()}, the demo data as the world)"]
+    lines = [
+        f"Held-out set: {len(outcomes)} messages (today = {TODAY.isoformat()}, the demo data as the world)"
+    ]
     lines.append(_line("ALL", Scores.of(outcomes)))
     lines.append("by role:")
     for role in ("liaison", "lead", "senior"):
@@ -184,7 +191,9 @@ def report(outcomes: list[Outcome], verbose: bool = False) -> str:
     for tag in tags:
         lines.append(_line(tag, Scores.of([o for o in outcomes if tag in o.row.tags])))
     confusions = Counter(
-        (("|".join(i.value for i, _ in o.row.intents)), o.parsed.intent.value) for o in outcomes if not o.intent_ok
+        (("|".join(i.value for i, _ in o.row.intents)), o.parsed.intent.value)
+        for o in outcomes
+        if not o.intent_ok
     )
     if confusions:
         lines.append("intent misses (want -> got: count):")

@@ -75,4 +75,6 @@ def build_world() -> World:
         upgrade_database(f"sqlite+aiosqlite:///{path}")
         model = asyncio.run(_load(path))
     items = tuple(sorted(model.items.values(), key=lambda i: i.id))
-    return World(model=model, resolver=Resolver(Index(model)), reports=dict(model.reports_by_key), items=items)
+    return World(
+        model=model, resolver=Resolver(Index(model)), reports=dict(model.reports_by_key), items=items
+    )
