@@ -137,6 +137,8 @@ CUES: tuple[Cue, ...] = (
             r"^(?:mark|set|flag|record|move|put|change|update)\b.{0,120}?\b(?:as |to )?(?:signed[ -]?off|complete|completed|closed|discharged)\b",
             r"^(?:hmicfrs|hmic|the inspectorate|inspectorate|david roome|the flo|our flo)(?: have| has)? (?:now )?(?:signed[ -]?off|closed|discharged|accepted)\b",
             rf"^{_REF}.{{0,40}}?\b(?:has been|was|is now|is|got) signed[ -]?off\b",
+            # "tick off rec 5, the inspectorate are happy": done, and it is the inspectorate saying so
+            r"^(?:tick(?:ed)?(?: off)?|mark|set|done|complete|close)\b.{0,120}?\b(?:hmicfrs|hmic|the inspectorate|inspectorate|inspectors?|the flo)\b.{0,24}?\b(?:happy|satisfied|content|accepted|agreed|signed|approved)\b",
         ),
     ),
     Cue(

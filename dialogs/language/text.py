@@ -230,7 +230,9 @@ MARKUP = re.compile(r"<at[^>]*>.*?</at>|<[^>]{1,200}>", re.IGNORECASE | re.DOTAL
 _POLITE_HEAD = re.compile(
     r"^(?:@[\w.-]+[ ,:]*|tracker[ ,:]+|(?:hi|hey|hello|ok|okay|so|right)\b[ ,!]+(?=\S)|(?:please|pls|plz|kindly|can you|could you|would you|will you|can i|could i|i'd like to|i want to|i need to|let's|lets)\b[ ,]*)+"
 )
-_POLITE_TAIL = re.compile(r"[ ,]*(?:please|pls|thanks|thank you|ta|cheers)[ !.]*$")
+_POLITE_TAIL = re.compile(r"(?:^|[ ,]+)(?:please|pls|thanks|thank you|ta|cheers)[ !.]*$")
+_POLITE_PASSES = 3  # "please, thanks, cheers": a few layers, never one pass per word of a long message
+_TAIL_CHARS = 40
 MENTION_HEAD = re.compile(r"^(?:@[\w.-]+[ ,:]*)+")
 
 
@@ -239,11 +241,14 @@ def clean(text: str) -> str:
     t = normalise(MARKUP.sub(" ", text[:MAX_TEXT]))
     t = "".join(ch if ch.isprintable() else " " for ch in t)
     t = t.strip(" ,.!")
-    prev = None
-    while prev != t:
+    for _ in range(_POLITE_PASSES):
         prev = t
-        t = _POLITE_HEAD.sub("", t).strip()
-        t = _POLITE_TAIL.sub("", t).strip()
+        t = _POLITE_HEAD.sub("", t, count=1).strip()
+        # Only the end can be a polite tail: look at it alone, so a long message costs one pass.
+        head, tail = t[:-_TAIL_CHARS], t[-_TAIL_CHARS:]
+        t = (head + _POLITE_TAIL.sub("", tail)).strip() if len(t) > _TAIL_CHARS else _POLITE_TAIL.sub("", t).strip()
+        if t == prev:
+            break
     return " ".join(t.split())
 
 

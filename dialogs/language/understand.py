@@ -41,6 +41,7 @@ from dialogs.language.mentions import (
     ordinal_in,
     peel_question_in,
     pronoun_in,
+    several_named,
     several_numbers,
     since_in,
     statuses_in,
@@ -217,6 +218,9 @@ def _greeting(raw: str) -> bool:
     return bool(_THANKS.match(light)) and 0 < len(words) <= 10 and all(w in _THANKS_ONLY for w in words)
 
 
+_UPDATE_HEAD = re.compile(r"^(?:update|progress(?: note| update)?|note|comment|latest)\b")
+
+
 def _route(raw: str, known: Callable[[str], bool]) -> tuple[Intent | None, str, str | None, str]:
     """(intent or None, cleaned request, evidence as typed, request as typed).
 
@@ -231,10 +235,14 @@ def _route(raw: str, known: Callable[[str], bool]) -> tuple[Intent | None, str, 
             return intent, head, " ".join(tail.split()), head_raw
         if intent is Intent.ASSIGN:
             return intent, head, None, head_raw
+        if intent is None and _UPDATE_HEAD.match(head):
+            return Intent.ADD_UPDATE, head, " ".join(tail.split()), head_raw  # "update fraud rec 1: ..."
     full = correct_intent_words(clean(raw), known)
     intent = classify(full)
-    if tail is not None and (intent in EVIDENCE_INTENTS or intent is Intent.RETARGET):
-        return intent, correct_intent_words(clean(head_raw), known), " ".join(tail.split()), head_raw
+    if tail is not None and intent in ITEM_WRITES:
+        # The kind of write is said before the note, never inside it ("update 1: calls done" is
+        # an update, not "done"): a write verb only in the note is no write at all.
+        return None, correct_intent_words(clean(head_raw), known), None, head_raw
     return intent, full, None, raw
 
 
@@ -493,9 +501,12 @@ def _item_request(
     if by_ref and (item := resolver.model.items.get(int(by_ref.group(1)))) is not None:
         report = resolver.model.reports.get(item.report_id)  # "ref 18": the label of an unnumbered item
         return Parsed(**base, report=report, item=item, candidates=(Scored(100.0, report, item),))
-    numbers, span = several_numbers(scan)
-    if len(numbers) >= 2 and span is not None:
-        return _several(numbers, scan[: span[0]] + " " + scan[span[1] :], ctx, resolver, base)
+    pairs, span = several_named(scan)
+    if not pairs:
+        numbers, span = several_numbers(scan)
+        pairs = tuple(("", n) for n in numbers) if len(numbers) >= 2 else ()
+    if pairs and span is not None:
+        return _several(pairs, scan[: span[0]] + " " + scan[span[1] :], ctx, resolver, base)
     number, kind, scan = take_item_ref(scan)
     hint = kind or kind_hint(scan)
     base.update(number=number, kind=hint, item_words=describe(scan) if not number else None)
@@ -530,18 +541,24 @@ def _referred_back(scan: str, number: str | None, ctx: Context, resolver: Resolv
     return None
 
 
-def _several(numbers: tuple[str, ...], scan: str, ctx: Context, resolver: Resolver, base: dict[str, Any]) -> Parsed:
-    """Several items in one message: each resolved on its own; any that is unclear means we ask."""
+def _several(
+    pairs: tuple[tuple[str, str], ...], scan: str, ctx: Context, resolver: Resolver, base: dict[str, Any]
+) -> Parsed:
+    """Several items in one message: each resolved on its own (with its own words, else the words
+    around the list, else the report of the one before); any that is unclear means we ask."""
     context = resolver.report_by_key(ctx.last_report_key) if ctx.last_report_key else None
     kind = kind_hint(scan)
     found: list[ItemView] = []
     unclear: list[Reference] = []
     missing: list[str] = []
-    for number in numbers:
-        ref = resolver.refer(scan, number=number, kind=kind, context_report_id=context.id if context else None,
-                             strict=base["intent"] in ITEM_WRITES)  # fmt: skip
+    numbers = tuple(n for _, n in pairs)
+    previous = context.id if context else None
+    for words, number in pairs:
+        ref = resolver.refer(f"{words} {scan}", number=number, kind=kind_hint(words) or kind,
+                             context_report_id=previous, strict=base["intent"] in ITEM_WRITES)  # fmt: skip
         if ref.item is not None:
             found.append(ref.item)
+            previous = ref.item.report_id  # "vawg 1 and 2": the second is in the first one's report
         elif ref.needs_clarification:
             unclear.append(ref)
         else:
