@@ -259,7 +259,7 @@ def due_period(text: str, today: dt.date) -> object:
 
 # ---- references back, and several numbers ------------------------------------------------------------
 
-_IT = re.compile(r"\b(?:it|that one|this one|that item|this item|that rec|this rec|the same one|same one|that)\b")
+_IT = re.compile(r"\b(?:it|its|that one|that ones|this one|that item|this item|that rec|this rec|the same one|same one|that)\b")
 _ORDINAL = re.compile(
     r"\b(?:the\s+)?(?P<o>first|second|third|fourth|fifth|sixth|seventh|eighth|1st|2nd|3rd|4th|5th|6th|7th|8th|last)"
     r"\s+(?:one|item|rec|recommendation|afi)\b"

@@ -57,6 +57,7 @@ _ME = frozenset({"me", "myself", "i"})
 _NEW_OWNER = (
     re.compile(r"^(?P<who>[a-z][a-z.' -]{1,60}?) (?:is|will be|'s) (?:now )?(?:leading|the lead|the owner|owning|taking over|responsible|in charge)\b", re.IGNORECASE),
     re.compile(r"^(?P<who>[a-z][a-z.' -]{1,60}?) (?:has taken|is taking|will take) over\b", re.IGNORECASE),
+    re.compile(r"^(?P<who>[a-z][a-z.' -]{1,60}?) (?:will|'ll|is going to|is to) (?:now )?(?:lead|own|take on|pick up|look after)\b", re.IGNORECASE),
     re.compile(r"^make\s+(?P<who>.+?)\s+(?:the\s+)?(?:new\s+)?(?:owner|lead)\b", re.IGNORECASE),
     re.compile(r"^.*\b(?:to|as|is)\s+(?P<who>.+?)$", re.IGNORECASE),
 )

@@ -228,7 +228,7 @@ def by_initial(words: Iterable[str]) -> dict[str, tuple[str, ...]]:
 
 MARKUP = re.compile(r"<at[^>]*>.*?</at>|<[^>]{1,200}>", re.IGNORECASE | re.DOTALL)
 _POLITE_HEAD = re.compile(
-    r"^(?:@[\w.-]+[ ,:]*|tracker[ ,:]+|(?:hi|hey|hello|ok|okay|so|right)\b[ ,!]+(?=\S)|(?:please|pls|plz|kindly|can you|could you|would you|will you|can i|could i|i'd like to|i want to|i need to|let's|lets)\b[ ,]*)+"
+    r"^(?:@[\w.-]+[ ,:]*|tracker[ ,:]+|(?:hi|hey|hello|ok|okay|so|right)\b[ ,!]+(?=\S)|(?:please|pls|plz|kindly|can you|could you|would you|will you|can i|could i|can we|could we|i'd like to|i want to|i need to|let's|lets)\b[ ,]*)+"
 )
 _POLITE_TAIL = re.compile(r"(?:^|[ ,]+)(?:please|pls|thanks|thank you|ta|cheers)[ !.]*$")
 _POLITE_PASSES = 3  # "please, thanks, cheers": a few layers, never one pass per word of a long message

@@ -235,7 +235,7 @@ def _route(raw: str, known: Callable[[str], bool]) -> tuple[Intent | None, str, 
             return intent, head, " ".join(tail.split()), head_raw
         if intent is Intent.ASSIGN:
             return intent, head, None, head_raw
-        if intent is None and _UPDATE_HEAD.match(head):
+        if intent not in ITEM_WRITES and _UPDATE_HEAD.match(head):
             return Intent.ADD_UPDATE, head, " ".join(tail.split()), head_raw  # "update fraud rec 1: ..."
     full = correct_intent_words(clean(raw), known)
     intent = classify(full)
@@ -477,6 +477,12 @@ def _date_span(text: str) -> tuple[int, int] | None:
     return spans[-1] if spans else None
 
 
+# "child protection rec 3 of 6", "PEEL AFI 4 of 4": an unnumbered item by its place in its report.
+_PLACE = re.compile(
+    r"\b(?:(?:the\s+)?(?:rec|recs|recommendation|afi|area for improvement|cause of concern|item)s?\s*)?"
+    r"(?P<n>\d{1,2})\s+of\s+(?P<m>\d{1,2})\b(?!\s*(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec))"
+)
+_BOTH = re.compile(r"\b(?:both|them|all of them|those|these|the two|both of them)\b")
 _TRACKER_REF = re.compile(r"\bref(?:erence)?\s?#?\s?(\d{1,9})\b")
 
 
@@ -501,6 +507,15 @@ def _item_request(
     if by_ref and (item := resolver.model.items.get(int(by_ref.group(1)))) is not None:
         report = resolver.model.reports.get(item.report_id)  # "ref 18": the label of an unnumbered item
         return Parsed(**base, report=report, item=item, candidates=(Scored(100.0, report, item),))
+    placed = _by_place(scan, resolver, kind_hint(scan), base)
+    if placed is not None:
+        return placed
+    if _BOTH.search(scan) and len(ctx.last_items) >= 2 and not _DIGIT.search(scan):
+        items = tuple(i for n in ctx.last_items[:MAX_ASK] if (i := resolver.model.items.get(n)) is not None)
+        if len(ctx.last_items) == 2 or base["intent"] not in ITEM_WRITES:
+            keys = tuple(r.key if (r := resolver.model.reports.get(i.report_id)) else "" for i in items)
+            return Parsed(**base, items=items, item_reports=keys)  # "mark both as evidenced"
+        return Parsed(**base, candidates=_scored(items, resolver), needs_clarification=True)
     pairs, span = several_named(scan)
     if not pairs:
         numbers, span = several_numbers(scan)
@@ -510,6 +525,11 @@ def _item_request(
     number, kind, scan = take_item_ref(scan)
     hint = kind or kind_hint(scan)
     base.update(number=number, kind=hint, item_words=describe(scan) if not number else None)
+    if (number is None and not ctx.last_item_id and len(ctx.last_items) > 1 and pronoun_in(scan)
+            and len([w for w in words_of(scan) if w not in STOPWORDS]) <= 1):  # fmt: skip
+        # "reopen that one" after a list: which one? (never a guess on a write)
+        items = tuple(i for n in ctx.last_items[:MAX_ASK] if (i := resolver.model.items.get(n)) is not None)
+        return Parsed(**base, candidates=_scored(items, resolver), needs_clarification=True)
     back = _referred_back(scan, number, ctx, resolver)
     if back is not None:
         report = resolver.model.reports.get(back.report_id)
@@ -523,6 +543,37 @@ def _item_request(
         **base, report=ref.report, item=ref.item, candidates=ref.candidates, report_candidates=ref.report_candidates,
         needs_clarification=ref.needs_clarification, not_found=ref.not_found,
     )  # fmt: skip
+
+
+_DIGIT = re.compile(r"\d")
+
+
+def _scored(items: tuple[ItemView, ...], resolver: Resolver) -> tuple[Scored, ...]:
+    return tuple(Scored(100.0, resolver.model.reports.get(i.report_id), i) for i in items)
+
+
+def _by_place(scan: str, resolver: Resolver, kind: str | None, base: dict[str, Any]) -> Parsed | None:
+    """ "rec 3 of 6": the report named, then its n-th item of that kind, when it has m of them."""
+    places = list(_PLACE.finditer(scan))
+    if not places:
+        return None
+    rest = _PLACE.sub(" ", scan)
+    ref = resolver.refer(rest, kind=kind)
+    report = ref.report or (resolver.model.reports.get(ref.item.report_id) if ref.item else None)
+    if report is None:
+        return None
+    found: list[ItemView] = []
+    for m in places:
+        n, of = int(m.group("n")), int(m.group("m"))
+        pool = sorted(resolver.index.report_items(report.id, kind), key=lambda i: i.id)  # printed order
+        if len(pool) != of:
+            pool = sorted(resolver.index.report_items(report.id), key=lambda i: i.id)
+        if len(pool) != of or not 1 <= n <= of:
+            return Parsed(**base, report=report, not_found=True)
+        found.append(pool[n - 1])
+    if len(found) == 1:
+        return Parsed(**base, report=report, item=found[0], candidates=(Scored(100.0, report, found[0]),))
+    return Parsed(**base, report=report, items=tuple(dict.fromkeys(found)), item_reports=(report.key,) * len(found))
 
 
 def _referred_back(scan: str, number: str | None, ctx: Context, resolver: Resolver) -> ItemView | None:
