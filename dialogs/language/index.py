@@ -134,7 +134,10 @@ class Index:
                     self._people.add(stem(w))
                     self._people_surface.setdefault(w[0], set()).add(w)
             if department:
-                self._departments.setdefault(" ".join(content(words_of(department))), department)
+                key = " ".join(content(words_of(department)))
+                self._departments.setdefault(key, department)
+                for short in _acronyms(department):  # "SD&A", "SDA" for Strategy, Delivery & Assurance
+                    self._departments.setdefault(short, department)
         for theme in item.themes:
             self._themes.setdefault(" ".join(content(words_of(theme))), theme)
 
@@ -210,7 +213,7 @@ class Index:
     def department(self, phrase: str) -> str | None:
         """The department (as written on owners, e.g. "Public Protection") that ``phrase`` names."""
         self.ensure_items()
-        key = " ".join(content(words_of(phrase)))
+        key = _UNIT_WORDS.sub("", " ".join(content(words_of(phrase)))).strip()
         if not key or not self._departments:
             return None
         if key in self._departments:
@@ -291,11 +294,28 @@ _DEPARTMENT_SPLIT = re.compile(r"\s*[(),]\s*|\s+[-\u2013\u2014]\s+")
 
 def split_owner(owner: str) -> tuple[str, str | None]:
     """ "DI Naomi Clarke (Public Protection)" -> ("DI Naomi Clarke", "Public Protection"); also
-    "Supt Owen Price, Professional Standards" and "Ch Insp R. Dhillon - Force CID"."""
-    parts = [p for p in _DEPARTMENT_SPLIT.split(owner) if p and p.strip()]
+    "Supt Owen Price, Professional Standards" and "Ch Insp R. Dhillon - Force CID". A department in
+    brackets is taken whole ("(Strategy, Delivery & Assurance)")."""
+    bracketed = _BRACKETED.match(owner)
+    if bracketed:
+        return bracketed.group(1).strip(), bracketed.group(2).strip()
+    parts = [p for p in _DEPARTMENT_SPLIT.split(owner, maxsplit=1) if p and p.strip()]
     if len(parts) < 2:
         return owner.strip(), None
-    return parts[0].strip(), parts[1].strip()
+    return parts[0].strip(), parts[1].strip(" ()")
+
+
+_BRACKETED = re.compile(r"^([^()]{1,120}?)\s*\(([^()]{1,120})\)\s*$")
+_UNIT_WORDS = re.compile(r"\s*\b(?:unit|team|department|dept|command|directorate|portfolio|function)\s*$")
+
+
+def _acronyms(department: str) -> tuple[str, ...]:
+    """Short forms people write for a department of several words: "SD&A" and "SDA"."""
+    words = [w for w in re.findall(r"[A-Za-z]+|&", department) if w.lower() not in ("and", "of", "the")]
+    if len([w for w in words if w != "&"]) < 2:
+        return ()
+    with_amp = "".join(w if w == "&" else w[0] for w in words).lower()
+    return tuple(dict.fromkeys((with_amp, with_amp.replace("&", ""))))
 
 
 def _fingerprint(item: ItemView) -> int:

@@ -68,9 +68,9 @@ from storage.views import ItemView, ReportView
 
 _FOLLOW_UP = re.compile(r"^(?:and|what about|how about|same for|same again for|now|also)\b")
 _THANKS_ONLY = frozenset(
-    ["thanks", "thank", "you", "thankyou", "thx", "ty", "cheers", "ta", "many", "great", "brilliant", "perfect", "lovely", "super", "fab", "fantastic", "excellent", "that's", "thats", "that", "is", "was", "really", "very", "so", "much", "a", "lot", "for", "this", "your", "help", "the", "appreciated", "much", "star", "you're", "youre", "mate", "all", "again", "helpful", "useful", "nice", "one", "cool", "ok", "okay", "awesome"]
+    ["thanks", "thank", "you", "thankyou", "thx", "ty", "cheers", "ta", "many", "great", "brilliant", "perfect", "lovely", "super", "fab", "fantastic", "excellent", "that's", "thats", "that", "is", "was", "really", "very", "so", "much", "a", "lot", "for", "this", "your", "help", "the", "appreciated", "much", "star", "you're", "youre", "mate", "all", "again", "helpful", "useful", "nice", "one", "cool", "ok", "okay", "awesome", "exactly", "what", "i", "needed", "wanted", "just", "it", "it's", "sorted", "top", "legend", "wonderful", "thnaks", "thansk", "thanx", "thnx", "u", "we", "that's", "spot", "on"]
 )
-_THANKS = re.compile(r"\b(?:thanks|thank you|thankyou|thx|ty|cheers|ta|many thanks)\b")
+_THANKS = re.compile(r"\b(?:thanks|thank you|thank u|thankyou|thx|ty|cheers|ta|many thanks|thnaks|thansk|thanx|thnx)\b")
 _ADDED = re.compile(r"\b(?:added|new|came in|come in|arrived|received|published|joined)\b")
 _RETARGETED = re.compile(r"\b(?:re ?target(?:ed|ted|s)?|moved (?:their |its )?targets?|target (?:dates? )?(?:moved|changed|revised)|revised (?:their )?targets?|extended|extensions?)\b")
 _CLOSED = re.compile(r"\b(?:signed off|sign off|signed-off|closed|close|completed|complete|discharged)\b")
@@ -215,7 +215,7 @@ def _greeting(raw: str) -> bool:
     if CUES_BY_INTENT[Intent.GREETING].matcher.search(light) is not None:
         return True
     words = re.findall(r"[a-z']+", light[:200])
-    return bool(_THANKS.match(light)) and 0 < len(words) <= 10 and all(w in _THANKS_ONLY for w in words)
+    return bool(_THANKS.search(light)) and 0 < len(words) <= 10 and all(w in _THANKS_ONLY for w in words)
 
 
 _UPDATE_HEAD = re.compile(r"^(?:update|progress(?: note| update)?|note|comment|latest)\b")
@@ -277,17 +277,45 @@ def understand(raw: str, ctx: Context, resolver: Resolver, today: dt.date) -> Pa
     if intent is Intent.COMMITTEE_PACK:
         return Parsed(intent=intent, text=head)
     if intent is Intent.RECORD_MEETING:
-        return Parsed(intent=intent, text=head, target_date=_a_date(head, today, future_ok=True))
+        return Parsed(intent=intent, text=head, target_date=_meeting_date(head, today))
     links = tuple(dict.fromkeys(m.group(0).rstrip(".,;") for m in URL.finditer(raw)))
     if intent is None or intent is Intent.UNKNOWN:
         intent = _default_intent(head, ctx, resolver, today)
     if intent is Intent.UNKNOWN:
-        return Parsed(intent=intent, text=head, suggestions=suggest(head), out_of_scope=bool(_out_of_scope(head, index)))
+        oos = _out_of_scope(head, index) or elsewhere(head)
+        return Parsed(intent=intent, text=head, suggestions=suggest(head), out_of_scope=oos)
+    if intent in (Intent.SHOW, Intent.OWNER) and elsewhere(head) and not _DIGIT.search(head):
+        return Parsed(intent=Intent.UNKNOWN, text=head, suggestions=suggest(head), out_of_scope=True)
     if intent is Intent.CHANGES:
         return _changes_request(head, raw, ctx, resolver, today)
     if intent in LIST_INTENTS:
         return _list_request(intent, head, raw, ctx, resolver, today, links)
     return _item_request(intent, head, head_raw, evidence, links, ctx, resolver, today)
+
+
+_MET = re.compile(r"\b(?:met|sat|was held|took place|happened|had)\b")
+_RELATIVE_DAY = re.compile(r"\b(?:(?P<y>yesterday)|today|this (?:morning|afternoon))\b")
+# "the sex offenders area for improvement", "the one about categorising corruption intelligence":
+# one item, described (a list says "ones", "recs", "items").
+_SINGULAR = re.compile(
+    r"^(?:(?:show|open|find|get|pull up)(?: me)? )?(?:the|that) (?:[a-z0-9&'-]+ ){0,8}?"
+    r"(?:one|rec|recommendation|afi|area for improvement|cause of concern|item)\b(?!s)"
+)
+
+
+def _meeting_date(head: str, today: dt.date) -> dt.date | None:
+    """When the committee met ("yesterday", "on 27 November": in the past when it "met")."""
+    relative = _RELATIVE_DAY.search(head)
+    if relative:
+        return today - dt.timedelta(days=1) if relative.group("y") else today
+    said = _a_date(head, today, future_ok=True)
+    if said is not None and said > today and _MET.search(head):
+        try:
+            earlier = said.replace(year=said.year - 1)  # "met on 27 November": the last 27 November
+        except ValueError:  # 29 February
+            earlier = said - dt.timedelta(days=365)
+        return earlier if earlier <= today else said
+    return said
 
 
 def _default_intent(head: str, ctx: Context, resolver: Resolver, today: dt.date) -> Intent:
@@ -303,6 +331,8 @@ def _default_intent(head: str, ctx: Context, resolver: Resolver, today: dt.date)
     if number is not None or several_numbers(scan)[0]:
         return Intent.SHOW
     if (pronoun_in(scan) and ctx.last_item_id) or (ordinal_in(scan) and ctx.last_items):
+        return Intent.SHOW
+    if _SINGULAR.match(scan):
         return Intent.SHOW
     if statuses_in(scan) or addressee_in(scan) or list_kind(scan) or QUESTION_REF.search(scan):
         return Intent.OUTSTANDING
@@ -351,11 +381,31 @@ def _mostly_unknown(text: str, index: Index) -> bool:
     return bool(unknown) and len(unknown) >= max(1, len(words) / 2)
 
 
+# Things people ask a work bot that the tracker does not do: rotas, IT, HR, press, the weather.
+_ELSEWHERE = re.compile(
+    r"\b(?:rest days?|days? off|rota|rotas|shifts?|on call|annual leave|leave request|holiday|overtime|pay ?slips?|payroll|"
+    r"expenses|password|log ?in|login|laptop|printer|wi-?fi|it helpdesk|helpdesk|canteen|parking|car park|weather|wether|"
+    r"press release|media statement|tweet|draft me|write me|email to|budget|precept|briefing|brefing|meeting room|"
+    r"crime number|custody record|suspect|arrest|lunch|coffee|joke|football|officers do we have|staffing levels?|"
+    r"sickness|recruitment|vacancies|promotion)\b"
+)
+_EXPLICIT_LIST = re.compile(r"\b(?:outstanding|still open|left to do|haven'?t (?:we )?(?:done|finished)|remaining|not (?:yet )?done|to do)\b")
+
+
+def elsewhere(text: str) -> bool:
+    """Does the message ask for something outside the tracker ("can you reset my password")?"""
+    return _ELSEWHERE.search(text[:CUE_WINDOW]) is not None
+
+
 def _scope_check(intent: Intent, head: str, index: Index, parsed: Parsed) -> Parsed:
     """A count or list whose words say nothing of the tracker ("how many officers do we have on
     nights") is out of scope, not the tracker's summary."""
     if intent not in (Intent.SUMMARY, Intent.OUTSTANDING):
         return parsed  # "overdue", "due": the cue itself is the tracker's
+    if elsewhere(head) and not parsed.status and not parsed.peel_question:
+        return Parsed(intent=Intent.UNKNOWN, text=head, suggestions=suggest(head), out_of_scope=True)
+    if _EXPLICIT_LIST.search(head[:CUE_WINDOW]):
+        return parsed  # "what's outstanding across the force", "what haven't we done yet?"
     filters = (parsed.report or parsed.owner or parsed.mine or parsed.theme or parsed.kind or parsed.status
                or parsed.department or parsed.addressee or parsed.period or parsed.since or parsed.report_candidates
                or parsed.peel_question or parsed.measure)  # fmt: skip
