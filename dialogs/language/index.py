@@ -61,6 +61,10 @@ class Index:
         self._exact_names: dict[str, int] = {}  # whole normalised alias/title/key -> report
         self.item_postings: dict[str, array] = {}
         self._surface: dict[str, set[str]] = {}  # initial letter -> words as written in items/reports
+        # Corrections already worked out: a fuzzy search over every word of one initial is the
+        # costliest step of a query at 100,000 items, and people use the same words all day.
+        # Forgotten whenever the vocabulary grows (a new word may be the one someone meant).
+        self._corrected: dict[str, str] = {}
         self._by_number: dict[str, list[int]] = {}
         self.by_report: dict[int, list[int]] = {}
         self._indexed: dict[int, int] = {}  # item id -> fingerprint of what we indexed
@@ -104,6 +108,7 @@ class Index:
         self._people, self._themes, self._max_id = set(), {}, 0
         self._people_surface, self._departments = {}, {}
         self._surface = {c: set(words) for c, words in self._report_surface.items()}
+        self._corrected = {}
         for item_id in sorted(self.model.items):
             self._index_item(self.model.items[item_id])
         self._dirty = False
@@ -120,7 +125,10 @@ class Index:
             posting.append(item.id)
         for word in surface:
             if correctable(word):
-                self._surface.setdefault(word[0], set()).add(word)
+                pool = self._surface.setdefault(word[0], set())
+                if word not in pool:
+                    pool.add(word)
+                    self._corrected.clear()
         if item.number:
             self._by_number.setdefault(item.number.lower(), []).append(item.id)
         self.by_report.setdefault(item.report_id, []).append(item.id)
@@ -166,6 +174,7 @@ class Index:
         self.report_postings, self._aliases, self._exact_names = postings, aliases, exact
         self.report_words = report_words
         self._report_surface = report_surface
+        self._corrected = {}
         for initial, found in report_surface.items():
             self._surface.setdefault(initial, set()).update(found)
 
@@ -185,10 +194,18 @@ class Index:
         if word in STOPWORDS or not correctable(word):
             return word
         self.ensure_items()
+        done = self._corrected.get(word)
+        if done is not None:
+            return done
         pool = self._surface.get(word[0], set())
         if word in pool or stem(word) in self.item_postings or stem(word) in self.report_postings:
-            return word
-        return correct(word, (*pool, *STOP_SURFACE.get(word[0], ())))
+            fixed = word
+        else:
+            fixed = correct(word, (*pool, *STOP_SURFACE.get(word[0], ())))
+        if len(self._corrected) >= _CORRECTED_LIMIT:
+            self._corrected.clear()
+        self._corrected[word] = fixed
+        return fixed
 
     def query(self, text: str) -> Query:
         """The words of a reference, corrected and contracted, and the reports its aliases name."""
@@ -305,6 +322,7 @@ def split_owner(owner: str) -> tuple[str, str | None]:
     return parts[0].strip(), parts[1].strip(" ()")
 
 
+_CORRECTED_LIMIT = 20_000
 _BRACKETED = re.compile(r"^([^()]{1,120}?)\s*\(([^()]{1,120})\)\s*$")
 _UNIT_WORDS = re.compile(r"\s*\b(?:unit|team|department|dept|command|directorate|portfolio|function)\s*$")
 

@@ -204,7 +204,7 @@ def classify(text: str) -> Intent | None:
 def suggest(text: str, limit: int = 3) -> tuple[str, ...]:
     """Examples of what people can say that look most like ``text`` ("did you mean")."""
     examples = [c.example for c in CUES if c.example and c.intent not in (Intent.GREETING, Intent.UNKNOWN)]
-    hits = process.extract(text[:CUE_WINDOW], list(dict.fromkeys(examples)), scorer=fuzz.WRatio, limit=limit)
+    hits = process.extract(text[:SUGGEST_CHARS], list(dict.fromkeys(examples)), scorer=fuzz.WRatio, limit=limit)
     return tuple(h[0] for h in hits)
 
 
@@ -266,6 +266,10 @@ def _fix_names(text: str, names: set[str], index: Index) -> str:
 def understand(raw: str, ctx: Context, resolver: Resolver, today: dt.date) -> Parsed:
     """Understand one message and resolve what it refers to."""
     raw = " ".join(MARKUP.sub(" ", (raw or "")[:MAX_TEXT]).split())
+    if len(raw) > REQUEST_CHARS and split_evidence(raw)[1] is None:
+        # A request is said in its first words; a long message without a note is read from its start
+        # (a note after ":" is kept whole, it is what gets written).
+        raw = raw[:REQUEST_CHARS]
     if raw and _greeting(raw):
         return Parsed(intent=Intent.GREETING, text=clean(raw), thanks=bool(_THANKS.search(raw.lower())))
     index = resolver.index
@@ -533,6 +537,8 @@ _PLACE = re.compile(
     r"(?P<n>\d{1,2})\s+of\s+(?P<m>\d{1,2})\b(?!\s*(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec))"
 )
 _BOTH = re.compile(r"\b(?:both|them|all of them|those|these|the two|both of them)\b")
+SUGGEST_CHARS = 120  # "did you mean": the start of what was said is enough to compare
+REQUEST_CHARS = CUE_WINDOW  # ~70 words: more than any request; the cues read no further either
 _TRACKER_REF = re.compile(r"\bref(?:erence)?\s?#?\s?(\d{1,9})\b")
 
 
