@@ -105,6 +105,7 @@ class Index:
         if not self._dirty:
             return
         self.item_postings, self._by_number, self.by_report, self._indexed = {}, {}, {}, {}
+        self._by_report_number: dict[tuple[int, str], list[int]] = {}
         self._people, self._themes, self._max_id = set(), {}, 0
         self._people_surface, self._departments = {}, {}
         self._surface = {c: set(words) for c, words in self._report_surface.items()}
@@ -131,6 +132,7 @@ class Index:
                     self._corrected.clear()
         if item.number:
             self._by_number.setdefault(item.number.lower(), []).append(item.id)
+            self._by_report_number.setdefault((item.report_id, item.number.lower()), []).append(item.id)
         self.by_report.setdefault(item.report_id, []).append(item.id)
         self._note_people_and_themes(item)
 
@@ -293,9 +295,11 @@ class Index:
         items = self.model.items
         # Comprehensions, not a loop of appends: a common number ("1", "5") is printed in every
         # report, so at 10,000 items this runs over a few hundred entries on every "show rec N".
-        out = [item for iid in self._by_number.get(number.lower(), ()) if (item := items.get(iid)) is not None]
-        if report_id is not None:
-            out = [i for i in out if i.report_id == report_id]
+        if report_id is not None:  # one report's: a look-up, not a scan of every report's "5"
+            ids = self._by_report_number.get((report_id, number.lower()), ())
+            out = [item for iid in ids if (item := items.get(iid)) is not None and item.report_id == report_id]
+        else:
+            out = [item for iid in self._by_number.get(number.lower(), ()) if (item := items.get(iid)) is not None]
         return out if kind is None else [i for i in out if i.kind == kind]
 
     def report_items(self, report_id: int, kind: str | None = None) -> list[ItemView]:
