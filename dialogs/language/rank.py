@@ -12,6 +12,7 @@ from __future__ import annotations
 import heapq
 import math
 from dataclasses import dataclass
+from typing import Any
 
 from dialogs.language.index import Index, Query, contains, number_key
 from storage.views import ItemView, ReportView
@@ -77,6 +78,25 @@ def pick(ranked: list[Scored], *, floor: float, margin: float) -> Resolution:
         return Resolution(chosen=best, candidates=tuple(ranked[:5]))
     close = [s for s in ranked if s.score >= max(floor * 0.6, best.score - ASK_BAND)]
     return Resolution(candidates=tuple(close[:MAX_ASK] if len(close) > 1 else ranked[:3]))
+
+
+class _Sorted:
+    """Membership in a long sorted posting by bisection (a set of it would cost more to build)."""
+
+    __slots__ = ("posting",)
+
+    def __init__(self, posting: Any) -> None:
+        self.posting = posting
+
+    def __contains__(self, item_id: object) -> bool:
+        return isinstance(item_id, int) and contains(self.posting, item_id)
+
+
+def _members(posting: Any, candidates: int) -> Any:
+    """A posting as something ``in`` answers fast: a set when it is short next to the candidates."""
+    if not posting:
+        return frozenset()
+    return set(posting) if len(posting) <= 4 * candidates else _Sorted(posting)
 
 
 class Resolver:
@@ -339,25 +359,26 @@ class Resolver:
         total = sum(weights.values())
         if not total:
             return []
-        out = []
-        postings = [(w, wt, self.index.item_postings.get(w)) for w, wt in weights.items()]
+        out: list[tuple[float, float, bool, int, int, ItemView]] = []
+        postings = [(w, wt, _members(self.index.item_postings.get(w), len(items))) for w, wt in weights.items()]
         report_words = self.index.report_words
         for item in items:
             names = report_words.get(item.report_id, frozenset())
             in_text = either = 0.0
             for w, wt, posting in postings:  # one look-up per word and item (this loop is the hot one)
-                if contains(posting, item.id):
+                if item.id in posting:
                     in_text += wt
                     either += wt
                 elif w in names:
                     either += wt
-            out.append((100.0 * either / total, in_text, item))
+            # Plain tuples, smallest first: compared without a key function (ids are unique).
+            out.append((-100.0 * either / total, -in_text, not item.live, item.report_id, item.id, item))
         # Ties go to items whose own text says it, then to live items, then in printed order. Only
-        # the best SCORED_KEPT are ranked and kept: choices show a handful, and sorting a thousand
+        # the best SCORED_KEPT are ranked and kept: choices show a handful, and ranking a thousand
         # candidates of a common word was the costliest step of a question at 100,000 items.
-        key = lambda t: (-t[0], -t[1], not t[2].live, t[2].report_id, number_key(t[2].number), t[2].id)  # noqa: E731
-        best = heapq.nsmallest(SCORED_KEPT, out, key=key) if len(out) > SCORED_KEPT else sorted(out, key=key)
-        return [self._scored(score, item) for score, _, item in best]
+        best = heapq.nsmallest(SCORED_KEPT, out) if len(out) > SCORED_KEPT else sorted(out)
+        best.sort(key=lambda t: (t[0], t[1], t[2], t[3], number_key(t[5].number), t[4]))  # printed order
+        return [self._scored(-t[0], t[5]) for t in best]
 
     def _scored(self, score: float, item: ItemView) -> Scored:
         return Scored(score, report=self.model.reports.get(item.report_id), item=item)
