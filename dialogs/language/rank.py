@@ -129,7 +129,10 @@ class Resolver:
             covered = sum(wt for w, wt in weights.items() if rid in self.index.report_postings[w])
             score = 100.0 * covered / total if total else 0.0
             if rid in q.aliased:
-                score = max(score, 100.0) + ALIAS_BONUS  # a name the force chose, word for word
+                # A name the force chose, word for word, settles it, unless the rest of the message
+                # names another report better ("PEEL 2021/22 West Mercia" when "PEEL 2021/22" is West
+                # Midlands' alias): the bonus adds to what the words explain.
+                score = (score if total else 100.0) + ALIAS_BONUS
             ranked.append(Scored(score, report=report))
         return ranked
 
