@@ -215,11 +215,9 @@ def find(q: ListQuery, model: ReadModel, today: dt.date) -> list[ItemView]:
     report = model.reports_by_key.get(q.report) if q.report else None
     key = ("list", tuple(sorted({**q.to_data(), "page": 0}.items())), today)
 
-    def build() -> list[ItemView]:
-        pool = model.items_of_report(report.id) if report else model.items.values()
-        return sorted((i for i in pool if matches(i, q, report.id if report else None, today)), key=sort_key)
-
-    return model.memo(key, build)
+    report_id = report.id if report else None
+    # Kept current across writes (one item moved in or out), not rebuilt by a scan after each one.
+    return model.kept_list(key, lambda i: matches(i, q, report_id, today), sort_key)
 
 
 def run_list(q: ListQuery, model: ReadModel, today: dt.date) -> Outcome:
