@@ -15,11 +15,14 @@ from bot.adapter import TrackerAdapter
 from bot.auth import OpenIdKeys, TokenProvider, TokenValidator
 from bot.connector import Connector
 from bot.handler import TrackerBot
+from bot.invokes import SurfaceInvokes
+from bot.members import Members
 from bot.proactive import AdapterPoster
 from bot.settings import Settings
 from bot.state import SqlConversationState, SqlStorage
 from dialogs.conversation import Conversation
 from dialogs.digest import DigestConfig, DigestSender, DigestSource, Schedule, run_schedule
+from dialogs.digest.mine import DigestViews
 from dialogs.digest.sender import Sleep
 from dialogs.language import Index, Resolver
 from dialogs.policy import Policy
@@ -52,6 +55,7 @@ class Services:
     session: aiohttp.ClientSession
     clock: Clock
     digest: DigestSource
+    members: Members | None = None  # issue 15: who reads a digest, for its per-reader refresh
 
     def today(self) -> dt.date:
         return self.clock().astimezone(self.settings.tz).date()
@@ -66,6 +70,7 @@ class Services:
         return DigestSender(
             store=self.store, subscriptions=self.subscriptions, source=self.digest,
             poster=AdapterPoster(self.adapter, self.settings.app_id), clock=self.clock, config=config,
+            personalise=self.members.personalise if self.members else None,
         )  # fmt: skip
 
 
@@ -118,8 +123,11 @@ async def services(
         def today() -> dt.date:
             return clock().astimezone(settings.tz).date()
 
-        bot = TrackerBot(conversation, conv_state, store, subs, clock=clock, today=today, typing_delay=typing_delay)
-        yield Services(settings, store, model, resolver, subs, conversation, adapter, bot, http, clock, digest)
+        surfaces = SurfaceInvokes(conversation, digest_refresh=DigestViews(digest, model, settings.tz).for_user)
+        bot = TrackerBot(conversation, conv_state, store, subs, clock=clock, today=today, typing_delay=typing_delay,
+                         surfaces=surfaces, public_url=settings.public_url)  # fmt: skip
+        yield Services(settings, store, model, resolver, subs, conversation, adapter, bot, http, clock, digest,
+                       Members(connector))  # fmt: skip
     finally:
         if store is not None:
             await store.close()
