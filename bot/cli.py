@@ -45,11 +45,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from aiohttp import web
 
     from bot.app import create_app
-    from bot.services import digest_task
+    from bot.services import digest_task, reminders_task
 
     settings = _settings()
     setup_logging(settings.log_level)
-    background = [digest_task] if settings.scheduler else []
+    background = [digest_task, reminders_task] if settings.scheduler else []
     host = args.host or settings.host  # --host/--port beat HOST/PORT
     port = args.port if args.port is not None else settings.port
     web.run_app(create_app(settings, background=tuple(background), freeze_gc=True), host=host, port=port,
@@ -313,6 +313,58 @@ async def digest_command(
             if ids:
                 print(f"{label}: subscriptions {', '.join(map(str, sorted(ids)))}", file=out)
         return 1 if report.failed or report.uncertain else 0
+
+
+def cmd_remind(args: argparse.Namespace) -> int:
+    settings = _settings()
+    setup_logging(settings.log_level, json_lines=args.action == "send")
+    return asyncio.run(remind_command(settings, args.action, now=args.now))
+
+
+async def remind_command(
+    settings: Settings, action: str, now: bool, *, clock: Clock | None = None, out: TextIO | None = None,
+) -> int:  # fmt: skip
+    """``tracker remind preview`` shows who would be reminded of what; ``send [--now]`` sends this
+    month's reminders (once per person) and today's nudges to those not yet served."""
+    import datetime as dt
+
+    from bot.services import services, utc_clock
+    from dialogs.digest import DigestConfig
+
+    out = out or sys.stdout
+    async with services(settings, clock=clock or utc_clock, typing_delay=0) as svc:
+        sched = svc.reminder_schedule
+        sender = svc.reminder_sender(DigestConfig(retry_after=dt.timedelta(0)))
+        current = svc.clock()
+        if action == "preview":
+            for nudge in (False, True):
+                plans = await sender.plan(nudge=nudge)
+                print(f"{'Nudges today' if nudge else 'Monthly reminders'} ({sched.label()}): "
+                      f"{sum(p.reply is not None for p in plans)} of {len(plans)} people", file=out)  # fmt: skip
+                for p in plans:
+                    if p.reply is not None:
+                        print(f"--- {p.person.name}\n{p.reply.text}", file=out)
+            return 0
+        if action != "send":
+            print(f"unknown remind action {action!r}: use preview or send", file=sys.stderr)
+            return 2
+        slot = sched.this_month(current)
+        if not now and current < slot:
+            local = slot.astimezone(settings.tz)
+            print(f"This month's reminders are due {local:%A %-d %B at %H:%M} ({settings.timezone}): "
+                  "only today's nudges are sent. Use --now to send the monthly ones now.", file=out)  # fmt: skip
+            reports = [await sender.run(sched.day_key(sched.daily(current)), nudge=True)]
+        else:
+            reports = [await sender.run(sched.month_key(slot)),
+                       await sender.run(sched.day_key(current), nudge=True)]  # fmt: skip
+        code = 0
+        for report in reports:
+            print(report.render().replace("digest", "reminders", 1), file=out)
+            for label, ids in (("failed", report.failed), ("uncertain (ask them)", report.uncertain)):
+                if ids:
+                    print(f"{label}: people {', '.join(map(str, sorted(ids)))}", file=out)
+                    code = 1
+        return code
 
 
 def cmd_manifest(args: argparse.Namespace) -> int:
@@ -616,6 +668,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--now", action="store_true", help="send now, even outside the schedule (still once a week)"
     )
     dig.set_defaults(func=cmd_digest)
+    rem = sub.add_parser("remind", help="preview or send owner reminders (issue 15)")
+    rem.add_argument("action", choices=["preview", "send"])
+    rem.add_argument("--now", action="store_true",
+                     help="send this month's reminders now, even before their day (still once a month)")
+    rem.set_defaults(func=cmd_remind)
     man = sub.add_parser("manifest", help="Teams app package")
     man.add_argument("action", choices=["build"])
     man.add_argument("--out", default="var/tracker-teams-app.zip")

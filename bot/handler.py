@@ -127,6 +127,8 @@ class TrackerBot(TeamsActivityHandler):
             return  # in shared conversations only @mentions are for us
         if not await self._first_delivery(turn_context):
             return
+        if self._surfaces is not None:
+            await self._surfaces.seen(turn_context)  # link the person to this personal chat (reminders)
         typing = None
         if ctype == "personal" and self._typing_delay <= 0:
             await self._typing_after(turn_context, 0)  # "at once" means before the answer, not racing it
@@ -266,6 +268,8 @@ class TrackerBot(TeamsActivityHandler):
                 tenant_id=a.conversation.tenant_id, channel_id=a.channel_id or "msteams", team_id=team_id(a),
                 conversation_type="channel", created_by=(user.name if user else None) or "installation",
             )  # fmt: skip
+        if self._surfaces is not None:
+            await self._surfaces.seen(turn_context)
         memory = await self._memory(turn_context)
         if memory.welcomed:
             return

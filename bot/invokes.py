@@ -11,11 +11,12 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from botbuilder.core import InvokeResponse, TurnContext
 
 from dialogs.cards import message_card
+from dialogs.conversation import Conversation
 from dialogs.evidence_form import DialogAnswer, closing_message, open_form, review, typeahead
 from dialogs.items import show_item
 from dialogs.links import link_answer
@@ -32,12 +33,21 @@ from dialogs.surfaces import (
     result_attachment,
     with_refresh,
 )
-from dialogs.types import Outcome
+from dialogs.types import Outcome, Turn
+from storage.people import People
 from storage.store import NotFound
 
-if TYPE_CHECKING:
-    from bot.handler import TrackerBot
-    from dialogs.conversation import Conversation
+
+class TrackerBot(Protocol):
+    """What these invokes need from the activity handler (``bot.handler.TrackerBot``)."""
+
+    public_url: str | None
+
+    def turn_for(self, turn_context: TurnContext, *, is_invoke: bool = True) -> Turn: ...
+
+    async def remember_outcome(self, turn_context: TurnContext, turn: Turn, outcome: Outcome) -> None: ...
+
+    async def run_value(self, turn_context: TurnContext, value: dict[str, Any]) -> Outcome: ...
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +80,28 @@ class SurfaceInvokes:
         self._conversation = conversation
         self._deps = conversation.deps
         self._digest_refresh = digest_refresh
+        self._people = People(conversation.deps.store)
+        self._linked: set[tuple[str, str]] = set()  # (aad id, conversation) already linked by this process
+
+    async def seen(self, turn_context: TurnContext) -> None:
+        """Someone is in a personal chat with the bot (installed it, or said anything, "my items"
+        included): remember where their chat is, so reminders can reach them. Once per process."""
+        a = turn_context.activity
+        user = a.from_property
+        aad = getattr(user, "aad_object_id", None) if user else None
+        conv = a.conversation
+        if not aad or conv is None or (conv.conversation_type or "personal") != "personal" or not a.service_url:
+            return
+        key = (aad, conv.id)
+        if key in self._linked:
+            return
+        try:
+            ref = TurnContext.get_conversation_reference(a).serialize()
+            await self._people.link(aad, user.name or "", conversation_id=conv.id, service_url=a.service_url,
+                                    reference=ref, tenant_id=conv.tenant_id, channel_id=a.channel_id or "msteams")  # fmt: skip
+            self._linked.add(key)
+        except Exception:  # linking is for later reminders: never fail the turn over it
+            log.warning("could not link a person to their personal chat", exc_info=True)
 
     def handles(self, turn_context: TurnContext) -> bool:
         """Is this invoke one of ours (rather than the conversation's card buttons)?"""

@@ -26,7 +26,9 @@ from dialogs.digest.mine import DigestViews
 from dialogs.digest.sender import Sleep
 from dialogs.language import Index, Resolver
 from dialogs.policy import Policy
+from dialogs.reminders import ReminderSchedule, ReminderSender, run_reminders
 from dialogs.writes import RateLimit
+from storage.people import People
 from storage.readmodel import ReadModel
 from storage.store import Store
 from storage.subscriptions import Subscriptions
@@ -64,6 +66,19 @@ class Services:
     def schedule(self) -> Schedule:
         s = self.settings
         return Schedule(s.digest_weekday, s.digest_time, s.tz, s.schedule_label)
+
+    @property
+    def reminder_schedule(self) -> ReminderSchedule:
+        s = self.settings
+        return ReminderSchedule(s.remind_day, s.remind_time, s.tz, s.remind_days)
+
+    def reminder_sender(self, config: DigestConfig | None = None) -> ReminderSender:
+        """Owner reminders (issue 15), posted through this bot's adapter into each person's 1:1 chat."""
+        return ReminderSender(
+            store=self.store, people=People(self.store), model=self.model,
+            poster=AdapterPoster(self.adapter, self.settings.app_id), clock=self.clock,
+            schedule=self.reminder_schedule, default=self.settings.remind_default, config=config,
+        )  # fmt: skip
 
     def digest_sender(self, config: DigestConfig) -> DigestSender:
         """A digest sender that posts through this bot's adapter."""
@@ -139,6 +154,11 @@ async def digest_task(svc: Services, *, sleep: Sleep = asyncio.sleep, config: Di
     """The weekly digest, for the app's lifetime (``tracker serve`` runs it unless TRACKER_SCHEDULER=off)."""
     config = config or DigestConfig()
     await run_schedule(svc.digest_sender(config), svc.schedule, svc.clock, sleep=sleep, config=config)
+
+
+async def reminders_task(svc: Services, *, sleep: Sleep = asyncio.sleep) -> None:
+    """Owner reminders and nudges, for the app's lifetime (with the digest, unless TRACKER_SCHEDULER=off)."""
+    await run_reminders(svc.reminder_sender(), svc.reminder_schedule, svc.clock, sleep=sleep)
 
 
 KEY_RETENTION = dt.timedelta(days=2)  # Teams re-sends within minutes; questions expire in 30
