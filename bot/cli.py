@@ -375,15 +375,33 @@ def cmd_manifest(args: argparse.Namespace) -> int:
     if not app_id:
         print("set MicrosoftAppId (or pass --app-id) to build the Teams app package", file=sys.stderr)
         return 2
+    from bot.manifest import default_link_domains
+
+    # Link previews: HMICFRS, the bot's own item links, and (asked for) every host the tracker's links use.
+    links = default_link_domains(settings.public_url, asyncio.run(_stored_links(settings)) if args.links_from_db else ())
     try:
         out = main_build(
-            app_id, args.name or settings.bot_name, Path(args.out), args.version, list(args.domain or [])
+            app_id, args.name or settings.bot_name, Path(args.out), args.version, list(args.domain or []),
+            link_domains=links,
         )
     except ValueError as err:
         print(f"cannot build the package: {err}", file=sys.stderr)
         return 2
     print(f"wrote {out}")
     return 0
+
+
+async def _stored_links(settings: Settings) -> list[str]:
+    from storage.readmodel import ReadModel
+
+    store = await _open_store(settings)
+    try:
+        model = ReadModel(store)
+        await model.load()
+        urls = [r.url for r in model.reports.values() if r.url]
+        return urls + [i.source_url for i in model.items.values() if i.source_url]
+    finally:
+        await store.close()
 
 
 def cmd_alias(args: argparse.Namespace) -> int:
@@ -680,6 +698,8 @@ def build_parser() -> argparse.ArgumentParser:
     man.add_argument("--name")
     man.add_argument("--version", default="1.0.0")
     man.add_argument("--domain", action="append", help="extra valid domain (repeatable)")
+    man.add_argument("--links-from-db", action="store_true",
+                     help="preview links to every host the tracker's source links use (default: HMICFRS and TRACKER_PUBLIC_URL)")
     man.set_defaults(func=cmd_manifest)
     alias = sub.add_parser("alias", help="teach the bot another name for a report")
     alias.add_argument("action", choices=["add"])
