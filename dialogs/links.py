@@ -2,7 +2,8 @@
 bot's own item links, becomes that item's (or report's) card. Pure.
 
 The bot's own item link is ``{public url}/items/{id}``. Source links are matched without their
-scheme, ``www.``, query and trailing slash, so the forms people paste all match.
+scheme, ``www.`` and trailing slash (query parameters in any order), so the forms people paste all
+match. A page several items of one report cite is that report's page.
 """
 
 from __future__ import annotations
@@ -33,7 +34,8 @@ def link_key(url: str) -> str | None:
     if parts.scheme not in ("http", "https") or not parts.hostname:
         return None
     host = parts.hostname.lower().removeprefix("www.")
-    return f"{host}{parts.path.rstrip('/')}"
+    query = "&".join(sorted(q for q in parts.query.split("&") if q))
+    return f"{host}{parts.path.rstrip('/')}" + (f"?{query}" if query else "")
 
 
 def item_link(base_url: str, item_id: int) -> str:
@@ -49,10 +51,17 @@ def _targets(model: ReadModel) -> dict[str, tuple[str, int]]:
         for r in model.reports.values():
             if r.url and (key := link_key(r.url)):
                 out.setdefault(key, ("report", r.id))
+        shared: dict[str, set[int]] = {}
         for i in model.items.values():
             for url in (i.source_url, i.register_url):
-                if url and (key := link_key(url)):
-                    out.setdefault(key, ("item", i.id))  # the first item wins a link several share
+                if url and (key := link_key(url)) and key not in out:
+                    shared.setdefault(key, set()).add(i.id)
+        for key, ids in shared.items():
+            if len(ids) == 1:
+                out[key] = ("item", next(iter(ids)))
+            else:  # a page several items cite is their report's page: the report's card
+                reports = {model.items[i].report_id for i in ids}
+                out[key] = ("report", reports.pop()) if len(reports) == 1 else ("item", min(ids))
         return out
 
     return model.memo(("link-targets",), build)
