@@ -1,4 +1,4 @@
-"""The ``tracker`` command: serve, db, import/export, seed-demo, parse, chat, history, digest, manifest."""
+"""The ``tracker`` command: serve, db, import/export, seed-demo, parse, chat, history, digest, remind, manifest."""
 
 from __future__ import annotations
 

@@ -102,5 +102,6 @@ def _by_words(resolver: Resolver, text: str) -> list[ItemView]:
     items = [resolver.model.items[i] for i in pool if i in resolver.model.items]
     scored = resolver._score(q, items, weights)
     good = [s for s in scored if s.item is not None and s.score >= MIN_SCORE]
-    good.sort(key=lambda s: (-round(s.score), not s.item.live))  # type: ignore[union-attr]
+    # Ties: the items of a report the words name ("vetting") first, then live ones, then printed order.
+    good.sort(key=lambda s: (-round(s.score), s.item.report_id not in seeds, not s.item.live))  # type: ignore[union-attr]
     return [s.item for s in good if s.item is not None]

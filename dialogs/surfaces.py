@@ -23,6 +23,7 @@ from dialogs.cards import (
     item_label,
     text,
 )
+from dialogs.language.index import split_owner
 from dialogs.types import Verb
 from storage.views import ItemView, ReportView
 
@@ -31,6 +32,8 @@ PREVIEW_TEXT_CHARS = 160
 CARD_TEXT_CHARS = 600
 ADAPTIVE = "application/vnd.microsoft.card.adaptive"
 THUMBNAIL = "application/vnd.microsoft.card.thumbnail"
+SHORT_STATUS = {"open": "Open", "in_progress": "In progress", "evidenced": "Awaiting sign-off",
+                "signed_off": "Signed off", "not_for_us": "Not for us", "superseded": "Superseded"}  # fmt: skip
 
 
 class SurfaceVerb(enum.StrEnum):
@@ -110,9 +113,12 @@ def item_card(item: ItemView, report: ReportView | None, today: dt.date) -> tupl
 
 def preview(item: ItemView, report: ReportView | None, today: dt.date) -> dict[str, Any]:
     """The result's line in the search list (a thumbnail card: title, one line of facts, the text)."""
-    meta = f"{STATUS_LABEL.get(item.status, item.status)} · {item.owner_name or 'no owner'} · {due_label(item, today)}"
+    # One short line each: the list in the compose box gives a subtitle one line and the text two.
+    person = split_owner(item.owner_name)[0] if item.owner_name else "no owner"
+    subtitle = clip(f"{SHORT_STATUS.get(item.status, item.status)} · {person}", 40)
     return {"contentType": THUMBNAIL, "content": {
-        "title": item_label(item, report), "subtitle": meta, "text": clip(item.text, PREVIEW_TEXT_CHARS),
+        "title": item_label(item, report), "subtitle": subtitle,
+        "text": clip(f"{_upper_first(due_label(item, today))}. {item.text}", PREVIEW_TEXT_CHARS),
     }}  # fmt: skip
 
 
@@ -149,3 +155,7 @@ def detail_surfaces(payload: dict[str, Any], item_id: int, can_add: bool) -> dic
     if can_add:
         out["actions"] = [*out.get("actions", []), form_button("Add evidence…", item_id)]
     return out
+
+
+def _upper_first(value: str) -> str:
+    return value[:1].upper() + value[1:]
