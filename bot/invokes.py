@@ -68,6 +68,12 @@ def _card_answer(card: dict[str, Any]) -> InvokeResponse:
     return _ok({"statusCode": 200, "type": ADAPTIVE_RESPONSE, "value": card})
 
 
+def _sub(value: dict[str, Any], key: str) -> dict[str, Any]:
+    """``value[key]`` when it is an object (client data: anything else counts as empty)."""
+    found = value.get(key)
+    return found if isinstance(found, dict) else {}
+
+
 def _action(value: Any) -> dict[str, Any]:
     action = value.get("action") if isinstance(value, dict) else None
     return action if isinstance(action, dict) else {}
@@ -131,7 +137,7 @@ class SurfaceInvokes:
             return _ok(compose_message("I don't know that command."))
         params = {p.get("name"): p.get("value") for p in value.get("parameters") or [] if isinstance(p, dict)}
         query = "" if params.get("initialRun") else str(params.get("query") or "")
-        options = value.get("queryOptions") if isinstance(value.get("queryOptions"), dict) else {}
+        options = _sub(value, "queryOptions")
         skip, count = page_bounds(options.get("skip", 0), options.get("count", MAX_PAGE))
         turn = bot.turn_for(turn_context)
         page = search_items(self._deps.resolver, query, turn.user, turn.today, skip=skip, count=count)
@@ -152,15 +158,14 @@ class SurfaceInvokes:
 
     async def _typeahead(self, bot: TrackerBot, turn_context: TurnContext, value: dict[str, Any]) -> InvokeResponse:
         turn = bot.turn_for(turn_context)
-        options = value.get("queryOptions") if isinstance(value.get("queryOptions"), dict) else {}
+        options = _sub(value, "queryOptions")
         skip, top = page_bounds(options.get("skip", 0), options.get("top", 15))
         return _ok(typeahead(self._deps.resolver, str(value.get("queryText") or ""), turn, skip, top))
 
     # ---- the evidence dialog ------------------------------------------------------------------------
 
     async def _task(self, bot: TrackerBot, turn_context: TurnContext, name: str, value: dict[str, Any]) -> InvokeResponse:
-        data = value.get("data") if isinstance(value.get("data"), dict) else {}
-        data = dict(data)
+        data = dict(_sub(value, "data"))
         data.pop("msteams", None)
         if name in ("task/fetch", "composeExtension/fetchTask"):
             if name == "composeExtension/fetchTask" and value.get("commandId") not in (EVIDENCE_COMMAND, None):
@@ -187,7 +192,7 @@ class SurfaceInvokes:
 
     async def _refresh(self, bot: TrackerBot, turn_context: TurnContext, value: dict[str, Any]) -> InvokeResponse:
         action = _action(value)
-        data = action.get("data") if isinstance(action.get("data"), dict) else {}
+        data = _sub(action, "data")
         verb = str(action.get("verb") or "")
         turn = bot.turn_for(turn_context, is_invoke=True)
         model = self._deps.model

@@ -4,6 +4,7 @@ paged members call, read once per post, at most 61 members (one more than Teams'
 from __future__ import annotations
 
 import logging
+from typing import Any
 from urllib.parse import quote
 
 from bot.connector import Connector, ConnectorError, DeliveryUncertain
@@ -30,7 +31,8 @@ class Members:
         except (ConnectorError, DeliveryUncertain) as err:
             log.info("members of %s not read (%s): the digest offers 'Show mine'", conversation_id, err.__class__.__name__)
             return None
-        members = body.get("members") if isinstance(body.get("members"), list) else []
+        found = body.get("members")
+        members: list[Any] = found if isinstance(found, list) else []
         ids = [str(m["id"]) for m in members if isinstance(m, dict) and m.get("id")]
         if body.get("continuationToken") or len(ids) > MAX_REFRESH_USERS or not ids:
             return None

@@ -21,7 +21,7 @@ from dialogs.language import Intent, Parsed
 from dialogs.language.cues import CUES_BY_INTENT
 from dialogs.language.intents import WRITES
 from dialogs.lists import list_handler
-from dialogs.reminders.chat import remind_off_handler, remind_on_handler
+from dialogs.reminders.chat import evidence_form_handler, remind_off_handler, remind_on_handler
 from dialogs.subscription import subscribe_handler, unsubscribe_handler
 from dialogs.summary import summary_handler, summary_outcome
 from dialogs.types import Outcome, Turn
@@ -73,6 +73,7 @@ ROUTES: tuple[Route, ...] = (
     Route(Intent.REMIND_ON, remind_on_handler, "remind me", "Remind me in our 1:1 chat about my items due soon or overdue", manifest_rank=9,
           scopes=frozenset({"personal"})),
     Route(Intent.REMIND_OFF, remind_off_handler, "stop reminding me", "Stop my owner reminders"),
+    Route(Intent.EVIDENCE_FORM, evidence_form_handler, "add evidence", "Open the evidence form: pick the item, several lines, links"),
     Route(Intent.DIGEST_NOW, _digest, "digest", "Show this week's status digest now"),
     Route(Intent.SIGN_OFF, item_handler, "sign off", "Record that HMICFRS signed an item off (admins)"),
     Route(Intent.REOPEN, item_handler, "reopen", "Reopen an item that was evidenced or signed off (admins)"),

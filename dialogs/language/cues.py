@@ -90,6 +90,10 @@ CUES: tuple[Cue, ...] = (
         ),
     ),
     Cue(
+        Intent.EVIDENCE_FORM, "add evidence",
+        _p(r"^(?:add|record|submit|upload|log|enter)(?: (?:some|new|an?|my))? evidence(?: form)?[ .!]*$"),
+    ),
+    Cue(
         Intent.UNSUBSCRIBE, "stop sending the digest here",
         _p(
             r"^(?:stop|unsubscribe|cancel|end|turn off|disable|no more|don'?t (?:send|post))\b.{0,80}?\b(?:digests?|summary|summaries|weekly|updates?|posts?)\b",

@@ -1,11 +1,14 @@
 """'remind me about my items' and 'stop reminding me': the owner's own choice, recorded with who
-made it and when. Said in a personal chat, it also tells the bot where to send them."""
+made it and when. Said in a personal chat, it also tells the bot where to send them. Also 'add
+evidence' (no item named), which offers the evidence dialog."""
 
 from __future__ import annotations
 
+from dialogs.cards import message_card
 from dialogs.deps import Deps
 from dialogs.language import Parsed
-from dialogs.types import Outcome, Turn
+from dialogs.surfaces import form_button
+from dialogs.types import Outcome, Reply, Turn
 from storage.people import People
 
 WHEN = "every month, and again shortly before each item's due date"
@@ -35,3 +38,13 @@ async def remind_off_handler(deps: Deps, parsed: Parsed, turn: Turn) -> Outcome:
         return Outcome.say("I can't change reminders: Teams did not tell me who you are.")
     await People(deps.store).set_remind(turn.user.aad_id, turn.user.name, False, by=turn.user.name)
     return Outcome.say("OK: no more reminders. Say \"remind me about my items\" to start them again.")
+
+
+async def evidence_form_handler(deps: Deps, parsed: Parsed, turn: Turn) -> Outcome:
+    """ "add evidence" with no item: the button that opens the evidence dialog (a bot cannot open
+    one unasked; the item is then picked in the dialog by typeahead)."""
+    card, fallback = message_card(
+        "Add evidence", ["Opens a form: pick the item, say what was done (several lines are fine), add links."],
+        [form_button("Add evidence…")],
+    )
+    return Outcome(replies=[Reply(fallback + '\nOr type it: "mark 34 as evidenced: what was done".', card)])

@@ -203,6 +203,19 @@ async def test_evidence_dialog_confirms_then_writes_once_with_audit(bot: Running
         assert any(e.actor_name == "Alice Ames" and e.source == "teams" for e in events)
 
 
+async def test_add_evidence_command_offers_the_dialog(bot: RunningBot) -> None:
+    (reply,) = await bot.say("add evidence")
+    card = reply["attachments"][0]["content"]
+    assert_valid_card(card)
+    (button,) = card["actions"]
+    assert button["type"] == "Action.Submit" and button["data"]["msteams"] == {"type": "task/fetch"}
+    _, body = await bot.post(invoke(bot, "task/fetch", {"data": button["data"]}))
+    assert any(b.get("id") == "item_id" for b in body["task"]["value"]["card"]["content"]["body"])  # typeahead
+    (detail,) = await bot.say("show rec 35")
+    titles = [a["title"] for a in detail["attachments"][0]["content"]["actions"]]
+    assert "Add evidence…" in titles
+
+
 async def test_evidence_dialog_typeahead_and_roles(db_url: str, seeded: dict[str, int]) -> None:
     settings = Settings(database_url=db_url, editors=frozenset({"aad-editor"}))
     async with running_bot(settings) as bot:

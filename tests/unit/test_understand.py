@@ -109,6 +109,8 @@ CASES = [
     case("please remind me about my actions", "remind_on"),
     case("I'd like reminders about my items", "remind_on"),
     case("stop reminding me", "remind_off"),
+    case("add evidence", "evidence_form"),
+    case("record some evidence", "evidence_form"),
     case("no more reminders please", "remind_off"),
     case("don't remind me", "remind_off"),
     case("stop sending the digest here", "unsubscribe"),
