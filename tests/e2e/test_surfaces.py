@@ -278,3 +278,18 @@ async def test_search_invoke_answers_within_100_ms_at_10000_items(db_url: str) -
         p50, p90 = statistics.median(samples), samples[int(len(samples) * 0.9)]
         print(f"search invoke at 10,000 items: p50 {p50:.1f} ms, p90 {p90:.1f} ms, max {samples[-1]:.1f} ms")
         assert p90 <= 100.0, samples
+
+
+async def test_compose_box_add_evidence_command_is_the_same_dialog(bot: RunningBot, seeded: dict[str, int]) -> None:
+    """The manifest's action command (composeExtension/fetchTask + submitAction) runs the same dialog."""
+    item_id = seeded["disproportionality recommendation 4"]
+    _, body = await bot.post(invoke(bot, "composeExtension/fetchTask", {"commandId": "addEvidence", "data": {}}))
+    form = body["task"]["value"]["card"]["content"]
+    assert_valid_teams_card(form)
+    submit = {"verb": "evidence_review", "item_id": str(item_id), "intent": "add_update",
+              "evidence": "Quarterly S&S scrutiny panel stood up.", "links": ""}  # fmt: skip
+    _, body = await bot.post(invoke(bot, "composeExtension/submitAction", {"commandId": "addEvidence", "data": submit}))
+    page = body["task"]["value"]["card"]["content"]
+    yes = next(a for a in page["actions"] if a["data"].get("answer") == "yes")
+    _, body = await bot.post(invoke(bot, "composeExtension/submitAction", {"commandId": "addEvidence", "data": yes["data"]}))
+    assert "Update added to Disproportionality rec 4" in body["task"]["value"]
