@@ -17,7 +17,7 @@ from botbuilder.core import InvokeResponse, TurnContext
 
 from dialogs.cards import message_card
 from dialogs.conversation import Conversation
-from dialogs.evidence_form import DialogAnswer, closing_message, open_form, review, typeahead
+from dialogs.evidence_form import DialogAnswer, closing_message, item_id_of, open_form, review, typeahead
 from dialogs.items import show_item
 from dialogs.links import link_answer
 from dialogs.lists import run_list
@@ -197,8 +197,8 @@ class SurfaceInvokes:
         turn = bot.turn_for(turn_context, is_invoke=True)
         model = self._deps.model
         if verb == SurfaceVerb.REFRESH_ITEM:
-            item_id = data.get("item_id")
-            item = model.items.get(item_id) if isinstance(item_id, int) else None
+            item_id = item_id_of(data)
+            item = model.items.get(item_id) if item_id is not None else None
             if item is None:
                 return _card_answer(_gone())
             if data.get("view") == "detail":

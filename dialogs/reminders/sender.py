@@ -56,22 +56,25 @@ class ReminderSender:
         self._schedule, self._default = schedule, default
         self.owner = owner or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"[:200]
 
-    async def plan(self, *, nudge: bool) -> list[Planned]:
-        """Everyone who wants reminders and can be reached, with what they would be sent today."""
+    async def plan(self, *, nudge: bool, opted_before: dt.datetime | None = None) -> list[Planned]:
+        """Everyone who wants reminders and can be reached, with what they would be sent today
+        (only those whose choice was made by ``opted_before``, when given)."""
         today = self._clock().astimezone(self._schedule.tz).date()
         days = self._schedule.days
         out = []
         for p in await self._people.all():
-            if p.reachable and p.wants(self._default):
+            late = opted_before is not None and p.remind_changed_at is not None and p.remind_changed_at > opted_before
+            if p.reachable and p.wants(self._default) and not late:
                 items = reminder_items(p.aad_id, p.name, self._model, today, days, nudge=nudge)
                 out.append(Planned(p, reminder_reply(p.name, items, self._model, today, days, nudge=nudge)))
         return out
 
-    async def run(self, period: str, *, nudge: bool = False) -> RunReport:
-        """Send ``period``'s reminders (monthly "2026-12", or a day's nudges "2026-12-02") once each."""
+    async def run(self, period: str, *, nudge: bool = False, opted_before: dt.datetime | None = None) -> RunReport:
+        """Send ``period``'s reminders (monthly "2026-12", or a day's nudges "2026-12-02") once each.
+        ``opted_before`` (the slot, for scheduled runs): someone who asks mid-month waits for the next."""
         report = RunReport(period)
         await self._deliveries.expire_stale(period, self._clock())
-        planned = [p for p in await self.plan(nudge=nudge) if p.reply is not None]
+        planned = [p for p in await self.plan(nudge=nudge, opted_before=opted_before) if p.reply is not None]
         random.Random().shuffle(planned)  # instances running together share the work
         ledger = {d.subscription_id: d for d in await self._deliveries.for_week(period)}
         for plan in planned:
@@ -128,7 +131,8 @@ async def run_reminders(sender: ReminderSender, schedule: ReminderSchedule, cloc
             period = key(slot)
             if done.get(kind) != period:
                 try:
-                    await sender.run(period, nudge=kind == "nudge")
+                    # A restart mid-month must not send this month's reminder to who asked after its day.
+                    await sender.run(period, nudge=kind == "nudge", opted_before=slot if kind == "monthly" else None)
                     done[kind] = period
                 except Exception:
                     log.exception("reminders for %s failed; will try again", period)

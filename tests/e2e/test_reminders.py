@@ -90,3 +90,12 @@ async def test_nudge_n_days_before_due_and_cli(db_url: str, seeded: dict[str, in
         out = io.StringIO()
         assert await remind_command(Settings(database_url=db_url), "send", False, clock=clock, out=out) == 0
         assert "already done 1" in out.getvalue()  # today's nudge went out above: not again
+
+
+async def test_scheduled_month_skips_who_asked_after_its_day(bot: RunningBot) -> None:
+    """A restart mid-month runs the month's slot again: someone who opted in after it waits for the next."""
+    await bot.say("remind me", **SARAH)  # at FIXED_NOW, 25 November
+    sched = bot.services.reminder_schedule
+    slot = sched.monthly(bot.services.clock())  # 1 November, 09:00
+    report = await bot.services.reminder_sender().run(sched.month_key(slot), opted_before=slot)
+    assert report.sent == [] and report.done_before == []
