@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
+from aiohttp import web
 from jsonschema import Draft6Validator
 from jsonschema.exceptions import best_match
 
@@ -18,7 +19,7 @@ from bot.settings import Settings
 from storage.db import create_engine
 from storage.store import Store
 from tests.conftest import SCHEMAS
-from tests.kit.botkit import RunningBot, running_bot
+from tests.kit.botkit import MockConnector, RunningBot, cards_of, running_bot
 from tests.kit.cardschema import assert_valid_card
 from tests.kit.data import seed_small
 
@@ -293,3 +294,56 @@ async def test_compose_box_add_evidence_command_is_the_same_dialog(bot: RunningB
     yes = next(a for a in page["actions"] if a["data"].get("answer") == "yes")
     _, body = await bot.post(invoke(bot, "composeExtension/submitAction", {"commandId": "addEvidence", "data": yes["data"]}))
     assert "Update added to Disproportionality rec 4" in body["task"]["value"]
+
+
+class MembersConnector(MockConnector):
+    """The mock Bot Connector, also answering the paged members call (who is in a conversation)."""
+
+    def __init__(self, members: dict[str, int]) -> None:
+        super().__init__()
+        self.members = members  # conversation id -> how many members
+
+    async def start(self) -> None:
+        app = web.Application()
+        app.router.add_route("*", "/v3/conversations/{conv}/activities", self._handle)
+        app.router.add_get("/v3/conversations/{conv}/pagedmembers", self._paged)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        self.url = f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}/"  # type: ignore[union-attr]
+
+    async def _paged(self, request: web.Request) -> web.Response:
+        n = self.members[request.match_info["conv"]]
+        size = int(request.query.get("pageSize", "100"))
+        page = [{"id": f"29:user-{i}", "name": f"User {i}"} for i in range(min(n, size))]
+        return web.json_response({"members": page, **({"continuationToken": "more"} if n > size else {})})
+
+
+async def test_posted_digest_refreshes_per_reader_up_to_60_members_else_show_mine(db_url: str) -> None:
+    from bot.services import services
+    from dialogs.digest import DigestConfig
+    from storage.subscriptions import Subscriptions
+
+    teams = MembersConnector({"19:small@thread.tacv2": 12, "19:big@thread.tacv2": 300})
+    await teams.start()
+    try:
+        now = dt.datetime(2026, 11, 30, 9, 0, 5, tzinfo=dt.UTC)
+        async with services(Settings(database_url=db_url), clock=lambda: now, typing_delay=0) as svc:
+            for conv in teams.members:
+                await Subscriptions(svc.store).subscribe(
+                    conversation_id=conv, service_url=teams.url, tenant_id=None, conversation_type="channel",
+                    reference={"conversation": {"id": conv}, "serviceUrl": teams.url, "channelId": "msteams",
+                               "bot": {"id": "28:tracker-bot"}},
+                )  # fmt: skip
+            report = await svc.digest_sender(DigestConfig()).run("2026-W49")
+        assert len(report.sent) == 2
+        (small,) = cards_of(teams.messages("19:small@thread.tacv2")[0])
+        assert small["refresh"]["userIds"] == [f"29:user-{i}" for i in range(12)]
+        assert small["refresh"]["action"]["verb"] == "refresh_digest"
+        assert_valid_card(small)
+        (big,) = cards_of(teams.messages("19:big@thread.tacv2")[0])
+        assert "refresh" not in big and big["actions"][-1]["verb"] == "digest_mine"
+        assert_valid_card(big)
+    finally:
+        await teams.stop()
