@@ -1,4 +1,4 @@
-"""The ``tracker`` command: serve, db, import/export, seed-demo, parse, chat, history, digest, manifest."""
+"""The ``tracker`` command: serve, db, import/export, seed-demo, parse, chat, history, digest, remind, manifest."""
 
 from __future__ import annotations
 
@@ -45,11 +45,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from aiohttp import web
 
     from bot.app import create_app
-    from bot.services import digest_task
+    from bot.services import digest_task, reminders_task
 
     settings = _settings()
     setup_logging(settings.log_level)
-    background = [digest_task] if settings.scheduler else []
+    background = [digest_task, reminders_task] if settings.scheduler else []
     host = args.host or settings.host  # --host/--port beat HOST/PORT
     port = args.port if args.port is not None else settings.port
     web.run_app(create_app(settings, background=tuple(background), freeze_gc=True), host=host, port=port,
@@ -317,6 +317,58 @@ async def digest_command(
         return 1 if report.failed or report.uncertain else 0
 
 
+def cmd_remind(args: argparse.Namespace) -> int:
+    settings = _settings()
+    setup_logging(settings.log_level, json_lines=args.action == "send")
+    return asyncio.run(remind_command(settings, args.action, now=args.now))
+
+
+async def remind_command(
+    settings: Settings, action: str, now: bool, *, clock: Clock | None = None, out: TextIO | None = None,
+) -> int:  # fmt: skip
+    """``tracker remind preview`` shows who would be reminded of what; ``send [--now]`` sends this
+    month's reminders (once per person) and today's nudges to those not yet served."""
+    import datetime as dt
+
+    from bot.services import services, utc_clock
+    from dialogs.digest import DigestConfig
+
+    out = out or sys.stdout
+    async with services(settings, clock=clock or utc_clock, typing_delay=0) as svc:
+        sched = svc.reminder_schedule
+        sender = svc.reminder_sender(DigestConfig(retry_after=dt.timedelta(0)))
+        current = svc.clock()
+        if action == "preview":
+            for nudge in (False, True):
+                plans = await sender.plan(nudge=nudge)
+                print(f"{'Nudges today' if nudge else 'Monthly reminders'} ({sched.label()}): "
+                      f"{sum(p.reply is not None for p in plans)} of {len(plans)} people", file=out)  # fmt: skip
+                for p in plans:
+                    if p.reply is not None:
+                        print(f"--- {p.person.name}\n{p.reply.text}", file=out)
+            return 0
+        if action != "send":
+            print(f"unknown remind action {action!r}: use preview or send", file=sys.stderr)
+            return 2
+        slot = sched.this_month(current)
+        if not now and current < slot:
+            local = slot.astimezone(settings.tz)
+            print(f"This month's reminders are due {local:%A %-d %B at %H:%M} ({settings.timezone}): "
+                  "only today's nudges are sent. Use --now to send the monthly ones now.", file=out)  # fmt: skip
+            reports = [await sender.run(sched.day_key(sched.daily(current)), nudge=True)]
+        else:
+            reports = [await sender.run(sched.month_key(slot)),
+                       await sender.run(sched.day_key(current), nudge=True)]  # fmt: skip
+        code = 0
+        for report in reports:
+            print(report.render().replace("digest", "reminders", 1), file=out)
+            for label, ids in (("failed", report.failed), ("uncertain (ask them)", report.uncertain)):
+                if ids:
+                    print(f"{label}: people {', '.join(map(str, sorted(ids)))}", file=out)
+                    code = 1
+        return code
+
+
 def cmd_manifest(args: argparse.Namespace) -> int:
     from bot.manifest import main_build
 
@@ -325,15 +377,33 @@ def cmd_manifest(args: argparse.Namespace) -> int:
     if not app_id:
         print("set MicrosoftAppId (or pass --app-id) to build the Teams app package", file=sys.stderr)
         return 2
+    from bot.manifest import default_link_domains
+
+    # Link previews: HMICFRS, the bot's own item links, and (asked for) every host the tracker's links use.
+    links = default_link_domains(settings.public_url, asyncio.run(_stored_links(settings)) if args.links_from_db else ())
     try:
         out = main_build(
-            app_id, args.name or settings.bot_name, Path(args.out), args.version, list(args.domain or [])
+            app_id, args.name or settings.bot_name, Path(args.out), args.version, list(args.domain or []),
+            link_domains=links,
         )
     except ValueError as err:
         print(f"cannot build the package: {err}", file=sys.stderr)
         return 2
     print(f"wrote {out}")
     return 0
+
+
+async def _stored_links(settings: Settings) -> list[str]:
+    from storage.readmodel import ReadModel
+
+    store = await _open_store(settings)
+    try:
+        model = ReadModel(store)
+        await model.load()
+        urls = [r.url for r in model.reports.values() if r.url]
+        return urls + [i.source_url for i in model.items.values() if i.source_url]
+    finally:
+        await store.close()
 
 
 def cmd_alias(args: argparse.Namespace) -> int:
@@ -619,6 +689,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--now", action="store_true", help="send now, even outside the schedule (still once a week)"
     )
     dig.set_defaults(func=cmd_digest)
+    rem = sub.add_parser("remind", help="preview or send owner reminders (issue 15)")
+    rem.add_argument("action", choices=["preview", "send"])
+    rem.add_argument("--now", action="store_true",
+                     help="send this month's reminders now, even before their day (still once a month)")
+    rem.set_defaults(func=cmd_remind)
     man = sub.add_parser("manifest", help="Teams app package")
     man.add_argument("action", choices=["build"])
     man.add_argument("--out", default="var/tracker-teams-app.zip")
@@ -626,6 +701,8 @@ def build_parser() -> argparse.ArgumentParser:
     man.add_argument("--name")
     man.add_argument("--version", default="1.0.0")
     man.add_argument("--domain", action="append", help="extra valid domain (repeatable)")
+    man.add_argument("--links-from-db", action="store_true",
+                     help="preview links to every host the tracker's source links use (default: HMICFRS and TRACKER_PUBLIC_URL)")
     man.set_defaults(func=cmd_manifest)
     alias = sub.add_parser("alias", help="teach the bot another name for a report")
     alias.add_argument("action", choices=["add"])

@@ -13,6 +13,7 @@ from botbuilder.core import InvokeResponse, TurnContext
 from botbuilder.core.teams import TeamsActivityHandler
 from botbuilder.schema import Activity, ActivityTypes, ChannelAccount
 
+from bot.invokes import SurfaceInvokes
 from bot.messages import reply_activity
 from bot.state import SqlConversationState, StateConflict
 from dialogs.conversation import Conversation
@@ -76,6 +77,8 @@ class TrackerBot(TeamsActivityHandler):
         today: Callable[[], dt.date],
         typing_delay: float = 0.25,
         dedupe: bool = True,
+        surfaces: SurfaceInvokes | None = None,
+        public_url: str | None = None,
     ) -> None:
         self._conversation = conversation
         self._state = conversation_state
@@ -86,6 +89,8 @@ class TrackerBot(TeamsActivityHandler):
         self._today = today
         self._typing_delay = typing_delay
         self._dedupe = dedupe
+        self._surfaces = surfaces  # issue 15: compose box, link previews, refresh, the evidence dialog
+        self.public_url = public_url
 
     async def on_turn(self, turn_context: TurnContext) -> None:
         await super().on_turn(turn_context)
@@ -122,6 +127,8 @@ class TrackerBot(TeamsActivityHandler):
             return  # in shared conversations only @mentions are for us
         if not await self._first_delivery(turn_context):
             return
+        if self._surfaces is not None:
+            await self._surfaces.seen(turn_context)  # link the person to this personal chat (reminders)
         typing = None
         if ctype == "personal" and self._typing_delay <= 0:
             await self._typing_after(turn_context, 0)  # "at once" means before the answer, not racing it
@@ -138,6 +145,8 @@ class TrackerBot(TeamsActivityHandler):
 
     async def on_invoke_activity(self, turn_context: TurnContext) -> InvokeResponse:
         activity = turn_context.activity
+        if self._surfaces is not None and self._surfaces.handles(turn_context):
+            return await self._surfaces.invoke(self, turn_context)
         if activity.name != "adaptiveCard/action":
             return await super().on_invoke_activity(turn_context)
         value: dict[str, Any] = activity.value if isinstance(activity.value, dict) else {}
@@ -156,6 +165,20 @@ class TrackerBot(TeamsActivityHandler):
         else:
             body = {"statusCode": 200, "type": "application/vnd.microsoft.activity.message", "value": "Done"}
         return InvokeResponse(status=200, body=body)
+
+    # ---- for bot.invokes (issue 15) -----------------------------------------------------------
+
+    def turn_for(self, turn_context: TurnContext, *, is_invoke: bool = True) -> Turn:
+        """The :class:`Turn` for an activity that carries no message."""
+        return self._turn(turn_context, "", None, is_invoke=is_invoke)
+
+    async def remember_outcome(self, turn_context: TurnContext, turn: Turn, outcome: Outcome) -> None:
+        """Keep what ``outcome`` says to remember (a pending question), as a message turn would."""
+        await self._remember(turn_context, await self._memory(turn_context), outcome.state, turn.user_key)
+
+    async def run_value(self, turn_context: TurnContext, value: dict[str, Any]) -> Outcome:
+        """Run card data through the conversation as a button click (the confirmation path)."""
+        return await self._run(turn_context, "", value, is_invoke=True)
 
     async def _memory(self, turn_context: TurnContext) -> Memory:
         return Memory.from_json(await self._accessor.get(turn_context, dict))
@@ -245,6 +268,8 @@ class TrackerBot(TeamsActivityHandler):
                 tenant_id=a.conversation.tenant_id, channel_id=a.channel_id or "msteams", team_id=team_id(a),
                 conversation_type="channel", created_by=(user.name if user else None) or "installation",
             )  # fmt: skip
+        if self._surfaces is not None:
+            await self._surfaces.seen(turn_context)
         memory = await self._memory(turn_context)
         if memory.welcomed:
             return

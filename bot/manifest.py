@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from dialogs.links import link_domains
 from dialogs.routes import manifest_commands
 
 MANIFEST_DIR = Path(__file__).resolve().parent.parent / "manifest"
@@ -31,6 +32,7 @@ MAX_COMMAND_TITLE = 32
 MAX_COMMAND_DESCRIPTION = 128
 MAX_BOT_NAME = 30  # name.short in the schema
 MAX_VALID_DOMAINS = 100
+MAX_LINK_DOMAINS = 100
 
 _PLACEHOLDER = re.compile(r"\$\{\{([A-Z_]+)\}\}")
 _GUID = re.compile(r"[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}")
@@ -48,6 +50,7 @@ def build_manifest(
     version: str = "1.0.0",
     valid_domains: Sequence[str] = (),
     developer_url: str | None = None,
+    link_domains: Sequence[str] | None = None,
 ) -> dict[str, Any]:
     """The Teams manifest for this bot, as a dict ready for ``json.dumps``.
 
@@ -62,12 +65,21 @@ def build_manifest(
         "VERSION": check_version(version),
         "VALID_DOMAINS": check_valid_domains(valid_domains),
         "DEVELOPER_URL": check_developer_url(developer_url or DEFAULT_DEVELOPER_URL),
+        # Link previews (issue 15): HMICFRS pages and the bot's own item links, unless given.
+        "LINK_DOMAINS": check_valid_domains(
+            link_domains if link_domains is not None else default_link_domains(developer_url or DEFAULT_DEVELOPER_URL)
+        )[:MAX_LINK_DOMAINS],
     }
     template = json.loads(TEMPLATE_PATH.read_text(encoding="utf-8"))
     manifest = fill_placeholders(template, values)
     bot = manifest["bots"][0]
     bot["commandLists"] = command_lists(bot["scopes"])
     return manifest
+
+
+def default_link_domains(own_url: str, urls: Sequence[str | None] = ()) -> list[str]:
+    """HMICFRS's site, the hosts of the links the tracker holds (``urls``), and the bot's own."""
+    return link_domains(urls, own_url)
 
 
 def fill_placeholders(node: Any, values: Mapping[str, Any]) -> Any:
@@ -226,7 +238,8 @@ def main_build(
     valid_domains: list[str],
     *,
     developer_url: str | None = None,
+    link_domains: list[str] | None = None,
 ) -> Path:
     """Build the manifest and write the app package to ``out``; for ``tracker manifest build``."""
-    manifest = build_manifest(app_id, bot_name, version, valid_domains, developer_url)
+    manifest = build_manifest(app_id, bot_name, version, valid_domains, developer_url, link_domains)
     return write_package(out, manifest)

@@ -15,15 +15,20 @@ from bot.adapter import TrackerAdapter
 from bot.auth import OpenIdKeys, TokenProvider, TokenValidator
 from bot.connector import Connector
 from bot.handler import TrackerBot
+from bot.invokes import SurfaceInvokes
+from bot.members import Members
 from bot.proactive import AdapterPoster
 from bot.settings import Settings
 from bot.state import SqlConversationState, SqlStorage
 from dialogs.conversation import Conversation
 from dialogs.digest import DigestConfig, DigestSender, DigestSource, Schedule, run_schedule
+from dialogs.digest.mine import DigestViews
 from dialogs.digest.sender import Sleep
 from dialogs.language import Index, Resolver
 from dialogs.policy import Policy
+from dialogs.reminders import ReminderSchedule, ReminderSender, run_reminders
 from dialogs.writes import RateLimit
+from storage.people import People
 from storage.readmodel import ReadModel
 from storage.store import Store
 from storage.subscriptions import Subscriptions
@@ -52,6 +57,7 @@ class Services:
     session: aiohttp.ClientSession
     clock: Clock
     digest: DigestSource
+    members: Members | None = None  # issue 15: who reads a digest, for its per-reader refresh
 
     def today(self) -> dt.date:
         return self.clock().astimezone(self.settings.tz).date()
@@ -61,11 +67,25 @@ class Services:
         s = self.settings
         return Schedule(s.digest_weekday, s.digest_time, s.tz, s.schedule_label)
 
+    @property
+    def reminder_schedule(self) -> ReminderSchedule:
+        s = self.settings
+        return ReminderSchedule(s.remind_day, s.remind_time, s.tz, s.remind_days)
+
+    def reminder_sender(self, config: DigestConfig | None = None) -> ReminderSender:
+        """Owner reminders (issue 15), posted through this bot's adapter into each person's 1:1 chat."""
+        return ReminderSender(
+            store=self.store, people=People(self.store), model=self.model,
+            poster=AdapterPoster(self.adapter, self.settings.app_id), clock=self.clock,
+            schedule=self.reminder_schedule, default=self.settings.remind_default, config=config,
+        )  # fmt: skip
+
     def digest_sender(self, config: DigestConfig) -> DigestSender:
         """A digest sender that posts through this bot's adapter."""
         return DigestSender(
             store=self.store, subscriptions=self.subscriptions, source=self.digest,
             poster=AdapterPoster(self.adapter, self.settings.app_id), clock=self.clock, config=config,
+            personalise=self.members.personalise if self.members else None,
         )  # fmt: skip
 
 
@@ -118,8 +138,11 @@ async def services(
         def today() -> dt.date:
             return clock().astimezone(settings.tz).date()
 
-        bot = TrackerBot(conversation, conv_state, store, subs, clock=clock, today=today, typing_delay=typing_delay)
-        yield Services(settings, store, model, resolver, subs, conversation, adapter, bot, http, clock, digest)
+        surfaces = SurfaceInvokes(conversation, digest_refresh=DigestViews(digest, model, settings.tz).for_user)
+        bot = TrackerBot(conversation, conv_state, store, subs, clock=clock, today=today, typing_delay=typing_delay,
+                         surfaces=surfaces, public_url=settings.public_url)  # fmt: skip
+        yield Services(settings, store, model, resolver, subs, conversation, adapter, bot, http, clock, digest,
+                       Members(connector))  # fmt: skip
     finally:
         if store is not None:
             await store.close()
@@ -131,6 +154,11 @@ async def digest_task(svc: Services, *, sleep: Sleep = asyncio.sleep, config: Di
     """The weekly digest, for the app's lifetime (``tracker serve`` runs it unless TRACKER_SCHEDULER=off)."""
     config = config or DigestConfig()
     await run_schedule(svc.digest_sender(config), svc.schedule, svc.clock, sleep=sleep, config=config)
+
+
+async def reminders_task(svc: Services, *, sleep: Sleep = asyncio.sleep) -> None:
+    """Owner reminders and nudges, for the app's lifetime (with the digest, unless TRACKER_SCHEDULER=off)."""
+    await run_reminders(svc.reminder_sender(), svc.reminder_schedule, svc.clock, sleep=sleep)
 
 
 KEY_RETENTION = dt.timedelta(days=2)  # Teams re-sends within minutes; questions expire in 30

@@ -118,6 +118,18 @@ class Settings(BaseSettings):
     login_url: str = _var("TRACKER_LOGIN_URL", "Entra authority for outbound tokens (override only for tests).",
                           "https://login.microsoftonline.com")  # fmt: skip
     log_level: str = _var("LOG_LEVEL", "DEBUG, INFO, WARNING or ERROR.", "INFO")
+    # ---- issue 15: link previews and owner reminders ----
+    public_url: str = _var("TRACKER_PUBLIC_URL", "Base https URL of the bot's own item links (link previews).",
+                           "https://tracker.example.com")  # fmt: skip
+    remind_default: Flag = _var("TRACKER_REMIND_DEFAULT",
+                                "on: owners get reminders unless they say stop; off: only those who ask.",
+                                False, shown="off")  # fmt: skip
+    remind_days: Annotated[int, _whole(1, 365)] = _var(
+        "TRACKER_REMIND_DAYS", "Reminders list items due within this many days (and nudge this many days before).", 14
+    )
+    remind_day: Annotated[int, _whole(1, 28)] = _var("TRACKER_REMIND_DAY", "Day of the month of the reminders.", 1)
+    remind_time: dt.time = _var("TRACKER_REMIND_TIME", "Local time of the reminders and nudges, HH:MM.",
+                                dt.time(9, 0), shown="09:00")  # fmt: skip
 
     @classmethod
     def settings_customise_sources(
@@ -180,7 +192,7 @@ class Settings(BaseSettings):
             raise ValueError(f"must be a weekday name, not {day!r}")
         return WEEKDAYS.index(day)
 
-    @field_validator("digest_time", mode="before")
+    @field_validator("digest_time", "remind_time", mode="before")
     @classmethod
     def _time(cls, value: Any) -> dt.time:
         if isinstance(value, dt.time):

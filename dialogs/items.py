@@ -13,6 +13,7 @@ from dialogs.language.intents import ITEM_WRITES
 from dialogs.lists import run_list
 from dialogs.queries import ListQuery
 from dialogs.state import Pending, Stage
+from dialogs.surfaces import detail_surfaces
 from dialogs.types import Outcome, Reply, Turn, Verb
 from dialogs.writes import WriteFields
 from storage.readmodel import ReadModel
@@ -147,6 +148,7 @@ async def show_item(store: Store, model: ReadModel, item_id: int, turn: Turn, *,
     else:
         detail = ItemDetail(item=item, report=report, evidence=await store.evidence(item_id))
     card, fallback = detail_card(detail, turn.today, can_write=can_write)
+    card = detail_surfaces(card, item_id, can_write and detail.item.status not in ("signed_off", "superseded"))
     return Outcome(replies=[Reply(fallback, card)]).also(last_report=detail.report.key, last_item=item_id)
 
 

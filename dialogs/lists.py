@@ -18,6 +18,7 @@ from dialogs.language.mentions import peel_question_of
 from dialogs.language.text import name_words, same_person, stem, words_of
 from dialogs.queries import ListQuery
 from dialogs.state import Pending, Stage, StateChange
+from dialogs.surfaces import SurfaceVerb, with_refresh
 from dialogs.types import Outcome, Reply, Turn
 from storage.readmodel import ReadModel
 from storage.views import ItemView
@@ -236,6 +237,7 @@ def run_list(q: ListQuery, model: ReadModel, today: dt.date) -> Outcome:
         card, fallback = list_card(
             title, items, model.reports, today, total=total, page=page, page_size=PAGE_SIZE, more=more, empty=empty
         )
+        card = with_refresh(card, SurfaceVerb.REFRESH_LIST, q.to_data())  # stays current (issue 15)
         return FrozenCard(card).with_fallback(fallback[:4000]), fallback
 
     # The same page of the same list is the same card until the items change (cards are never

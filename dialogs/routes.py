@@ -21,6 +21,7 @@ from dialogs.language import Intent, Parsed
 from dialogs.language.cues import CUES_BY_INTENT
 from dialogs.language.intents import WRITES
 from dialogs.lists import list_handler
+from dialogs.reminders.chat import evidence_form_handler, remind_off_handler, remind_on_handler
 from dialogs.subscription import subscribe_handler, unsubscribe_handler
 from dialogs.summary import summary_handler, summary_outcome
 from dialogs.types import Outcome, Turn
@@ -67,7 +68,12 @@ ROUTES: tuple[Route, ...] = (
     Route(Intent.GREETING, greeting_handler, "hello", "Say hello", in_help=False),
     Route(Intent.HELP, _help, "help", "What I can do, with examples", manifest_rank=10),
     Route(Intent.UNSUBSCRIBE, unsubscribe_handler, "stop digest", "Stop posting the weekly digest in this conversation"),
-    Route(Intent.SUBSCRIBE, subscribe_handler, "post digest here", "Post the weekly status digest in this conversation", manifest_rank=9),
+    Route(Intent.SUBSCRIBE, subscribe_handler, "post digest here", "Post the weekly status digest in this conversation", manifest_rank=9,
+          scopes=frozenset({"team", "groupChat"})),
+    Route(Intent.REMIND_ON, remind_on_handler, "remind me", "Remind me in our 1:1 chat about my items due soon or overdue", manifest_rank=9,
+          scopes=frozenset({"personal"})),
+    Route(Intent.REMIND_OFF, remind_off_handler, "stop reminding me", "Stop my owner reminders"),
+    Route(Intent.EVIDENCE_FORM, evidence_form_handler, "add evidence", "Open the evidence form: pick the item, several lines, links"),
     Route(Intent.DIGEST_NOW, _digest, "digest", "Show this week's status digest now"),
     Route(Intent.SIGN_OFF, item_handler, "sign off", "Record that HMICFRS signed an item off (admins)"),
     Route(Intent.REOPEN, item_handler, "reopen", "Reopen an item that was evidenced or signed off (admins)"),

@@ -25,7 +25,7 @@ from typing import Any, cast
 from sqlalchemy import CursorResult, Result, select, update
 from sqlalchemy.exc import IntegrityError
 
-from storage.models import DigestDelivery
+from storage.models import DigestDelivery, ReminderDelivery
 from storage.store import Store
 from storage.views import as_utc
 
@@ -57,7 +57,7 @@ class DeliveryView:
     error: str | None
 
     @classmethod
-    def of(cls, d: DigestDelivery) -> DeliveryView:
+    def of(cls, d: DigestDelivery | ReminderDelivery) -> DeliveryView:
         return cls(
             d.id, d.subscription_id, d.week, d.state, d.claimed_by, as_utc(d.claimed_at), as_utc(d.finished_at),
             int(d.attempts or 0), d.activity_id, d.error,
@@ -92,7 +92,9 @@ class Deliveries:
         lease: dt.timedelta = dt.timedelta(minutes=10),
         retry_after: dt.timedelta = dt.timedelta(minutes=15),
         max_attempts: int = 3,
+        table: type[DigestDelivery] | type[ReminderDelivery] = DigestDelivery,
     ) -> None:
+        self._t: Any = table  # the digest's ledger, or the owner reminders' (issue 15): same columns
         self._sessions = store.sessions
         self.lease = lease
         self.retry_after = retry_after
@@ -103,7 +105,7 @@ class Deliveries:
         now = _utc(now)
         try:
             async with self._sessions() as s, s.begin():
-                row = DigestDelivery(subscription_id=subscription_id, week=week, state=CLAIMED, claimed_by=owner,
+                row = self._t(subscription_id=subscription_id, week=week, state=CLAIMED, claimed_by=owner,
                                      claimed_at=now, attempts=1)  # fmt: skip
                 s.add(row)
                 await s.flush()
@@ -115,19 +117,19 @@ class Deliveries:
     async def _take_over(self, subscription_id: int, week: str, owner: str, now: dt.datetime) -> Claim | None:
         async with self._sessions() as s, s.begin():
             row = await s.scalar(
-                select(DigestDelivery).where(
-                    DigestDelivery.subscription_id == subscription_id, DigestDelivery.week == week
+                select(self._t).where(
+                    self._t.subscription_id == subscription_id, self._t.week == week
                 )
             )
             if row is None or not self._recoverable(DeliveryView.of(row), now):
                 return None
             attempt = int(row.attempts or 0) + 1
             res = await s.execute(
-                update(DigestDelivery)
+                update(self._t)
                 .where(
-                    DigestDelivery.id == row.id,
-                    DigestDelivery.state == row.state,
-                    DigestDelivery.attempts == row.attempts,
+                    self._t.id == row.id,
+                    self._t.state == row.state,
+                    self._t.attempts == row.attempts,
                 )
                 .values(state=CLAIMED, claimed_by=owner, claimed_at=now, attempts=attempt, finished_at=None)
                 .execution_options(synchronize_session=False)
@@ -167,12 +169,12 @@ class Deliveries:
     ) -> bool:
         async with self._sessions() as s, s.begin():
             res = await s.execute(
-                update(DigestDelivery)
+                update(self._t)
                 .where(
-                    DigestDelivery.id == claim.delivery_id,
-                    DigestDelivery.claimed_by == claim.owner,
-                    DigestDelivery.attempts == claim.attempt,
-                    DigestDelivery.state.in_(from_states),
+                    self._t.id == claim.delivery_id,
+                    self._t.claimed_by == claim.owner,
+                    self._t.attempts == claim.attempt,
+                    self._t.state.in_(from_states),
                 )
                 .values(state=to_state, **values)
                 .execution_options(synchronize_session=False)
@@ -184,11 +186,11 @@ class Deliveries:
         now = _utc(now)
         async with self._sessions() as s, s.begin():
             res = await s.execute(
-                update(DigestDelivery)
+                update(self._t)
                 .where(
-                    DigestDelivery.week == week,
-                    DigestDelivery.state == SENDING,
-                    DigestDelivery.claimed_at <= now - self.lease,
+                    self._t.week == week,
+                    self._t.state == SENDING,
+                    self._t.claimed_at <= now - self.lease,
                 )
                 .values(
                     state=UNCERTAIN,
@@ -204,7 +206,7 @@ class Deliveries:
         async with self._sessions() as s:
             rows = (
                 await s.scalars(
-                    select(DigestDelivery).where(DigestDelivery.week == week).order_by(DigestDelivery.id)
+                    select(self._t).where(self._t.week == week).order_by(self._t.id)
                 )
             ).all()
             return [DeliveryView.of(r) for r in rows]

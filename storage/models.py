@@ -345,4 +345,46 @@ def _added_on_default(_mapper: object, connection: Connection, target: Item) -> 
 # ==== Teams surfaces: people, reminders (migration 0004) ====
 
 
+class Person(Base):
+    """Someone the bot knows by their Teams identity: where their 1:1 chat is, and whether they
+    want owner reminders (None: the admins' default)."""
+
+    __tablename__ = "person"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    aad_id: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    conversation_id: Mapped[str | None] = mapped_column(String(400))  # their personal chat with the bot
+    service_url: Mapped[str | None] = mapped_column(Text)
+    tenant_id: Mapped[str | None] = mapped_column(String(64))
+    channel_id: Mapped[str] = mapped_column(String(40), default="msteams")
+    reference: Mapped[dict | None] = mapped_column(JSON)
+    remind: Mapped[bool | None] = mapped_column(Boolean)
+    remind_changed_by: Mapped[str | None] = mapped_column(String(200))
+    remind_changed_at: Mapped[dt.datetime | None] = mapped_column()
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class ReminderDelivery(Base):
+    """One reminder to one person for one period ("2026-12" monthly, "2026-12-02" a day's nudge):
+    the digest's ledger (``storage.deliveries``) on its own table. The attribute names are the
+    digest ledger's, so the same claim/record code serves both."""
+
+    __tablename__ = "reminder_delivery"
+    __table_args__ = (UniqueConstraint("person_id", "period"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    subscription_id: Mapped[int] = mapped_column("person_id", ForeignKey("person.id"))
+    week: Mapped[str] = mapped_column("period", String(20))
+    state: Mapped[str] = mapped_column(String(16))
+    claimed_by: Mapped[str | None] = mapped_column(String(200))
+    claimed_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[dt.datetime | None] = mapped_column()
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    activity_id: Mapped[str | None] = mapped_column(String(200))
+    error: Mapped[str | None] = mapped_column(Text)
+
+
+
 # ==== delivery under faults: outbox, per-person questions (migration 0005) ====

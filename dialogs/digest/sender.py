@@ -103,7 +103,9 @@ class DigestSender:
         clock: Clock,
         config: DigestConfig,
         owner: str | None = None,
+        personalise: Callable[[SubscriptionView, Reply], Awaitable[Reply]] | None = None,
     ) -> None:
+        self._personalise = personalise  # issue 15: each reader's own section, by refresh
         self._subs = subscriptions
         self._deliveries = Deliveries(
             store, lease=config.lease, retry_after=config.retry_after, max_attempts=config.max_attempts
@@ -170,6 +172,8 @@ class DigestSender:
                 log.info("digest to subscription %d taken over by another run: not sent here", sub.id)
                 return "lost"
             try:
+                if self._personalise is not None:
+                    reply = await self._personalise(sub, reply)
                 activity_id = await asyncio.wait_for(self._post(sub, reply), self._config.send_timeout)
             except (TimeoutError, PostUncertain) as err:
                 why = (

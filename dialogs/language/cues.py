@@ -77,6 +77,24 @@ CUES: tuple[Cue, ...] = (
             r"^what (?:do|can) you (?:know|understand|answer)\b",
         ),
     ),
+    # ---- owner reminders (issue 15): before the digest's, so "stop reminding me" is not about digests ----
+    Cue(
+        Intent.REMIND_OFF, "stop reminding me",
+        _p(
+            r"^(?:stop|don'?t|do not|no more|turn off|disable|cancel|pause|unsubscribe me from)\b.{0,40}?\bremind(?:ing|ers?)?\b",
+        ),
+    ),
+    Cue(
+        Intent.REMIND_ON, "remind me about my items",
+        _p(
+            r"^(?:please )?remind me\b",
+            r"^(?:turn on|start|enable|send me|i(?:'d| would)? (?:want|like)|sign me up for|subscribe me to)\b.{0,40}?\breminders?\b",
+        ),
+    ),
+    Cue(
+        Intent.EVIDENCE_FORM, "add evidence",
+        _p(r"^(?:add|record|submit|upload|log|enter)(?: (?:some|new|an?|my))? evidence(?: form)?[ .!]*$"),
+    ),
     Cue(
         Intent.UNSUBSCRIBE, "stop sending the digest here",
         _p(

@@ -84,7 +84,7 @@ INTENT_VOCAB = frozenset((
     "until", "between", "during", "month", "quarter", "note", "notes", "comment", "changed", "changes",
     "happened", "target", "targets", "retarget", "extend", "committee", "meeting", "awaiting", "waiting",
     "signoff", "inspection", "inspections", "report", "reports", "finished", "delivered", "assigned", "allocated",
-    "reopened", "remind", "reminders", "recently", "latest", "there", "which", "where", "anyone", "something",
+    "reopened", "remind", "reminders", "reminding", "reminder", "recently", "latest", "there", "which", "where", "anyone", "something",
     "recorded", "record", "please", "thanks", "evidencing", "outstanding", "areas", "number", "numbers",
     "figures", "tracker", "people", "items", "actions", "about", "since", "overall"
 ))  # fmt: skip

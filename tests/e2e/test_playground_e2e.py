@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import os
 import signal
 import socket
@@ -40,9 +41,9 @@ import aiohttp
 import pytest
 import pytest_asyncio
 
-from storage.store import Store
+from storage.store import ItemChange, Store
 from storage.subscriptions import Subscriptions
-from storage.views import ItemDetail
+from storage.views import Actor, ItemDetail, Source
 from tests.kit.botkit import cards_of, text_of
 from tests.kit.cardschema import assert_valid_card
 from tests.kit.playground_driver import REPO_ROOT, Playground, PlaygroundUnavailable, ensure_installed
@@ -499,3 +500,112 @@ async def test_digest_sent_from_the_cli_arrives_in_the_subscribed_channel(rig: R
     assert "Due in the next 30 days (3):" in text
     assert "rec 1: overdue since 30 Sep 2021 · DI Tom Reid (Economic Crime Unit)" in text
     assert len(_posts_since(pg, channel, mark)) == 1
+
+
+# --------------------------------------------------------------------------------------------------
+# Issue 15: the compose box, link previews, cards that stay current, the evidence dialog, reminders
+# --------------------------------------------------------------------------------------------------
+
+VAWG_PAGE = ("https://www.justiceinspectorates.gov.uk/hmicfrs/our-work/article/"
+             "inspection-into-how-effectively-the-police-engage-with-women-and-girls")  # fmt: skip
+
+
+def _search(text: str, skip: int = 0) -> dict[str, Any]:
+    return {"commandId": "searchItems", "parameters": [{"name": "query", "value": text}],
+            "queryOptions": {"skip": skip, "count": 25}}  # fmt: skip
+
+
+async def test_compose_box_search_returns_ranked_item_cards(rig: Rig) -> None:
+    """(g) composeExtension/query from the compose box: item results, a preview and a card each."""
+    pg = rig.pg
+    answer = await pg.invoke(pg.config.personal_chat_id, "composeExtension/query", _search("vawg 2"))
+    results = answer["composeExtension"]
+    assert results["type"] == "result" and results["attachmentLayout"] == "list"
+    titles = [a["preview"]["content"]["title"] for a in results["attachments"]]
+    assert titles[0] == "VAWG interim rec 2"
+    for attachment in results["attachments"]:
+        assert_valid_card(attachment["content"])
+        assert attachment["content"]["refresh"]["action"]["verb"] == "refresh_item"
+    # A typo still finds it, and in a group chat too.
+    answer = await pg.invoke(pg.config.group_chat_ids[0], "composeExtension/query", _search("fraudd"))
+    assert "Fraud review 2021 rec 1" in [a["preview"]["content"]["title"] for a in answer["composeExtension"]["attachments"]]
+
+
+async def test_pasted_hmicfrs_link_unfurls_to_the_report_card(rig: Rig) -> None:
+    """(h) composeExtension/queryLink: a pasted HMICFRS page the tracker cites becomes its card."""
+    pg = rig.pg
+    answer = await pg.invoke(pg.config.personal_chat_id, "composeExtension/queryLink", {"url": VAWG_PAGE})
+    [attachment] = answer["composeExtension"]["attachments"]
+    card = attachment["content"]
+    assert_valid_card(card)
+    assert "VAWG interim" in json.dumps(card) and card["refresh"]["action"]["verb"] == "refresh_list"
+
+
+async def test_item_card_refresh_shows_the_current_state(rig: Rig) -> None:
+    """(i) The card's Universal Actions refresh (adaptiveCard/action, verb refresh_item) answers with the card now."""
+    pg = rig.pg
+    chat = pg.config.personal_chat_id
+    _, shown = await _ask(pg, chat, "show vawg rec 2")
+    refresh = _only_card(shown)["refresh"]["action"]
+    assert refresh["verb"] == "refresh_item"
+    answer = await pg.invoke_execute(chat, shown["id"], refresh["verb"], refresh["data"], title="Refresh")
+    assert answer["statusCode"] == 200 and answer["type"] == ADAPTIVE_CARD
+    assert_valid_card(answer["value"])
+    assert "VAWG interim recommendation 2" in answer["value"]["body"][0]["text"]
+    assert answer["value"]["refresh"]["action"]["verb"] == "refresh_item"
+
+
+async def test_evidence_dialog_fetch_and_submit_writes_after_confirmation(rig: Rig) -> None:
+    """(j) task/fetch opens the dialog; task/submit proposes, a second submit (Yes) writes, audited."""
+    pg = rig.pg
+    chat = pg.config.personal_chat_id
+    async with _store(rig.server.database_url) as store:
+        item_id = await _item_with_text(store, "The relentless pursuit and disruption of adult perpetrators")
+        before = len(await store.evidence(item_id))
+    opened = await pg.invoke(chat, "task/fetch", {"data": {"msteams": {"type": "task/fetch"}, "verb": "evidence_form",
+                                                           "item_id": item_id, "intent": "add_update"}})  # fmt: skip
+    form = opened["task"]["value"]["card"]["content"]
+    assert_valid_card(form)
+    note = "Perpetrator panel now meets fortnightly; first 40 nominals tasked."
+    page = await pg.invoke(chat, "task/submit", {"data": {"verb": "evidence_review", "item_id": item_id,
+                                                          "intent": "add_update", "evidence": note, "links": ""}})  # fmt: skip
+    confirm = page["task"]["value"]["card"]["content"]
+    assert "Add an update to VAWG interim rec 2" in json.dumps(confirm)
+    async with _store(rig.server.database_url) as store:
+        assert len(await store.evidence(item_id)) == before, "nothing is written before Yes"
+    yes = next(a for a in confirm["actions"] if a["data"]["answer"] == "yes")
+    done = await pg.invoke(chat, "task/submit", {"data": yes["data"]})
+    assert done["task"]["type"] == "message" and "Update added to VAWG interim rec 2" in done["task"]["value"]
+    async with _store(rig.server.database_url) as store:
+        detail = await store.item_detail(item_id)
+    assert detail.evidence[-1].text == note and detail.evidence[-1].author_name == pg.config.user_name
+    [added] = [e for e in detail.events if e.action == "update_added" and e.new_value == note]
+    assert (added.actor_name, added.source, added.source_conversation_id) == (pg.config.user_name, "teams", chat)
+
+
+async def test_owner_reminder_arrives_in_personal_chat(rig: Rig) -> None:
+    """(k) "remind me about my items" in personal chat; ``tracker remind send --now`` posts the reminder there."""
+    pg = rig.pg
+    chat = pg.config.personal_chat_id
+    me = Actor(pg.config.user_name, pg.config.raw["config"]["currentUser"]["aadObjectId"])
+    async with _store(rig.server.database_url) as store:
+        # The crime data integrity recommendation (open, due 2017, no owner): no other test reads it.
+        [cdi] = [r.id for r in await store.reports() if r.key == "cdi-devon-cornwall"]
+        [item] = [i for i in (await store.snapshot()).items if i.report_id == cdi and i.status == "open"]
+        item_id = item.id
+        await store.change_item(item_id, item.version, ItemChange(set_owner=True, owner_name=me.name, owner_aad_id=me.aad_id),
+                                Actor("test"), Source("cli"))  # fmt: skip
+    _, ok = await _ask(pg, chat, "remind me about my items")
+    assert "I'll message you here" in text_of(ok)
+    mark = _log_position(pg)
+    code, output = await _tracker_cli(["remind", "send", "--now"], rig.server.database_url)
+    assert code == 0, output
+    reminder = await _next_post(pg, chat, mark, within=15)
+    card = _only_card(reminder)
+    text = text_of(reminder)
+    assert "of your items" in text and "overdue since" in text
+    adds = [a for a in _actions(card) if a.get("title") == "Add update"]
+    assert adds and adds[0]["data"]["item_id"] == item_id and adds[0]["data"]["msteams"] == {"type": "task/fetch"}
+    # Once per period: sending again posts nothing more.
+    code, output = await _tracker_cli(["remind", "send", "--now"], rig.server.database_url)
+    assert code == 0 and "already done 1" in output, output

@@ -1077,6 +1077,42 @@ class Playground:
                 timeout,
             )
 
+    async def invoke(
+        self, conversation_id: str, name: str, value: dict[str, Any], *, timeout: float = 10.0
+    ) -> dict[str, Any]:
+        """Send the invoke ``name`` with ``value`` as the current user; return the bot's answer body.
+
+        Message-extension invokes the playground knows (``composeExtension/query``, ``queryLink``,
+        ``fetchTask``, ``submitAction``) go through ``/_conversation/v1/invoke`` as its compose box
+        sends them. Others it has no UI for (``task/fetch``, ``task/submit``, ``application/search``)
+        go as a custom activity of type ``invoke`` built on its own template for that conversation,
+        so ``conversation``, ``serviceUrl`` and ``channelData`` are the playground's own, and ``from`` is
+        its current user (the install template's ``from`` carries no name).
+        Either way the bot's full answer is read from the log stream (issue 15).
+        """
+        after = self._last_seq()
+        if name.startswith("composeExtension/"):
+            answer = await self._request("POST", "/_conversation/v1/invoke", json_body={
+                "name": name, "value": value, "from": self._user(), "conversation": {"id": conversation_id},
+            })  # fmt: skip
+            with contextlib.suppress(TimeoutError):
+                entry = await self.wait_for_entry(
+                    lambda e: e.direction == "to_bot" and e.activity.get("name") == name,
+                    timeout=2.0, after=after, what=f"the {name} log item",
+                )  # fmt: skip
+                if isinstance(entry.response, dict):
+                    return entry.response
+            return answer if isinstance(answer, dict) else {"body": answer}
+        template = await self.activity_template("install", conversation_id)
+        activity = {k: v for k, v in template.items() if k not in ("action", "membersAdded", "membersRemoved")}
+        current = self.config.raw["config"]["currentUser"]
+        activity.update(type="invoke", name=name, value=value, id=f"invoke-{time.monotonic_ns()}",
+                        **{"from": {"id": current["id"], "name": current.get("name", ""),
+                                    "aadObjectId": current.get("aadObjectId")}})  # fmt: skip
+        await self._request("POST", "/_internal/v1/customActivities", json_body=activity)
+        entry = await self._await_delivery(after, lambda e: e.activity.get("id") == activity["id"], f"the {name} invoke", timeout)
+        return entry.response if isinstance(entry.response, dict) else {"body": entry.response}
+
     async def invoke_execute(
         self,
         conversation_id: str,

@@ -12,7 +12,8 @@
  *
  * Usage:
  *   node tests/kit/playground/screenshot.mjs [--endpoint http://127.0.0.1:3978/api/messages]
- *        [--out docs/playground.png] [--chromium /usr/bin/chromium]
+ *        [--out docs/playground.png] [--chromium /usr/bin/chromium] [--scene chat|search]
+ *   (--scene search: the compose box's message extension searching "vettng", for docs/search.png)
  *
  * It starts its own playground on a free loopback port (as tests/kit/playground_driver.py does: bound to
  * 127.0.0.1 through a --require shim, no telemetry, no browser), opens it in headless Chromium with a
@@ -126,6 +127,9 @@ team:
 // The conversation shown (demo data): a list, then a write on an item of it, asked back as Yes/No.
 const QUESTION = "what's overdue?";
 const QUESTION_ANSWER = 'Overdue items';
+// The search scene: a report's alias, with a typo, ranked by the same resolver as the chat.
+const SEARCH = 'vettng';
+const SEARCH_RESULT = 'Vetting rec 34';
 const WRITE = 'mark fraud rec 1 as evidenced: call handlers now follow the NPCC economic crime guidance';
 
 function log(message) {
@@ -137,6 +141,7 @@ function parseArgs(argv) {
     endpoint: 'http://127.0.0.1:3978/api/messages',
     out: path.join(REPO, 'docs', 'playground.png'),
     chromium: '/usr/bin/chromium',
+    scene: 'chat', // chat: docs/playground.png; search: the compose box's message extension (docs/search.png)
   };
   for (let i = 0; i < argv.length; i += 1) {
     const name = argv[i].replace(/^--/, '');
@@ -266,6 +271,21 @@ async function say(page, text) {
   await page.keyboard.press('Enter');
 }
 
+/** Issue 15: search from the compose box (the playground's search-based message extension). */
+async function searchScene(page) {
+  await page.getByRole('button', { name: 'Trigger Message Extension App' }).click();
+  await page.getByText('Search Command', { exact: true }).click();
+  await page.getByText('Specify Command ID or Parameter', { exact: true }).click();
+  // The manifest's command (manifest/manifest.template.json): searchItems, parameter "query".
+  await page.getByPlaceholder('Command ID').fill('searchItems');
+  await page.getByPlaceholder('Parameter name').fill('query');
+  await page.getByText('Specify Command ID or Parameter', { exact: true }).click(); // fold it: room for results
+  const box = page.getByPlaceholder('Enter a search term');
+  await box.click();
+  await box.pressSequentially(SEARCH, { delay: 40 });
+  await page.getByText(SEARCH_RESULT, { exact: true }).first().waitFor({ timeout: 20000 });
+}
+
 async function capture(options) {
   const { chromium } = loadPlaywright();
   await assertReachable(options.endpoint);
@@ -296,11 +316,16 @@ async function capture(options) {
     await page.getByRole('treeitem', { name: 'Personal Chat' }).click();
     await page.getByTitle('Hide log panel').click();
 
-    await say(page, QUESTION);
-    await page.getByText(QUESTION_ANSWER, { exact: true }).first().waitFor({ timeout: 20000 });
-    await say(page, WRITE);
-    // The confirmation card; its Yes is not pressed, so the database is left as it was.
-    await page.getByRole('button', { name: 'Yes', exact: true }).waitFor({ timeout: 20000 });
+    if (options.scene === 'search') {
+      await page.setViewportSize({ width: 1280, height: 820 });
+      await searchScene(page);
+    } else {
+      await say(page, QUESTION);
+      await page.getByText(QUESTION_ANSWER, { exact: true }).first().waitFor({ timeout: 20000 });
+      await say(page, WRITE);
+      // The confirmation card; its Yes is not pressed, so the database is left as it was.
+      await page.getByRole('button', { name: 'Yes', exact: true }).waitFor({ timeout: 20000 });
+    }
     // Let the last card finish laying out and the chat settle at the bottom.
     await page.waitForTimeout(800);
 
