@@ -87,7 +87,9 @@ CUES: tuple[Cue, ...] = (
     Cue(
         Intent.REMIND_ON, "remind me about my items",
         _p(
-            r"^(?:please )?remind me\b",
+            # "remind me about my items", "remind me when things are due"; not "remind me what rec 33
+            # says" (a question) or "remind me to chase Sarah" (a task the tracker does not keep)
+            r"^(?:please )?remind me(?: (?:about|of) (?:my|our|the|all)\b(?! (?:" + ITEM_WORDS + r") ?#?\d)| when\b.{0,60}?\b(?:due|overdue|deadlines?)\b| (?:monthly|weekly|every)\b|[ .!]*$)",
             r"^(?:turn on|start|enable|send me|i(?:'d| would)? (?:want|like)|sign me up for|subscribe me to)\b.{0,40}?\breminders?\b",
         ),
     ),

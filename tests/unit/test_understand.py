@@ -97,6 +97,11 @@ CASES = [
     case("how do I mark something as evidenced?", "help"),
     case("how can we add an update", "help"),
     # ---- subscribe / unsubscribe / digest ---------------------------------------------------------
+    case("remind me about my items", "remind_on"),
+    case("send me reminders when my items are due", "remind_on"),
+    case("remind me what rec 35 says", "show", item=("vetting-misconduct-misogyny", "recommendation", "35")),
+    case("stop reminding me", "remind_off"),
+    case("add evidence", "evidence_form"),
     case("post the weekly digest here", "subscribe"),
     case("subscribe", "subscribe"),
     case("sign us up", "subscribe"),
