@@ -7,6 +7,7 @@ import datetime as dt
 from typing import Any
 
 from dialogs.cards import card, clip, due_label, escape_md, item_label, text
+from dialogs.language.text import first_name
 from dialogs.lists import find
 from dialogs.queries import ListQuery
 from dialogs.surfaces import form_button
@@ -36,7 +37,7 @@ def reminder_reply(name: str, items: list[ItemView], model: ReadModel, today: dt
     if not items:
         return None
     overdue = [i for i in items if i.overdue(today)]
-    first = (name.split() or ["there"])[0]
+    first = first_name(name) or "there"  # "DCI Sarah Khan" is Sarah, never "DCI"
     if nudge:
         title = f"Hello {first}: {len(items)} of your items {'is' if len(items) == 1 else 'are'} due in {days} days."
     else:

@@ -522,13 +522,13 @@ async def test_compose_box_search_returns_ranked_item_cards(rig: Rig) -> None:
     results = answer["composeExtension"]
     assert results["type"] == "result" and results["attachmentLayout"] == "list"
     titles = [a["preview"]["content"]["title"] for a in results["attachments"]]
-    assert titles[0] == "VAWG interim rec 2"
+    assert titles[0] == "VAWG interim (2021) rec 2"
     for attachment in results["attachments"]:
         assert_valid_card(attachment["content"])
         assert attachment["content"]["refresh"]["action"]["verb"] == "refresh_item"
     # A typo still finds it, and in a group chat too.
     answer = await pg.invoke(pg.config.group_chat_ids[0], "composeExtension/query", _search("fraudd"))
-    assert "Fraud review 2021 rec 1" in [a["preview"]["content"]["title"] for a in answer["composeExtension"]["attachments"]]
+    assert "Fraud: Time to choose (2021) rec 1" in [a["preview"]["content"]["title"] for a in answer["composeExtension"]["attachments"]]
 
 
 async def test_pasted_hmicfrs_link_unfurls_to_the_report_card(rig: Rig) -> None:
@@ -551,7 +551,7 @@ async def test_item_card_refresh_shows_the_current_state(rig: Rig) -> None:
     answer = await pg.invoke_execute(chat, shown["id"], refresh["verb"], refresh["data"], title="Refresh")
     assert answer["statusCode"] == 200 and answer["type"] == ADAPTIVE_CARD
     assert_valid_card(answer["value"])
-    assert "VAWG interim recommendation 2" in answer["value"]["body"][0]["text"]
+    assert "VAWG interim (2021) recommendation 2" in answer["value"]["body"][0]["text"]
     assert answer["value"]["refresh"]["action"]["verb"] == "refresh_item"
 
 
@@ -570,12 +570,12 @@ async def test_evidence_dialog_fetch_and_submit_writes_after_confirmation(rig: R
     page = await pg.invoke(chat, "task/submit", {"data": {"verb": "evidence_review", "item_id": item_id,
                                                           "intent": "add_update", "evidence": note, "links": ""}})  # fmt: skip
     confirm = page["task"]["value"]["card"]["content"]
-    assert "Add an update to VAWG interim rec 2" in json.dumps(confirm)
+    assert "Add an update to VAWG interim (2021) rec 2" in json.dumps(confirm)
     async with _store(rig.server.database_url) as store:
         assert len(await store.evidence(item_id)) == before, "nothing is written before Yes"
     yes = next(a for a in confirm["actions"] if a["data"]["answer"] == "yes")
     done = await pg.invoke(chat, "task/submit", {"data": yes["data"]})
-    assert done["task"]["type"] == "message" and "Update added to VAWG interim rec 2" in done["task"]["value"]
+    assert done["task"]["type"] == "message" and "Update added to VAWG interim (2021) rec 2" in done["task"]["value"]
     async with _store(rig.server.database_url) as store:
         detail = await store.item_detail(item_id)
     assert detail.evidence[-1].text == note and detail.evidence[-1].author_name == pg.config.user_name

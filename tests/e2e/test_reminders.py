@@ -51,7 +51,7 @@ async def test_opt_in_then_one_reminder_per_period_across_instances(bot: Running
     posted = bot.connector.messages("a:personal-sarah")[before:]
     assert len(posted) == 1
     text = text_of(posted[0])
-    assert "2 of your items are overdue" in text and "Vetting rec 34" in text and "Vetting rec 39" in text
+    assert "2 of your items are overdue" in text and "Vetting, misconduct and misogyny (2022) rec 34" in text and "Vetting, misconduct and misogyny (2022) rec 39" in text
     assert "rec 33" not in text  # signed off
     (card,) = cards_of(posted[0])
     assert_valid_card(card)

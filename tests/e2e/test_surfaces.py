@@ -79,14 +79,14 @@ async def test_search_ranks_by_the_resolver_with_preview_and_card(bot: RunningBo
     status, body = await bot.post(invoke(bot, "composeExtension/query", query("CCU")))
     assert status == 200
     assert body["composeExtension"]["type"] == "result"
-    assert titles(body)[:2] == ["Vetting rec 34", "Vetting rec 33"]  # live items first on a tie
+    assert titles(body)[:2] == ["Vetting, misconduct and misogyny (2022) rec 34", "Vetting, misconduct and misogyny (2022) rec 33"]  # live items first on a tie
     for att in body["composeExtension"]["attachments"]:
         assert att["contentType"] == "application/vnd.microsoft.card.adaptive"
         assert att["preview"]["contentType"] == "application/vnd.microsoft.card.thumbnail"
         assert_valid_card(att["content"])
         assert att["content"]["refresh"]["action"]["verb"] == "refresh_item"  # the inserted card stays current
-    for typed, first in (("vetting 34", "Vetting rec 34"), ("vetitng 34", "Vetting rec 34"),
-                         ("stop and search", None), ("fraud", "Fraud rec 1")):  # fmt: skip
+    for typed, first in (("vetting 34", "Vetting, misconduct and misogyny (2022) rec 34"), ("vetitng 34", "Vetting, misconduct and misogyny (2022) rec 34"),
+                         ("stop and search", None), ("fraud", "Fraud: Time to choose (2021) rec 1")):  # fmt: skip
         _, body = await bot.post(invoke(bot, "composeExtension/query", query(typed)))
         found = titles(body)
         assert found, typed
@@ -96,10 +96,10 @@ async def test_search_ranks_by_the_resolver_with_preview_and_card(bot: RunningBo
 
 async def test_empty_query_lists_my_live_items_and_paging_is_bounded(bot: RunningBot) -> None:
     _, body = await bot.post(invoke(bot, "composeExtension/query", query(None), aad="aad-sarah", user="Sarah Khan"))
-    assert titles(body) == ["Vetting rec 34", "Vetting rec 39"]  # rec 33 is signed off
+    assert titles(body) == ["Vetting, misconduct and misogyny (2022) rec 34", "Vetting, misconduct and misogyny (2022) rec 39"]  # rec 33 is signed off
     _, body = await bot.post(invoke(bot, "composeExtension/query", query("", skip=1, count=1), aad="aad-sarah",
                                     user="Sarah Khan"))  # fmt: skip
-    assert titles(body) == ["Vetting rec 39"]
+    assert titles(body) == ["Vetting, misconduct and misogyny (2022) rec 39"]
     _, body = await bot.post(invoke(bot, "composeExtension/query", query("chief constables", count=500)))
     assert 0 < len(titles(body)) <= 25
     _, body = await bot.post(invoke(bot, "composeExtension/query", query("xyzzy plugh")))
@@ -113,7 +113,7 @@ async def test_query_link_previews_our_item_links_and_ignores_others(bot: Runnin
     item_id = seeded["vetting recommendation 35"]
     _, body = await bot.post(invoke(bot, "composeExtension/queryLink",
                                     {"url": f"https://tracker.example.com/items/{item_id}"}))  # fmt: skip
-    assert titles(body) == ["Vetting rec 35"]
+    assert titles(body) == ["Vetting, misconduct and misogyny (2022) rec 35"]
     assert_valid_card(body["composeExtension"]["attachments"][0]["content"])
     status, body = await bot.post(invoke(bot, "composeExtension/queryLink", {"url": "https://example.org/x"}))
     assert status == 200 and body == {}
@@ -151,7 +151,7 @@ async def test_digest_refresh_shows_each_reader_their_own_section(bot: RunningBo
     card = body["value"]
     assert_valid_card(card)
     assert "Yours: 0 overdue" not in json.dumps(card)
-    assert "Yours:" in json.dumps(card) and "Vetting rec 34" in json.dumps(card)
+    assert "Yours:" in json.dumps(card) and "Vetting, misconduct and misogyny (2022) rec 34" in json.dumps(card)
     assert card["refresh"]["userIds"] == ["29:aad-sarah"]
 
 
@@ -186,7 +186,7 @@ async def test_evidence_dialog_confirms_then_writes_once_with_audit(bot: Running
     submit["links"] = "https://intranet.example/ccu/sta-2023"
     _, body = await bot.post(invoke(bot, "task/submit", {"data": submit}))
     page = body["task"]["value"]["card"]["content"]
-    assert "Mark Vetting rec 39 as evidenced" in json.dumps(page)
+    assert "Mark Vetting, misconduct and misogyny (2022) rec 39 as evidenced" in json.dumps(page)
     yes = next(a for a in page["actions"] if a["data"].get("answer") == "yes")
     async with Store_(db_url) as store:
         assert (await store.get_item(item_id)).status == "open"  # asked, not yet written
@@ -293,7 +293,7 @@ async def test_compose_box_add_evidence_command_is_the_same_dialog(bot: RunningB
     page = body["task"]["value"]["card"]["content"]
     yes = next(a for a in page["actions"] if a["data"].get("answer") == "yes")
     _, body = await bot.post(invoke(bot, "composeExtension/submitAction", {"commandId": "addEvidence", "data": yes["data"]}))
-    assert "Update added to Disproportionality rec 4" in body["task"]["value"]
+    assert "Update added to Disproportionate use of police powers (2021) rec 4" in body["task"]["value"]
 
 
 class MembersConnector(MockConnector):

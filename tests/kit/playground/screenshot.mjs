@@ -129,7 +129,7 @@ const QUESTION = "what's overdue?";
 const QUESTION_ANSWER = 'Overdue items';
 // The search scene: a report's alias, with a typo, ranked by the same resolver as the chat.
 const SEARCH = 'vettng';
-const SEARCH_RESULT = 'Vetting rec 34';
+const SEARCH_RESULT = 'Vetting, misconduct and misogyny (2022) rec 34';
 const WRITE = 'mark fraud rec 1 as evidenced: call handlers now follow the NPCC economic crime guidance';
 
 function log(message) {
