@@ -15,15 +15,17 @@ from bot.adapter import TrackerAdapter
 from bot.auth import OpenIdKeys, TokenProvider, TokenValidator
 from bot.connector import Connector
 from bot.handler import TrackerBot
+from bot.memory import ConversationMemory
+from bot.outbox import Replies
 from bot.proactive import AdapterPoster
 from bot.settings import Settings
-from bot.state import SqlConversationState, SqlStorage
 from dialogs.conversation import Conversation
 from dialogs.digest import DigestConfig, DigestSender, DigestSource, Schedule, run_schedule
 from dialogs.digest.sender import Sleep
 from dialogs.language import Index, Resolver
 from dialogs.policy import Policy
 from dialogs.writes import RateLimit
+from storage.outbox import Outbox
 from storage.readmodel import ReadModel
 from storage.store import Store
 from storage.subscriptions import Subscriptions
@@ -52,6 +54,7 @@ class Services:
     session: aiohttp.ClientSession
     clock: Clock
     digest: DigestSource
+    replies: Replies
 
     def today(self) -> dt.date:
         return self.clock().astimezone(self.settings.tz).date()
@@ -88,7 +91,9 @@ async def services(
 ) -> AsyncIterator[Services]:
     """Build and tear down the whole graph: store, HTTP session, read model, adapter, bot."""
     own_session = session is None
-    http = session or aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=100, limit_per_host=50))
+    # A connection budget one host cannot exhaust, and one conversation can use only a few of
+    # (bot.connector): in Teams every conversation of a region shares one serviceUrl.
+    http = session or aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=512, limit_per_host=256))
     store: Store | None = None
     try:
         store = await Store.open(settings.database_url)
@@ -109,17 +114,18 @@ async def services(
         validator = (
             TokenValidator(settings.app_id, OpenIdKeys(http, settings.openid_url)) if settings.auth_enabled else None
         )
-        connector = Connector(http, tokens.get_token if tokens else None)
-        adapter = TrackerAdapter(
-            connector, app_id=settings.app_id, validator=validator, allowed_tenants=settings.allowed_tenants
-        )
-        conv_state = SqlConversationState(SqlStorage(store))
+        budget = settings.reply_budget_seconds
+        connector = Connector(http, tokens.get_token if tokens else None, timeout=min(5.0, budget))
+        adapter = TrackerAdapter(connector, app_id=settings.app_id, validator=validator,
+                                 allowed_tenants=settings.allowed_tenants, budget=budget)  # fmt: skip
+        replies = Replies(connector, Outbox(store), budget=budget, lease=settings.outbox_lease_seconds)
 
         def today() -> dt.date:
             return clock().astimezone(settings.tz).date()
 
-        bot = TrackerBot(conversation, conv_state, store, subs, clock=clock, today=today, typing_delay=typing_delay)
-        yield Services(settings, store, model, resolver, subs, conversation, adapter, bot, http, clock, digest)
+        bot = TrackerBot(conversation, ConversationMemory(store), store, subs, clock=clock, today=today,
+                         typing_delay=typing_delay, replies=replies)  # fmt: skip
+        yield Services(settings, store, model, resolver, subs, conversation, adapter, bot, http, clock, digest, replies)
     finally:
         if store is not None:
             await store.close()

@@ -118,6 +118,19 @@ class Settings(BaseSettings):
     login_url: str = _var("TRACKER_LOGIN_URL", "Entra authority for outbound tokens (override only for tests).",
                           "https://login.microsoftonline.com")  # fmt: skip
     log_level: str = _var("LOG_LEVEL", "DEBUG, INFO, WARNING or ERROR.", "INFO")
+    # ---- delivery under faults (issue 16) ----
+    insecure_local: Flag = _var("TRACKER_INSECURE_LOCAL",
+                                "on: allow local mode (no MicrosoftAppId) to listen on a non-loopback interface.",
+                                False, shown="off")  # fmt: skip
+    reply_budget_seconds: float = _var("TRACKER_REPLY_BUDGET_SECONDS",
+                                       "Longest a turn's replies may take before the rest waits in the outbox.",
+                                       8.0, shown="8")  # fmt: skip
+    outbox_lease_seconds: float = _var("TRACKER_OUTBOX_LEASE_SECONDS",
+                                       "After this long a reply another instance was sending is sent again.",
+                                       30.0, shown="30")  # fmt: skip
+    digest_lease_seconds: float = _var("TRACKER_DIGEST_LEASE_SECONDS",
+                                       "After this long a digest delivery left 'sending' counts as uncertain.",
+                                       600.0, shown="600")  # fmt: skip
 
     @classmethod
     def settings_customise_sources(
@@ -199,7 +212,8 @@ class Settings(BaseSettings):
             raise ValueError(f"{value!r} is not a known time zone") from None
         return value
 
-    @field_validator("refresh_seconds", mode="before")
+    @field_validator("refresh_seconds", "reply_budget_seconds", "outbox_lease_seconds", "digest_lease_seconds",
+                     mode="before")  # fmt: skip
     @classmethod
     def _seconds(cls, value: Any) -> float:
         try:

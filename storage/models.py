@@ -346,3 +346,27 @@ def _added_on_default(_mapper: object, connection: Connection, target: Item) -> 
 
 
 # ==== delivery under faults: outbox, per-person questions (migration 0005) ====
+
+
+class ReplyOutbox(Base):
+    """Replies kept until the Bot Connector has them: after a committed write (kept before the
+    first attempt, so a killed instance's reply is still sent), or after a failed or throttled
+    attempt. Any live instance delivers what is due. ``key`` is the inbound activity's
+    idempotency key, so a re-delivered activity gets the same replies again."""
+
+    __tablename__ = "reply_outbox"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(400), unique=True)
+    service_url: Mapped[str] = mapped_column(Text)
+    conversation_id: Mapped[str] = mapped_column(Text)
+    activities: Mapped[list] = mapped_column(JSON)  # wire activities, in order
+    done: Mapped[int] = mapped_column(Integer, default=0)  # how many of them were delivered
+    state: Mapped[str] = mapped_column(String(16), index=True)  # sending | pending | sent | failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_at: Mapped[dt.datetime] = mapped_column(default=utcnow)  # pending: when to try again
+    lease_until: Mapped[dt.datetime | None] = mapped_column()  # sending: another instance may take it after
+    version: Mapped[int] = mapped_column(Integer, default=1)  # compare-and-set for claims
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    error: Mapped[str | None] = mapped_column(Text)
