@@ -52,9 +52,30 @@ def cmd_serve(args: argparse.Namespace) -> int:
     background = [digest_task] if settings.scheduler else []
     host = args.host or settings.host  # --host/--port beat HOST/PORT
     port = args.port if args.port is not None else settings.port
+    if not settings.auth_enabled and not _loopback(host):
+        if not settings.insecure_local:
+            print(f"tracker: refusing to listen on {host}: with no MicrosoftAppId (local mode) nobody is "
+                  "authenticated and anyone who can reach the port could write. Listen on 127.0.0.1, set "
+                  "MicrosoftAppId, or set TRACKER_INSECURE_LOCAL=on to accept the risk.", file=sys.stderr)  # fmt: skip
+            return 2
+        logging.getLogger(__name__).warning(
+            "local mode (no MicrosoftAppId) listening on %s: unauthenticated writes are accepted "
+            "(TRACKER_INSECURE_LOCAL=on)", host)  # fmt: skip
     web.run_app(create_app(settings, background=tuple(background), freeze_gc=True), host=host, port=port,
                 print=lambda *_: None, access_log=None)  # fmt: skip
     return 0
+
+
+def _loopback(host: str) -> bool:
+    """Is ``host`` a loopback interface (127.0.0.0/8, ::1, localhost)?"""
+    import ipaddress
+
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
 
 
 def _port(value: str) -> int:

@@ -60,7 +60,7 @@ class Connector:
         max_attempts: int = 4,
         max_retry_after: float = 30.0,
         base_backoff: float = 0.5,
-        per_conversation: int = 4,
+        per_conversation: int = 8,
         rng: random.Random | None = None,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
@@ -101,8 +101,8 @@ class Connector:
 
     @contextlib.asynccontextmanager
     async def _gate(self, service_url: str, conversation_id: str, deadline: float | None) -> AsyncIterator[None]:
-        """At most ``per_conversation`` requests in flight to one conversation (thread ids share one)."""
-        name = f"{service_url}|{conversation_id.split(';')[0]}"
+        """At most ``per_conversation`` requests in flight to one conversation (a channel thread is one)."""
+        name = f"{service_url}|{conversation_id}"
         gate, users = self._gates.setdefault(name, (asyncio.Semaphore(self._per_conversation), [0]))
         users[0] += 1
         try:

@@ -301,6 +301,14 @@ class Store:
             )
             return int(await s.scalar(q) or 0)
 
+    async def count_refusals_since(self, actor_aad_id: str, since: dt.datetime) -> int:
+        """Refused writes audited for this person since ``since``."""
+        async with self._sessions() as s:
+            q = select(func.count()).select_from(ItemEvent).where(
+                ItemEvent.actor_aad_id == actor_aad_id, ItemEvent.at >= since, ItemEvent.action == "refused"
+            )
+            return int(await s.scalar(q) or 0)
+
     # ---- writes ------------------------------------------------------------------------------
 
     async def change_item(
