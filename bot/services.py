@@ -8,6 +8,7 @@ import datetime as dt
 import logging
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
+from typing import Any
 
 import aiohttp
 
@@ -133,9 +134,15 @@ async def services(
             await http.close()
 
 
+def digest_config(settings: Settings, **kw: Any) -> DigestConfig:
+    """The digest limits, with the lease of TRACKER_DIGEST_LEASE_SECONDS (a send must end well within it)."""
+    lease = dt.timedelta(seconds=settings.digest_lease_seconds)
+    return DigestConfig(lease=lease, send_timeout=min(120.0, lease.total_seconds() / 2), **kw)
+
+
 async def digest_task(svc: Services, *, sleep: Sleep = asyncio.sleep, config: DigestConfig | None = None) -> None:
     """The weekly digest, for the app's lifetime (``tracker serve`` runs it unless TRACKER_SCHEDULER=off)."""
-    config = config or DigestConfig()
+    config = config or digest_config(svc.settings)
     await run_schedule(svc.digest_sender(config), svc.schedule, svc.clock, sleep=sleep, config=config)
 
 
