@@ -87,8 +87,10 @@ class Replies:
         committed = effects.current()
         entry = None
         if committed:
+            # Leased past this turn's own attempts, so no other instance sends it alongside.
+            lease = max(self._lease, dt.timedelta(seconds=self._budget + 2))
             entry = await self._outbox.add(key, act.service_url, act.conversation.id, wires,
-                                           state="sending", lease_until=utcnow() + self._lease)  # fmt: skip
+                                           state="sending", lease_until=utcnow() + lease)  # fmt: skip
         done, err = await self._post(act.service_url, act.conversation.id, wires, 0, deadline)
         if err is None:
             if entry is not None:

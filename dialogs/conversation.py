@@ -217,10 +217,12 @@ class Conversation:
             if str(data.get("answer")) == "yes":
                 return await self._commit(pending, turn)
             return _answered(await self.deps.writes.decline(pending), turn).also(pending=None)
-        if token and await self.deps.store.key_used(f"confirm:{token}"):
+        if token and (taken := await self.deps.store.key_result(f"confirm:{token}")) is not None:
             # A second click on a button already acted on: the card is updated in place for
-            # Action.Execute; for Action.Submit the first click's reply already said it.
-            return _answered("Already done.", turn) if turn.is_invoke else Outcome()
+            # Action.Execute; for Action.Submit the first click's reply already said it, unless this
+            # click gave the other answer (Yes and No pressed together): then it is told which won.
+            other = self.deps.writes.settled(taken, str(data.get("answer")))
+            return _answered(other or "Already done.", turn) if turn.is_invoke or other else Outcome()
         return _answered("That question has expired: nothing was changed. Please ask again.", turn)
 
 

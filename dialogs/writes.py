@@ -166,6 +166,16 @@ class Writes:
         await self._store.record_refusal(item.id, intent, turn.user, turn.source, reason)
         return True
 
+    def settled(self, recorded: str, answer: str) -> str | None:
+        """A click on a question already answered: what to tell this click if it gave the other
+        answer (None when it repeated the answer that was recorded)."""
+        declined = recorded == DECLINED
+        if declined and answer == "yes":
+            return "Your No was recorded first: nothing was changed."
+        if not declined and answer == "no":
+            return "Too late for No: your Yes was recorded first, so the change was made as proposed."
+        return None
+
     async def decline(self, pending: Pending) -> str:
         """The person said No: recorded against the question's token, so that a Yes pressed at the
         same moment cannot also win. What to tell them."""
@@ -280,7 +290,7 @@ class Writes:
         if pending.item_id is None or pending.version is None:
             return Outcome.say("That question has expired: nothing was changed. Please ask again.").also(pending=None)
         if pending.more and await self._store.key_result(f"confirm:{pending.token}") == DECLINED:
-            return Outcome.say("Your No was recorded first: nothing was written.").also(pending=None)
+            return Outcome.say("Your No was recorded first: nothing was changed.").also(pending=None)
         if not pending.more:
             return await self._commit_one(pending, pending.item_id, pending.version, f"confirm:{pending.token}", turn)
         said: list[str] = []
@@ -321,7 +331,7 @@ class Writes:
         except InvalidChange as err:
             return result(f"{self.label(item)}: nothing was written, {err}.", item).also(pending=None)
         except Declined:
-            return result(f"Your No was recorded first: nothing was written to {self.label(item)}.", item).also(pending=None)
+            return result(f"Your No was recorded first: nothing was changed on {self.label(item)}.", item).also(pending=None)
         except VersionConflict as err:
             cur = err.current
             self._model.apply(cur)

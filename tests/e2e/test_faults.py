@@ -8,6 +8,7 @@ a ``tracker serve`` subprocess. Every wait is bounded.
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 import logging
 import os
@@ -95,8 +96,8 @@ async def test_a_403_after_a_committed_write_is_logged_and_no_apology_hides_it(
     assert [s for c, s in bot.connector.attempts[-2:]] == [200, 403]
     assert any("committed write" in r.getMessage() and "403" in r.getMessage() for r in caplog.records)
     assert await updates(bot.services.store, item_id(bot, "39")) == ["STA drafted"]
-    (entry,) = await Outbox(bot.services.store).entries(("failed",))
-    assert entry.done == 0 and "403" in (entry.activities[0].get("text") or "403")
+    (entry,) = await Outbox(bot.services.store).entries(("failed", "pending", "sending"))
+    assert (entry.state, entry.done, entry.attempts) == ("failed", 0, 1)  # refused for good: not retried
 
 
 async def test_a_redelivered_yes_whose_reply_was_kept_gets_it_again_and_writes_once(bot: RunningBot) -> None:
@@ -264,13 +265,13 @@ async def test_yes_and_no_pressed_together_one_wins_and_the_other_is_told(bot: R
         (s1, b1), (s2, b2) = await asyncio.gather(bot.post(bot.acts.execute("confirm", yes)),
                                                   bot.post(bot.acts.execute("confirm", no)))  # fmt: skip
         assert s1 == s2 == 200
-        said = [json.dumps(b1), json.dumps(b2)]
+        yes_said, no_said = json.dumps(b1), json.dumps(b2)
         written = await updates(bot.services.store, item_id(bot, "39"))
-        if f"round {attempt}" in written:
-            assert "Update added" in said[0] and "your Yes was recorded first" in said[1]
-        else:
-            assert "Your No was recorded first" in said[0] or "Update added" not in said[0]
-            assert "nothing changed" in said[1]
+        if f"round {attempt}" in written:  # the Yes won: the No is told so
+            assert "Update added" in yes_said and "your Yes was recorded first" in no_said
+        else:  # the No won: the Yes is told so, and nothing was written
+            assert "Your No was recorded first: nothing was changed" in yes_said
+            assert "OK, nothing changed" in no_said
     assert len(written) == len(set(written))
 
 
@@ -290,6 +291,7 @@ async def test_an_instance_killed_after_committing_leaves_its_reply_to_the_other
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("TRACKER_", "Microsoft"))}
     env.update(DATABASE_URL=db_url, TRACKER_SCHEDULER="off", TRACKER_OUTBOX_LEASE_SECONDS="1",
+               TRACKER_REPLY_BUDGET_SECONDS="1",
                TRACKER_WRITE_LIMIT="100/10", NO_PROXY="127.0.0.1", no_proxy="127.0.0.1")  # fmt: skip
     log = (tmp_path / "a.log").open("w")
     a = await asyncio.create_subprocess_exec(sys.executable, "-m", "bot.cli", "serve", "--port", str(port), env=env,
@@ -368,12 +370,13 @@ async def _healthy_round(bot: RunningBot, n: int, concurrency: int) -> list[floa
 
 async def test_sixty_hung_conversations_on_one_service_url_do_not_slow_the_others(db_url: str) -> None:
     await seed(db_url)
-    async with running_bot(_settings(db_url, reply_budget_seconds=3.0)) as bot:
-        await _healthy_round(bot, 40, 4)  # warm up
-        normal = await _healthy_round(bot, 200, 4)
+    async with running_bot(_settings(db_url, reply_budget_seconds=6.0)) as bot:
+        await _healthy_round(bot, 60, 4)  # warm up
+        gc.collect()  # every round starts from the same heap
+        before = await _healthy_round(bot, 300, 4)
         hung = [f"a:hung-{n}" for n in range(60)]
-        for conv in hung:
-            bot.connector.scripts[conv] = [Scripted(delay=6.0), Scripted(delay=6.0)]
+        for conv in hung:  # held past the measurement and past the budget: the outbox takes over
+            bot.connector.scripts[conv] = [Scripted(delay=8.0)]
         stuck = [asyncio.create_task(timed_post(bot, bot.acts.message("show rec 34", conversation=c,
                                                                        conversation_type="groupChat", mention=True)))
                  for c in hung]  # fmt: skip
@@ -381,10 +384,19 @@ async def test_sixty_hung_conversations_on_one_service_url_do_not_slow_the_other
             if sum(1 for c, _ in bot.connector.attempts if c.startswith("a:hung-")) >= 60:
                 break
             await asyncio.sleep(0.05)
-        during = await _healthy_round(bot, 200, 4)
+        gc.collect()
+        during = await _healthy_round(bot, 300, 4)
         results = await asyncio.gather(*stuck)
-        base, faulty = _p99(normal), _p99(during)
-        print(f"healthy p99 {base * 1000:.1f} ms normally, {faulty * 1000:.1f} ms while 60 conversations hang")
+        for conv in hung:  # their replies follow from the outbox
+            assert await bot.connector.wait_for(1, conv, within=10), conv
+        await bot.connector.idle(within=15)  # the held requests have ended too
+        gc.collect()
+        after = await _healthy_round(bot, 300, 4)
+        # Normal is measured before and after (the machine's own drift is not the fault's).
+        base, faulty = max(_p99(before), _p99(after)), _p99(during)
+        print(f"healthy p99 {_p99(before) * 1000:.1f}/{_p99(after) * 1000:.1f} ms normally (before/after), "
+              f"{faulty * 1000:.1f} ms while 60 conversations hang")  # fmt: skip
         # within 2x of normal (a 10 ms floor: a loaded 2-core test machine jitters by that much)
         assert faulty <= 2 * max(base, 0.010), (base, faulty)
+        assert max(during) < 1.0  # none waited for a connection the hung ones held (they hang for 8 s)
         assert all(status == 200 and seconds < 10 for status, seconds in results)  # Teams' budget, every one
