@@ -254,11 +254,11 @@ class Subscription(Base):
     __tablename__ = "subscription"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    conversation_id: Mapped[str] = mapped_column(String(400), unique=True)
+    conversation_id: Mapped[str] = mapped_column(Text, unique=True)  # Teams' ids have no set length (0005)
     service_url: Mapped[str] = mapped_column(Text)
     tenant_id: Mapped[str | None] = mapped_column(String(64))
     channel_id: Mapped[str] = mapped_column(String(40), default="msteams")
-    team_id: Mapped[str | None] = mapped_column(String(400))
+    team_id: Mapped[str | None] = mapped_column(Text)
     conversation_type: Mapped[str | None] = mapped_column(String(40))
     reference: Mapped[dict] = mapped_column(JSON)
     active: Mapped[bool] = mapped_column(Boolean, default=True)

@@ -329,6 +329,7 @@ class Store:
         returns ``duplicate=True``.
         """
         source = Source(source.kind, source.conversation_id, fit_id(source.activity_id))
+        actor = Actor(actor.name[:200] if actor.name else actor.name, actor.aad_id)  # a display name, not an id
         try:
             async with self._sessions() as s, s.begin():
                 if idempotency_key:

@@ -29,6 +29,7 @@ from bot.app import SERVICES, create_app
 from bot.settings import Settings
 from storage.outbox import Outbox
 from storage.store import Store
+from storage.subscriptions import Subscriptions
 from tests.kit.authbot import seed
 from tests.kit.botkit import (
     FIXED_NOW,
@@ -216,6 +217,10 @@ async def test_ids_of_any_length_work_and_an_overlong_owner_is_refused_before_an
     assert (await bot.post(yes))[0] == 200  # the re-delivery is recognised under its hashed key
     assert [text_of(m) for m in bot.connector.messages(conv)][1:] == [DONE_39, DONE_39]
     assert await updates(bot.services.store, item_id(bot, "39")) == ["long ids"]
+    channel, team = "19:" + "d" * 600 + "@thread.tacv2", "19:" + "t" * 500 + "@thread.tacv2"
+    assert (await bot.post(bot.acts.install(conversation=channel, team=team)))[0] == 200  # subscribes
+    sub = await Subscriptions(bot.services.store).get(channel)
+    assert sub is not None and sub.conversation_id == channel and sub.team_id == team.split(";")[0]
     (refusal,) = await bot.say("assign rec 35 to " + "N" * 300)
     assert "300 characters" in text_of(refusal) and "nothing changed" in text_of(refusal)
     owner = next(i for i in bot.services.model.items.values() if i.id == item_id(bot, "35")).owner_name
