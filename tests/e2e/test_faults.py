@@ -24,9 +24,14 @@ from typing import Any
 import aiohttp
 import pytest
 from aiohttp.test_utils import TestServer
+from botbuilder.schema import Activity
 
+from bot.adapter import TrackerAdapter
 from bot.app import SERVICES, create_app
+from bot.connector import Connector
 from bot.settings import Settings
+from bot.turn import ReplyContext
+from storage import effects
 from storage.outbox import Outbox
 from storage.store import Store
 from storage.subscriptions import Subscriptions
@@ -323,7 +328,8 @@ async def test_an_instance_killed_after_committing_leaves_its_reply_to_the_other
             assert await post(a_url, acts.message("add update to rec 39: before the crash")) == 200
             await teams.wait_for(1, within=5)
             teams.scripts[CONV] = [Scripted(delay=6.0)]  # A's reply after the commit hangs (no typing: fast turn)
-            yes = asyncio.create_task(post(a_url, acts.message("yes")))
+            yes_activity = acts.message("yes")
+            yes = asyncio.create_task(post(a_url, yes_activity))
             for _ in range(100):  # until A's reply is on the wire: the write has committed
                 if len(teams.attempts) >= 2:
                     break
@@ -333,12 +339,15 @@ async def test_an_instance_killed_after_committing_leaves_its_reply_to_the_other
             with pytest.raises(aiohttp.ClientError):
                 await yes
             await b.start_server()  # instance B: any live instance delivers what A kept
+            # Teams re-sends the unanswered "yes" to B: no second effect, and the reply A kept goes out.
+            assert await post(str(b.make_url("")).rstrip("/"), yes_activity) == 200
             msgs = await teams.wait_for(2, within=10)
-            assert [text_of(m) for m in msgs] [1:] == [DONE_39]
+            assert [text_of(m) for m in msgs][1:] == [DONE_39]
+            model = b_app[SERVICES].model
+            item = next(i.id for i in model.items.values() if i.number == "39" and model.reports[i.report_id].key.startswith("vetting"))
             async with await Store.open(db_url) as store:
-                history = [e for e in await store.history(b_app[SERVICES].model.items and next(
-                    i.id for i in b_app[SERVICES].model.items.values() if i.number == "39"))]
-                assert [e.new_value for e in history if e.action == "update_added"] == ["before the crash"]
+                history = await store.history(item)
+            assert [e.new_value for e in history if e.action == "update_added"] == ["before the crash"]
     finally:
         if a.returncode is None:
             a.kill()
@@ -405,3 +414,26 @@ async def test_sixty_hung_conversations_on_one_service_url_do_not_slow_the_other
         assert faulty <= 2 * max(base, 0.010), (base, faulty)
         assert max(during) < 1.0  # none waited for a connection the hung ones held (they hang for 8 s)
         assert all(status == 200 and seconds < 10 for status, seconds in results)  # Teams' budget, every one
+
+
+# ---- 1. an error after a committed write says what was saved -------------------------------------------
+
+
+async def test_an_error_after_a_committed_write_says_what_was_saved() -> None:
+    teams = MockConnector()
+    await teams.start()
+    try:
+        async with aiohttp.ClientSession() as http:
+            adapter = TrackerAdapter(Connector(http))
+
+            async def fails_after_committing(ctx: Any) -> None:
+                effects.committed("item 39 (version 2)")  # what the store notes as a write commits
+                raise RuntimeError("a bug after the commit")
+
+            act = Activities(teams.url).message("yes")
+            with effects.recording():
+                await adapter.run_pipeline(ReplyContext(adapter, Activity().deserialize(act)), fails_after_committing)
+        (said,) = teams.messages()
+        assert "Your change was saved (item 39 (version 2))" in text_of(said) and "Sorry" not in text_of(said)
+    finally:
+        await teams.stop()
