@@ -221,6 +221,20 @@ class Settings(BaseSettings):
         except (TypeError, ValueError):
             raise ValueError("must be a number") from None
 
+    @field_validator("reply_budget_seconds")
+    @classmethod
+    def _budget(cls, value: float) -> float:
+        if not 0.5 <= value <= 12:  # Teams gives up on a request after 15 s
+            raise ValueError(f"must be between 0.5 and 12 seconds, not {value:g}")
+        return value
+
+    @field_validator("outbox_lease_seconds", "digest_lease_seconds")
+    @classmethod
+    def _lease(cls, value: float) -> float:
+        if not 1 <= value <= 86_400:
+            raise ValueError(f"must be between 1 and 86400 seconds, not {value:g}")
+        return value
+
     @field_validator("log_level", mode="before")
     @classmethod
     def _level(cls, value: Any) -> str:

@@ -29,6 +29,7 @@ from botbuilder.schema import Activity
 from bot.adapter import TrackerAdapter
 from bot.app import SERVICES, create_app
 from bot.connector import Connector
+from bot.outbox import Replies
 from bot.settings import Settings
 from bot.turn import ReplyContext
 from storage import effects
@@ -435,5 +436,26 @@ async def test_an_error_after_a_committed_write_says_what_was_saved() -> None:
                 await adapter.run_pipeline(ReplyContext(adapter, Activity().deserialize(act)), fails_after_committing)
         (said,) = teams.messages()
         assert "Your change was saved (item 39 (version 2))" in text_of(said) and "Sorry" not in text_of(said)
+    finally:
+        await teams.stop()
+
+
+# ---- 1 + 9. two instances share the outbox --------------------------------------------------------
+
+
+async def test_two_instances_deliver_each_kept_reply_once(db_url: str) -> None:
+    teams = MockConnector()
+    await teams.start()
+    try:
+        async with await Store.open(db_url) as one, await Store.open(db_url) as two, aiohttp.ClientSession() as http:
+            for n in range(20):
+                wire = {"type": "message", "text": f"kept {n}"}
+                assert await Outbox(one).add(f"reply:k{n}", teams.url, f"a:conv-{n}", [wire], state="pending")
+            a = Replies(Connector(http), Outbox(one), budget=2.0, lease=30.0)
+            b = Replies(Connector(http), Outbox(two), budget=2.0, lease=30.0)
+            sent = await asyncio.gather(a.deliver_due(), b.deliver_due(), a.deliver_due(), b.deliver_due())
+            assert sum(sent) == 20
+            assert sorted(text_of(m) for m in teams.messages()) == sorted(f"kept {n}" for n in range(20))
+            assert [e.state for e in await Outbox(one).entries()] == []  # every row is "sent" now
     finally:
         await teams.stop()
