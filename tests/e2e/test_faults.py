@@ -121,22 +121,22 @@ async def test_a_redelivered_yes_whose_reply_was_kept_gets_it_again_and_writes_o
 
 async def test_retry_after_beyond_the_budget_continues_from_the_outbox(bot: RunningBot) -> None:
     await bot.say("add update to rec 39: STA drafted")
-    bot.connector.scripts[CONV] = [Scripted(200), Scripted(429, {"Retry-After": "2"})]
+    bot.connector.scripts[CONV] = [Scripted(200), Scripted(429, {"Retry-After": "5"})]
     before = len(bot.connector.messages())
     status, took = await timed_post(bot, bot.acts.message("yes"))
-    assert status == 200 and took < 1.8  # the budget is 1 s here (10 s in production terms: 8)
+    assert status == 200 and took < 3.0  # the budget is 1 s here (8 s in production), not the 5 s asked
     assert bot.connector.messages()[before:] == []
-    msgs = await bot.connector.wait_for(before + 1, within=8)
+    msgs = await bot.connector.wait_for(before + 1, within=12)
     assert [text_of(m) for m in msgs[before:]] == [DONE_39]
 
 
 async def test_a_hung_connector_never_holds_the_request_and_the_reply_follows(bot: RunningBot) -> None:
     await bot.say("add update to rec 39: STA drafted")
-    bot.connector.scripts[CONV] = [Scripted(200), Scripted(delay=4.0)]  # the reply hangs past the budget
+    bot.connector.scripts[CONV] = [Scripted(200), Scripted(delay=5.0)]  # the reply hangs past the budget
     before = len(bot.connector.messages())
     status, took = await timed_post(bot, bot.acts.message("yes"))
-    assert status == 200 and took < 1.8
-    msgs = await bot.connector.wait_for(before + 1, within=8)
+    assert status == 200 and took < 3.0
+    msgs = await bot.connector.wait_for(before + 1, within=10)
     assert DONE_39 in [text_of(m) for m in msgs[before:]]
     assert await updates(bot.services.store, item_id(bot, "39")) == ["STA drafted"]
 
@@ -148,7 +148,7 @@ async def test_a_closed_port_keeps_the_reply_until_the_connector_is_back(bot: Ru
         port = probe.getsockname()[1]
     closed = Activities(f"http://127.0.0.1:{port}/")
     status, took = await timed_post(bot, closed.message("yes"))
-    assert status == 200 and took < 1.8
+    assert status == 200 and took < 3.0
     assert [e.state for e in await Outbox(bot.services.store).entries()] == ["pending"]
     back = MockConnector()
     await back.start(port)
@@ -162,7 +162,16 @@ async def test_a_closed_port_keeps_the_reply_until_the_connector_is_back(bot: Ru
 # ---- 3. busy threads ---------------------------------------------------------------------------------
 
 
-async def test_fifty_people_confirming_in_one_thread_at_once_lose_no_question(bot: RunningBot) -> None:
+@pytest.fixture
+async def roomy_bot(db_url: str) -> AsyncIterator[RunningBot]:
+    """The production budget (8 s): a loaded test machine still answers every turn inside it."""
+    await seed(db_url)
+    async with running_bot(_settings(db_url)) as running:
+        yield running
+
+
+async def test_fifty_people_confirming_in_one_thread_at_once_lose_no_question(roomy_bot: RunningBot) -> None:
+    bot = roomy_bot
     thread = "19:sdna@thread.tacv2;messageid=1700000000001"
     people = [(f"Person {n}", f"aad-p{n}") for n in range(50)]
     numbers = ["34", "35", "39"]
