@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export DATABASE_URL ?= sqlite+aiosqlite:///var/tracker.db
 
-.PHONY: run test lint bench install migrate seed clean playground
+.PHONY: run test lint bench install migrate seed clean playground heldout
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -38,6 +38,10 @@ lint: install
 ## A short look: make bench BENCH_ARGS="--quick --only agents-echo,tracker-sqlite-10k"
 bench: install
 	$(BIN)/python -m bench.run $(BENCH_ARGS)
+
+## make heldout: score the language understanding on the held-out phrasings (tests/heldout); -v lists misses
+heldout: install
+	$(BIN)/python -m tests.heldout $(HELDOUT_ARGS)
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache

@@ -180,7 +180,9 @@ def cmd_parse(args: argparse.Namespace) -> int:
         finally:
             await store.close()
         resolver = Resolver(Index(model))
-        today = dt.datetime.now(settings.tz).date()
+        today = _day_arg(args.today, "--today") if args.today else dt.datetime.now(settings.tz).date()
+        if today is None:
+            return 2
         ctx = Context(last_report_key=args.context)
         lines: Iterable[str] = [args.text] if args.text is not None else sys.stdin
         for line in lines:
@@ -672,6 +674,7 @@ def build_parser() -> argparse.ArgumentParser:
     parse.add_argument("text", nargs="?")
     parse.add_argument("--json", action="store_true")
     parse.add_argument("--context", help="the report key the conversation was last about")
+    parse.add_argument("--today", help="make 'today' this date (relative dates read from it), e.g. 2022-12-15")
     parse.set_defaults(func=cmd_parse)
     chat = sub.add_parser("chat", help="talk to the bot in the terminal")
     chat.add_argument("message", nargs="*")

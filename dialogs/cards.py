@@ -11,8 +11,10 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
-from dialogs.language.text import SPELLED_IN_CAPITALS
+from dialogs.labels import KIND_LABEL, KIND_LONG, item_label, report_name
 from dialogs.types import Verb
+
+__all__ = ["KIND_LABEL", "KIND_LONG", "item_label", "report_name"]  # re-exported: cards label things
 from storage.views import EventView, EvidenceView, ItemDetail, ItemView, ReportView
 
 LIST_TEXT_CHARS = 220
@@ -27,14 +29,6 @@ STATUS_LABEL = {
     "not_for_us": "Not for us",
     "superseded": "Superseded",
 }
-KIND_LABEL = {"recommendation": "Rec", "afi": "AFI", "cause_of_concern": "Cause of concern"}
-KIND_LONG = {
-    "recommendation": "recommendation",
-    "afi": "area for improvement",
-    "cause_of_concern": "cause of concern",
-}
-
-
 def card(body: list[dict[str, Any]], actions: list[dict[str, Any]] | None = None) -> dict[str, Any]:
     """An Adaptive Card 1.5 envelope."""
     c: dict[str, Any] = {
@@ -67,26 +61,6 @@ def escape_md(value: str) -> str:
     for ch in ("\\", "*", "_", "[", "]", "`", "#", ">"):
         value = value.replace(ch, "\\" + ch)
     return value
-
-
-def item_label(item: ItemView, report: ReportView | None, *, short: bool = True) -> str:
-    """ "Vetting rec 34" / "PEEL 2021/22 AFI (unnumbered)"."""
-    name = report_name(report) if report else "?"
-    kind = KIND_LABEL.get(item.kind, item.kind) if short else KIND_LONG.get(item.kind, item.kind)
-    num = item.number or "(unnumbered)"
-    return f"{name} {kind.lower() if short and item.kind == 'recommendation' else kind} {num}"
-
-
-def report_name(report: ReportView) -> str:
-    """The shortest name people use for a report: its first alias, else its key in words.
-
-    A clipped title ("A review of 'Fraud: Time to choose' – A revisit of the 2018…") reads badly
-    mid-sentence; the key was chosen by a person to be short ("fraud-review-2021")."""
-    if report.aliases:
-        name = report.aliases[0]
-    else:
-        name = " ".join(w.upper() if w in SPELLED_IN_CAPITALS else w for w in report.key.split("-"))
-    return name[:1].upper() + name[1:]
 
 
 def due_label(item: ItemView, today: dt.date) -> str:

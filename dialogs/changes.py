@@ -70,9 +70,9 @@ def changes_by_report(
         if said:
             lines.setdefault(e.item_id, []).append(said)
     out: dict[int, list[Changed]] = {}
-    for item_id, said in lines.items():
+    for item_id, what in lines.items():
         report = model.items[item_id].report_id
-        out.setdefault(report, []).append(Changed(item_id, tuple(dict.fromkeys(said))))
+        out.setdefault(report, []).append(Changed(item_id, tuple(dict.fromkeys(what))))
     return out
 
 

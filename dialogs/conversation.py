@@ -25,7 +25,7 @@ from dialogs.policy import Policy
 from dialogs.queries import ListQuery
 from dialogs.routes import ROUTES
 from dialogs.state import Memory, Pending, Stage
-from dialogs.types import Outcome, Turn, Verb
+from dialogs.types import Outcome, Reply, Turn, Verb
 from dialogs.writes import MAX_OWNER_CHARS, RateLimit, WriteFields, Writes
 from storage.readmodel import ReadModel
 from storage.store import NotFound, Store
@@ -40,9 +40,20 @@ MORE = re.compile(r"^(?:more|next|show more|next page|and more|keep going|contin
 CHOICE = re.compile(
     r"^(?:#|no\.? ?|number |option )?(\d{1,2})$|^(?:the )?(first|second|third|fourth|fifth|sixth)(?: one)?$"
 )
+_COMMITTEE = re.compile(r"(?i)\b(?:jac|committee|meeting|board)\b")
 ORDINALS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6}
 
 ActionHandler = Callable[[Turn, Memory, Pending | None, dict[str, Any]], Awaitable[Outcome]]
+
+
+def _reminder(pending: Pending) -> str:
+    """The line that keeps an open question in view after an unrelated message."""
+    asked = f' ("{pending.prompt}")' if pending.prompt else ""
+    if pending.stage is Stage.CONFIRM:
+        return f'My earlier question{asked} is still open: say "yes" to go ahead or "no" to leave it.'
+    if pending.stage is Stage.CHOOSE:
+        return f'My earlier question{asked} is still open: pick one by number, or say "no" to drop it.'
+    return f'My earlier question{asked} is still open: say "no" to drop it.'
 
 
 class Conversation:
@@ -78,9 +89,15 @@ class Conversation:
     def schedule_label(self) -> str:
         return self.deps.schedule_label
 
-    def parse(self, text: str, memory: Memory, user: Actor | None = None, today: dt.date | None = None) -> Parsed:
+    def parse(
+        self, text: str, memory: Memory, user: Actor | None = None, today: dt.date | None = None,
+        last_meeting: dt.date | None = None,
+    ) -> Parsed:
         """What ``text`` means in this conversation, said by ``user``."""
-        ctx = Context(last_report_key=memory.last_report, user_name=user.name if user else None)
+        ctx = Context(
+            last_report_key=memory.last_report, user_name=user.name if user else None, last_item_id=memory.last_item,
+            last_items=memory.last_shown, last_query=memory.last_query, last_meeting=last_meeting,
+        )  # fmt: skip
         return understand(text, ctx, self.deps.resolver, today or dt.date.today())
 
     async def handle(self, turn: Turn, memory: Memory) -> Outcome:
@@ -94,11 +111,17 @@ class Conversation:
                 return answered
         if MORE.match(clean(turn.text)) and memory.last_list:
             return run_list(memory.last_list, self.deps.model, turn.today)
-        parsed = self.parse(turn.text, memory, turn.user, today=turn.today)
+        meeting = await self._last_meeting(turn) if _COMMITTEE.search(turn.text[:2000]) else None
+        parsed = self.parse(turn.text, memory, turn.user, today=turn.today, last_meeting=meeting)
         out = await self.dispatch(parsed, turn)
         if pending and not out.sets_pending():
-            out.also(pending=None)  # a new request replaces an unanswered question
+            # An unrelated message does not cancel a question still open: answer it, then remind.
+            out.replies.append(Reply(_reminder(pending)))
         return out
+
+    async def _last_meeting(self, turn: Turn) -> dt.date | None:
+        meeting = await self.deps.store.last_meeting_before(turn.today)
+        return meeting.met_on if meeting else None
 
     async def dispatch(self, parsed: Parsed, turn: Turn) -> Outcome:
         """Hand an understood request to its route's handler."""

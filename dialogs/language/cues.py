@@ -48,7 +48,7 @@ _MONTHS = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*"
 # A bare number that is an item's, not a day of a date ("the 1st of October", "3/11", "2023").
 _NUMBER = rf"(?<![\d/.:-])\d{{1,3}}(?:\.\d{{1,2}})*(?!\d|\s*(?:st|nd|rd|th)\b|[/:-]\d|\s+(?:of\s+)?{_MONTHS})"
 # A reference to an item: "rec 35", "34", "7.1", "it", "the CCU one", "that one".
-_REF = rf"(?:(?:{ITEM_WORDS}) ?#?\d|#?{_NUMBER}|\bit\b|\bthat one\b|\bthis one\b|\bthe [a-z0-9&' -]{{1,60}}? one\b|\bboth\b|\bthem\b)"
+_REF = rf"(?:(?:{ITEM_WORDS}) ?#?\d|#?{_NUMBER}|\bit\b|\bthat one\b|\bthis one\b|\bthe [a-z0-9&' -]{{1,60}}? (?:one|rec|recommendation|afi|item)\b|\bboth\b|\bthem\b)"
 # Lists, not one item ("what's still open on the misogyny one", "open CSE recs"); bounded look-ahead.
 _NOT_A_LIST = r"(?!.{0,200}?\b(?:outstanding|still open|remaining|left to do|unfinished|overdue)\b)"
 _QUESTION = r"(?:is|has|have|was|were|are|did|does|do|when|who|what|which|how|can|could)"
@@ -73,6 +73,8 @@ CUES: tuple[Cue, ...] = (
             r"^what (?:does|do) .{1,60}? (?:mean|stand for)\b",
             r"^what(?:'?s| is| are) (?:an? )?(?:afi|area for improvement|cause of concern|coc|recommendation|evidenced|signed off)s?[ ?!.]*$",
             r"^how (?:do|can|should|would) (?:i|we|you|people)\b",
+            r"^what (?:can|could|should|do) (?:i|we) (?:ask|say|type|use)\b",
+            r"^what (?:do|can) you (?:know|understand|answer)\b",
         ),
     ),
     Cue(
@@ -104,6 +106,8 @@ CUES: tuple[Cue, ...] = (
             rf"^(?:(?:please )?record (?:that )?)?(?:the )?(?:jac|joint audit committee|audit committee|committee)(?: meeting)? (?:met|sat|was held|took place|happened)(?: on)? {_DATE}",
             rf"^(?:record|add|log) (?:a |the )?(?:jac|joint audit committee|audit committee|committee) (?:meeting )?(?:on|of|for) {_DATE}",
             rf"^(?:we had|there was) (?:the |a )?(?:jac|joint audit committee|committee)(?: meeting)? on {_DATE}",
+            r"^(?:(?:please )?record (?:that )?)?(?:the )?(?:jac|joint audit committee|audit committee)(?: meeting)? (?:met|sat|was held|took place|happened) (?:yesterday|today|this morning|this afternoon)\b",
+            rf"^(?:the )?(?:jac|joint audit committee|audit committee)(?: meeting)? (?:meets|will meet|is meeting|sits|will sit)(?: on)? {_DATE}.{{0,40}}?\b(?:record|log|add|note)\b",
         ),
     ),
     Cue(
@@ -111,6 +115,8 @@ CUES: tuple[Cue, ...] = (
         _p(
             r"^(?:(?:send|give|get|make|write|produce|generate|draft|prepare|create|build) (?:me |us )?)?(?:the |a |this quarter'?s |our )?(?:jac|committee|audit committee|hmicfrs) (?:pack|paper|report|update paper)\b",
             r"^(?:write|draft|prepare|produce|generate) (?:the |a )?(?:paper|pack) for (?:the )?(?:jac|committee|audit committee)\b",
+            r"\b(?:jac|committee|audit committee)(?: meeting)? (?:pack|paper|papers|figures|numbers)\b(?! (?:said|says|showed))",
+            r"\b(?:pack|paper|figures|numbers) for (?:the )?(?:next |this |december'?s? |our )?(?:jac|audit committee|committee)\b",
         ),
     ),
     # ---- questions that look like writes are questions ----------------------------------------------
@@ -127,7 +133,8 @@ CUES: tuple[Cue, ...] = (
         _p(
             r"^(?:move|change|push|push back|extend|revise|reset|amend|update|set|put back|slip|defer|re ?target)\b.{0,120}?\b(?:target|deadline|due date|due|completion date)s?\b.{0,40}?\b(?:to|until|till|for|back to|out to)\b",
             r"^(?:re ?target|re ?date|re ?schedule)\b",
-            rf"^(?:extend|defer|push back|move)\b.{{0,80}}?\b(?:to|until|till) {_DATE}",
+            rf"^(?:extend|defer|push back|push|move|slip|shift|put back)\b.{{0,80}}?\b(?:to|until|till) {_DATE}",
+            rf"^(?:extend|defer|push back|push|move|slip|shift)\b.{{0,80}}?\b(?:out|back) (?:to|until|till) {_DATE}",
         ),
     ),
     Cue(
@@ -137,6 +144,9 @@ CUES: tuple[Cue, ...] = (
             r"^(?:mark|set|flag|record|move|put|change|update)\b.{0,120}?\b(?:as |to )?(?:signed[ -]?off|complete|completed|closed|discharged)\b",
             r"^(?:hmicfrs|hmic|the inspectorate|inspectorate|david roome|the flo|our flo)(?: have| has)? (?:now )?(?:signed[ -]?off|closed|discharged|accepted)\b",
             rf"^{_REF}.{{0,40}}?\b(?:has been|was|is now|is|got) signed[ -]?off\b",
+            r"\bsign (?:it|this|that|them|this one|that one|both) off\b",
+            # "tick off rec 5, the inspectorate are happy": done, and it is the inspectorate saying so
+            r"^(?:tick(?:ed)?(?: off)?|mark|set|done|complete|close)\b.{0,120}?\b(?:hmicfrs|hmic|the inspectorate|inspectorate|inspectors?|the flo)\b.{0,24}?\b(?:happy|satisfied|content|accepted|agreed|signed|approved)\b",
         ),
     ),
     Cue(
@@ -145,6 +155,7 @@ CUES: tuple[Cue, ...] = (
             r"^(?:re ?open|un ?sign|reactivate|revert|un ?mark|undo)\b",
             r"^(?:mark|set|flag|move|put|change|update)\b.{0,120}?\b(?:as |to |back to |back as )?(?:open|re ?opened|in progress|not complete|not evidenced|not done|live again|open again)\b",
             r"^put\b.{0,120}?\bback\b",
+            rf"^(?:[a-z&'/-]+ ){{0,4}}?{_REF}.{{0,40}}?\b(?:needs? to |should |must |has to |will )?(?:go|goes|going|be put|be moved|move) back to (?:open|in progress|live)\b",
         ),
     ),
     Cue(
@@ -155,6 +166,8 @@ CUES: tuple[Cue, ...] = (
             r"^(?:evidenced?|done|tick off|tick|ticked off|finished|completed?)\b(?! (?:list|ones|items|recs)\b)",
             rf"^{_REF}.{{0,40}}?\b(?:is|has been|was|are|have been) (?:now )?(?:done|evidenced|finished|delivered|achieved|ready for sign[ -]?off)\b",
             rf"^(?:we'?ve|we have|i'?ve|i have) (?:now )?(?:done|evidenced|finished|delivered|completed)\b.{{0,40}}?{_REF}",
+            r"^(?!(?:tell|is|are|has|have|was|were|did|does|do|can|could|when|who|what|which|how|if|whether|check|show|let|find)\b)(?:(?!(?:if|whether|when)\b)[a-z&'/-]+ ){0,4}?(?:(?:rec|afi|recommendation|item)s? )?#?\d{1,3}[a-z]?(?: of \d{1,2})?(?: (?:and|&) #?\d{1,3}[a-z]?)?(?: (?:is|are|has been|have been|now))?(?: (?:now|both|all))? (?:done|complete|completed|evidenced|finished|delivered|achieved)\b",
+            r"^(?:that|this|it|both)(?: ones?)?(?:'?s| is| are| has been| have been)?(?: now| both)? (?:done|complete|completed|evidenced|finished|delivered)\b",
         ),
     ),
     Cue(
@@ -165,6 +178,7 @@ CUES: tuple[Cue, ...] = (
             r"^make\b.{0,80}?\b(?:the )?(?:new )?(?:owner|lead)\b",
             rf"^(?!(?:who|what|which|is|are)\b)[a-z][a-z.' -]{{1,60}}? (?:is|will be|'s) (?:now )?(?:leading|the lead|the owner|owning|taking over|responsible|in charge)\b.{{0,40}}?(?:on|for|of)?.{{0,40}}?{_REF}",
             rf"^(?!(?:who|what|which)\b)[a-z][a-z.' -]{{1,60}}? (?:has taken|is taking|will take) over\b.{{0,40}}?{_REF}",
+            rf"^(?!(?:who|what|which|is|are|i|we)\b)[a-z][a-z.' -]{{1,60}}? (?:will|'ll|is going to|is to) (?:now )?(?:lead|own|take on|pick up|look after)\b.{{0,40}}?{_REF}",
         ),
     ),
     Cue(
@@ -182,10 +196,11 @@ CUES: tuple[Cue, ...] = (
         Intent.OWNER, "who owns the CCU one",
         _p(
             r"^who(?:'?s| is| are)? (?:the )?(?:owner|owners|lead|leads|leading|owning|responsible|in charge|accountable|looking after|handling|dealing with|doing|on)\b",
-            r"^who(?: owns| leads| has| holds| handles| looks after| is assigned| got| 'got| has got| deals with| picks up)\b",
+            r"^who(?: owns| owned| led| leads| has| holds| handles| looks after| is assigned| got| 'got| has got| deals with| picks up)\b",
             r"^(?:owner|lead|owners|leads) (?:of|for|on)\b",
             r"^(?:what|which)(?: is|'s)? (?:the )?(?:owner|lead)\b",
             r"^whose\b",
+            r"^who(?:'?s| is| has) (?:got|on|holding|running with)\b",
         ),
     ),
     Cue(
@@ -198,6 +213,8 @@ CUES: tuple[Cue, ...] = (
             r"^(?:changes|updates|activity|movement|audit trail|history)\b.{0,60}?\b(?:since|this|last|today|yesterday|recently|lately|past|by)\b",
             r"^(?:any|show|list|give me)(?: me)? (?:the )?(?:recent )?(?:changes|updates|activity|movement)\b(?! (?:on|to|for) (?:" + ITEM_WORDS + r") ?#?\d)",
             r"^who (?:changed|updated|did) (?:what|anything)\b",
+            r"^(?:any|what) (?:progress|movement|changes|updates|activity) since\b",
+            r"^what (?:has|have) [a-z][a-z.' -]{1,60}? (?:changed|updated|done|evidenced|signed off|closed|added|recorded)[ ?!.]*$",
         ),
     ),
     Cue(
@@ -218,6 +235,7 @@ CUES: tuple[Cue, ...] = (
         Intent.OVERDUE, "what's overdue?",
         _p(
             r"\b(?:overdue|over due|late|past (?:its |their |the )?(?:due date|deadline|due|target|target date)|missed (?:its |their |the )?(?:deadlines?|target dates?|targets?)|behind schedule|out of time|running late|slipped|beyond (?:the |their )?(?:deadline|target date))\b",
+            r"^(?:is|are)\b.{1,80}? behind(?: schedule| time)?[ ?!.]*$",
         ),
     ),
     Cue(
@@ -253,6 +271,7 @@ CUES: tuple[Cue, ...] = (
             r"\b(?:owned by|assigned to|allocated to|led by|with)\s[a-z]",
             r"'s (?:open |outstanding |live |overdue )?(?:items|recs|recommendations|actions|afis|ones)\b",
             r"^what (?:do|have) (?:i|we) (?:own|lead|got)\b",
+            r"^(?:what|which)(?:'s| is| does| do| has)? [a-z][a-z.'&-]*(?: [a-z][a-z.'&-]*){0,3}?(?:'s)? (?:still )?(?:own|owns|got|holding|accountable for|responsible for|leading on|looking after)\b",
             r"^(?:show|list|give)(?: me| us)? (?:everything|all)\b",
             r"^(?:which|what)\b.{0,120}?\b(?:recs?|recommendations|items|afis|actions|ones)\b",
             r"^(?:status|position|progress|update)(?: of| on| for| with)?\b",

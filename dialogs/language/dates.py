@@ -404,8 +404,13 @@ def _window(m: re.Match[str], today: date) -> Period | None:
     return Period(today, other, f"in the next {words}")
 
 
+_LEADS_TRIED = 12  # "due due due ...": a date follows one of the first few leads or none at all
+
+
 def _from_leads(text: str, today: date) -> Period | None:
-    for m in _LEAD.finditer(text):
+    for tried, m in enumerate(_LEAD.finditer(text)):
+        if tried >= _LEADS_TRIED:
+            break
         lead = " ".join((m["lead"] or "").split())
         kind = _LEAD_KINDS.get(lead, "by")
         pos = m.end() if lead else m.start()

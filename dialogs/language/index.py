@@ -61,6 +61,10 @@ class Index:
         self._exact_names: dict[str, int] = {}  # whole normalised alias/title/key -> report
         self.item_postings: dict[str, array] = {}
         self._surface: dict[str, set[str]] = {}  # initial letter -> words as written in items/reports
+        # Corrections already worked out: a fuzzy search over every word of one initial is the
+        # costliest step of a query at 100,000 items, and people use the same words all day.
+        # Forgotten whenever the vocabulary grows (a new word may be the one someone meant).
+        self._corrected: dict[str, str] = {}
         self._by_number: dict[str, list[int]] = {}
         self.by_report: dict[int, list[int]] = {}
         self._indexed: dict[int, int] = {}  # item id -> fingerprint of what we indexed
@@ -101,9 +105,11 @@ class Index:
         if not self._dirty:
             return
         self.item_postings, self._by_number, self.by_report, self._indexed = {}, {}, {}, {}
+        self._by_report_number: dict[tuple[int, str], list[int]] = {}
         self._people, self._themes, self._max_id = set(), {}, 0
         self._people_surface, self._departments = {}, {}
         self._surface = {c: set(words) for c, words in self._report_surface.items()}
+        self._corrected = {}
         for item_id in sorted(self.model.items):
             self._index_item(self.model.items[item_id])
         self._dirty = False
@@ -120,9 +126,13 @@ class Index:
             posting.append(item.id)
         for word in surface:
             if correctable(word):
-                self._surface.setdefault(word[0], set()).add(word)
+                pool = self._surface.setdefault(word[0], set())
+                if word not in pool:
+                    pool.add(word)
+                    self._corrected.clear()
         if item.number:
             self._by_number.setdefault(item.number.lower(), []).append(item.id)
+            self._by_report_number.setdefault((item.report_id, item.number.lower()), []).append(item.id)
         self.by_report.setdefault(item.report_id, []).append(item.id)
         self._note_people_and_themes(item)
 
@@ -134,7 +144,10 @@ class Index:
                     self._people.add(stem(w))
                     self._people_surface.setdefault(w[0], set()).add(w)
             if department:
-                self._departments.setdefault(" ".join(content(words_of(department))), department)
+                key = " ".join(content(words_of(department)))
+                self._departments.setdefault(key, department)
+                for short in _acronyms(department):  # "SD&A", "SDA" for Strategy, Delivery & Assurance
+                    self._departments.setdefault(short, department)
         for theme in item.themes:
             self._themes.setdefault(" ".join(content(words_of(theme))), theme)
 
@@ -163,6 +176,7 @@ class Index:
         self.report_postings, self._aliases, self._exact_names = postings, aliases, exact
         self.report_words = report_words
         self._report_surface = report_surface
+        self._corrected = {}
         for initial, found in report_surface.items():
             self._surface.setdefault(initial, set()).update(found)
 
@@ -182,10 +196,18 @@ class Index:
         if word in STOPWORDS or not correctable(word):
             return word
         self.ensure_items()
+        done = self._corrected.get(word)
+        if done is not None:
+            return done
         pool = self._surface.get(word[0], set())
         if word in pool or stem(word) in self.item_postings or stem(word) in self.report_postings:
-            return word
-        return correct(word, (*pool, *STOP_SURFACE.get(word[0], ())))
+            fixed = word
+        else:
+            fixed = correct(word, (*pool, *STOP_SURFACE.get(word[0], ())))
+        if len(self._corrected) >= _CORRECTED_LIMIT:
+            self._corrected.clear()
+        self._corrected[word] = fixed
+        return fixed
 
     def query(self, text: str) -> Query:
         """The words of a reference, corrected and contracted, and the reports its aliases name."""
@@ -210,7 +232,7 @@ class Index:
     def department(self, phrase: str) -> str | None:
         """The department (as written on owners, e.g. "Public Protection") that ``phrase`` names."""
         self.ensure_items()
-        key = " ".join(content(words_of(phrase)))
+        key = _UNIT_WORDS.sub("", " ".join(content(words_of(phrase)))).strip()
         if not key or not self._departments:
             return None
         if key in self._departments:
@@ -273,9 +295,11 @@ class Index:
         items = self.model.items
         # Comprehensions, not a loop of appends: a common number ("1", "5") is printed in every
         # report, so at 10,000 items this runs over a few hundred entries on every "show rec N".
-        out = [item for iid in self._by_number.get(number.lower(), ()) if (item := items.get(iid)) is not None]
-        if report_id is not None:
-            out = [i for i in out if i.report_id == report_id]
+        if report_id is not None:  # one report's: a look-up, not a scan of every report's "5"
+            ids = self._by_report_number.get((report_id, number.lower()), ())
+            out = [item for iid in ids if (item := items.get(iid)) is not None and item.report_id == report_id]
+        else:
+            out = [item for iid in self._by_number.get(number.lower(), ()) if (item := items.get(iid)) is not None]
         return out if kind is None else [i for i in out if i.kind == kind]
 
     def report_items(self, report_id: int, kind: str | None = None) -> list[ItemView]:
@@ -291,11 +315,29 @@ _DEPARTMENT_SPLIT = re.compile(r"\s*[(),]\s*|\s+[-\u2013\u2014]\s+")
 
 def split_owner(owner: str) -> tuple[str, str | None]:
     """ "DI Naomi Clarke (Public Protection)" -> ("DI Naomi Clarke", "Public Protection"); also
-    "Supt Owen Price, Professional Standards" and "Ch Insp R. Dhillon - Force CID"."""
-    parts = [p for p in _DEPARTMENT_SPLIT.split(owner) if p and p.strip()]
+    "Supt Owen Price, Professional Standards" and "Ch Insp R. Dhillon - Force CID". A department in
+    brackets is taken whole ("(Strategy, Delivery & Assurance)")."""
+    bracketed = _BRACKETED.match(owner)
+    if bracketed:
+        return bracketed.group(1).strip(), bracketed.group(2).strip()
+    parts = [p for p in _DEPARTMENT_SPLIT.split(owner, maxsplit=1) if p and p.strip()]
     if len(parts) < 2:
         return owner.strip(), None
-    return parts[0].strip(), parts[1].strip()
+    return parts[0].strip(), parts[1].strip(" ()")
+
+
+_CORRECTED_LIMIT = 20_000
+_BRACKETED = re.compile(r"^([^()]{1,120}?)\s*\(([^()]{1,120})\)\s*$")
+_UNIT_WORDS = re.compile(r"\s*\b(?:unit|team|department|dept|command|directorate|portfolio|function)\s*$")
+
+
+def _acronyms(department: str) -> tuple[str, ...]:
+    """Short forms people write for a department of several words: "SD&A" and "SDA"."""
+    words = [w for w in re.findall(r"[A-Za-z]+|&", department) if w.lower() not in ("and", "of", "the")]
+    if len([w for w in words if w != "&"]) < 2:
+        return ()
+    with_amp = "".join(w if w == "&" else w[0] for w in words).lower()
+    return tuple(dict.fromkeys((with_amp, with_amp.replace("&", ""))))
 
 
 def _fingerprint(item: ItemView) -> int:

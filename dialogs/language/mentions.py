@@ -259,7 +259,7 @@ def due_period(text: str, today: dt.date) -> object:
 
 # ---- references back, and several numbers ------------------------------------------------------------
 
-_IT = re.compile(r"\b(?:it|that one|this one|that item|this item|that rec|this rec|the same one|same one|that)\b")
+_IT = re.compile(r"\b(?:it|its|that one|that ones|this one|that item|this item|that rec|this rec|the same one|same one|that)\b")
 _ORDINAL = re.compile(
     r"\b(?:the\s+)?(?P<o>first|second|third|fourth|fifth|sixth|seventh|eighth|1st|2nd|3rd|4th|5th|6th|7th|8th|last)"
     r"\s+(?:one|item|rec|recommendation|afi)\b"
@@ -272,6 +272,13 @@ _KINDS = r"(?:rec(?:ommendation)?s?|afis?|areas? (?:for|of) improvement|causes? 
 _SEVERAL = re.compile(
     rf"(?:\b{_KINDS}\s*)?#?(?P<first>{_NUM})(?P<rest>(?:\s*(?:,|&|\band\b|\bor\b|\bplus\b)\s*(?:{_KINDS}\s*)?#?{_NUM}){{1,9}})\b"
 )
+# "vawg 1 and vawg 2", "vetting 34 and fraud 1": a few words (a report's) before each number.
+_WORDS = r"(?:[a-z][a-z'&-]*\s+){0,3}"
+_SEVERAL_NAMED = re.compile(
+    rf"(?P<first>{_NUM})(?P<rest>(?:\s*(?:,|&|\band\b|\bplus\b)\s*(?!and\b){_WORDS}(?:{_KINDS}\s*)?#?{_NUM}\b){{1,9}})"
+)
+_SEGMENT = re.compile(rf"(?P<words>{_WORDS})(?:{_KINDS}\s*)?#?(?P<n>{_NUM})\b")
+_SEPARATOR = re.compile(r"\s*(?:,|&|\band\b|\bplus\b)\s*")
 _RANGE = re.compile(rf"\b{_KINDS}\s*(?P<a>\d{{1,3}})\s*(?:-|–|to)\s*(?P<b>\d{{1,3}})\b")
 _EACH = re.compile(_NUM)
 
@@ -300,6 +307,25 @@ def several_numbers(text: str) -> tuple[tuple[str, ...], tuple[int, int] | None]
     numbers = [m.group("first"), *_EACH.findall(m.group("rest"))]
     numbers = [n for n in numbers if not _looks_like_a_year(n)]
     return (tuple(dict.fromkeys(numbers)), m.span()) if len(set(numbers)) >= 2 else ((), None)
+
+
+def several_named(text: str) -> tuple[tuple[tuple[str, str], ...], tuple[int, int] | None]:
+    """((words, number), ...) and their span when a message names several items each with its own
+    words ("vawg 1 and fraud 1"); words are "" where a number stands alone ("33 and 34")."""
+    m = _SEVERAL_NAMED.search(text)
+    if not m:
+        return (), None
+    start = m.start()
+    lead = re.search(rf"{_WORDS}(?:{_KINDS}\s*)?#?$", text[:start])  # the words before the first number
+    pairs = [((lead.group(0) if lead else "").strip(), m.group("first"))]
+    for part in _SEPARATOR.split(m.group("rest")):
+        seg = _SEGMENT.fullmatch(part.strip())
+        if seg:
+            pairs.append((seg.group("words").strip(), seg.group("n")))
+    pairs = [(w, n) for w, n in pairs if not _looks_like_a_year(n)]
+    if len(pairs) < 2 or len(set(pairs)) < 2:
+        return (), None
+    return tuple(dict.fromkeys(pairs)), (start - (len(lead.group(0)) if lead else 0), m.end())
 
 
 def _looks_like_a_year(number: str) -> bool:

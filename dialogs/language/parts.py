@@ -50,13 +50,20 @@ _POSSESSIVE = re.compile(
     rf"(?:^|\b(?:are|show|list|all|what)\s+){_NAME}'s\s+(?:open |outstanding |live |overdue )?(?:items|recs|recommendations|actions|afis|work)\b"
 )
 _MINE = re.compile(
-    r"\b(?:my|mine|for me|to me|by me|i own|i lead|i have|i've got|have i got|do i (?:own|lead|have))\b"
+    r"\b(?:my|mine|for me|to me|by me|from me|on me|with me|i own|i lead|i have|i've got|have i got|do i (?:own|lead|have)"
+    r"|am i (?:leading|leading on|responsible for|accountable for|doing|holding|on)|i'?m (?:leading|responsible|accountable|on))\b"
+)
+# "what does Naomi Clarke own", "what's DI Clarke got left", "what is Supt Doyle accountable for"
+_PERSON_HOLDS = re.compile(
+    r"^(?:what|which)(?:'s| is| does| do| has)? (?P<who>[a-z][a-z.'&-]*(?: [a-z][a-z.'&-]*){0,3}?)(?:'s)? "
+    r"(?:still )?(?:own|owns|got|holding|accountable for|responsible for|leading on|leading|looking after)\b"
 )
 _ME = frozenset({"me", "myself", "i"})
 # The new owner in an assignment, as typed: the last "to X", or "make X the owner".
 _NEW_OWNER = (
     re.compile(r"^(?P<who>[a-z][a-z.' -]{1,60}?) (?:is|will be|'s) (?:now )?(?:leading|the lead|the owner|owning|taking over|responsible|in charge)\b", re.IGNORECASE),
     re.compile(r"^(?P<who>[a-z][a-z.' -]{1,60}?) (?:has taken|is taking|will take) over\b", re.IGNORECASE),
+    re.compile(r"^(?P<who>[a-z][a-z.' -]{1,60}?) (?:will|'ll|is going to|is to) (?:now )?(?:lead|own|take on|pick up|look after)\b", re.IGNORECASE),
     re.compile(r"^make\s+(?P<who>.+?)\s+(?:the\s+)?(?:new\s+)?(?:owner|lead)\b", re.IGNORECASE),
     re.compile(r"^.*\b(?:to|as|is)\s+(?P<who>.+?)$", re.IGNORECASE),
 )
@@ -86,6 +93,7 @@ _VOCAB_BY_INITIAL = by_initial(INTENT_VOCAB)
 _SHORT_VOCAB = frozenset({
     "mark", "show", "list", "sign", "done", "open", "give", "make", "move", "note", "late", "owns", "lead",
     "what", "whos", "when", "whats", "many", "this", "week", "from", "with", "recs", "afis", "tick", "close",
+    "help", "pack", "who", "due", "jac",
 })  # fmt: skip
 _SHORT_BY_LETTERS = {"".join(sorted(w)): w for w in _SHORT_VOCAB}
 
@@ -113,7 +121,7 @@ def correct_intent_words(text: str, known: Callable[[str], bool] = lambda _w: Fa
         core = word.strip("?!.,:;")
         if core and budget > 0 and core.isalpha():
             budget -= 1
-            if 4 <= len(core) <= 5 and core not in _SHORT_VOCAB and not known(core):
+            if 3 <= len(core) <= 5 and core not in _SHORT_VOCAB and not known(core):
                 swapped = _swapped(core)
                 if swapped:
                     out.append(word.replace(core, swapped))
@@ -170,7 +178,7 @@ def list_kind_hint(text: str) -> str | None:
 
 def owner_filter(head: str, raw: str, index: Index) -> tuple[str | None, bool, str]:
     """(owner as typed, "mine", the text without the owner phrase), for list requests."""
-    for pattern, must_be_known in ((_OWNED_BY, False), (_POSSESSIVE, True), (_FOR_PERSON, True)):
+    for pattern, must_be_known in ((_OWNED_BY, False), (_POSSESSIVE, True), (_FOR_PERSON, True), (_PERSON_HOLDS, True)):
         for m in pattern.finditer(head):
             who = m.group("who")
             if who in _ME:
@@ -233,6 +241,9 @@ _DEPARTMENT = re.compile(
 def department_filter(text: str, index: Index) -> tuple[str | None, str]:
     """A department the owners belong to ("what's outstanding for Public Protection?"), as written on
     the owners; a report that has that name wins only when it is named with "report"/"inspection"."""
+    holds = _PERSON_HOLDS.search(text)
+    if holds and (department := index.department(holds.group("who"))):
+        return department, cut(text, holds)  # "what does SD&A own"
     for m in _DEPARTMENT.finditer(text):
         phrase = m.group("dept").strip()
         if _NOT_A_THEME.search(phrase) or ((index.names_report(phrase) or index.report_covers(phrase)) and not m.group(0).rstrip().endswith(("team", "department", "dept", "unit"))):

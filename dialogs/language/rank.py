@@ -9,8 +9,10 @@ the caller asks; nothing here ever guesses.
 
 from __future__ import annotations
 
+import heapq
 import math
 from dataclasses import dataclass
+from typing import Any
 
 from dialogs.language.index import Index, Query, contains, number_key
 from storage.views import ItemView, ReportView
@@ -21,6 +23,7 @@ ITEM_FLOOR, ITEM_MARGIN = 60.0, 10.0
 WRITE_FLOOR, WRITE_MARGIN = 70.0, 15.0
 ALIAS_BONUS = REPORT_MARGIN  # an alias, said word for word, settles which report
 ASK_BAND = 25.0  # candidates offered: those within this many points of the best
+SCORED_KEPT = 100  # candidates kept, best first, from one scoring pass
 POSTING_CAP = 300  # a word on more items than this does not narrow; it only scores
 MAX_ASK = 6
 
@@ -77,6 +80,25 @@ def pick(ranked: list[Scored], *, floor: float, margin: float) -> Resolution:
     return Resolution(candidates=tuple(close[:MAX_ASK] if len(close) > 1 else ranked[:3]))
 
 
+class _Sorted:
+    """Membership in a long sorted posting by bisection (a set of it would cost more to build)."""
+
+    __slots__ = ("posting",)
+
+    def __init__(self, posting: Any) -> None:
+        self.posting = posting
+
+    def __contains__(self, item_id: object) -> bool:
+        return isinstance(item_id, int) and contains(self.posting, item_id)
+
+
+def _members(posting: Any, candidates: int) -> Any:
+    """A posting as something ``in`` answers fast: a set when it is short next to the candidates."""
+    if not posting:
+        return frozenset()
+    return set(posting) if len(posting) <= 4 * candidates else _Sorted(posting)
+
+
 class Resolver:
     """Report and item resolution over an :class:`Index` (which follows the read model)."""
 
@@ -107,7 +129,10 @@ class Resolver:
             covered = sum(wt for w, wt in weights.items() if rid in self.index.report_postings[w])
             score = 100.0 * covered / total if total else 0.0
             if rid in q.aliased:
-                score = max(score, 100.0) + ALIAS_BONUS  # a name the force chose, word for word
+                # A name the force chose, word for word, settles it, unless the rest of the message
+                # names another report better ("PEEL 2021/22 West Mercia" when "PEEL 2021/22" is West
+                # Midlands' alias): the bonus adds to what the words explain.
+                score = (score if total else 100.0) + ALIAS_BONUS
             ranked.append(Scored(score, report=report))
         return ranked
 
@@ -142,6 +167,16 @@ class Resolver:
         context: int | None,
         strict: bool,
     ) -> Reference:
+        if named is not None and named.id in q.aliased:
+            # Named by one of its aliases: that report's item, looked up, whatever other reports hold.
+            found = self.index.items_by_number(number, report_id=named.id, kind=kind)
+            if not found:
+                return Reference(report=named, not_found=True)
+            return self._numbered(q, found, named, True, strict, kind)
+        if named is None and context is not None:
+            in_context = self.index.items_by_number(number, report_id=context, kind=kind)
+            if in_context:  # "and rec 5?": the report the conversation is about
+                return self._numbered(q, in_context, None, False, strict, kind)
         found = self.index.items_by_number(number, kind=kind)
         if named is not None and self._narrows(q, named, found):
             found = [i for i in found if i.report_id == named.id]
@@ -152,6 +187,13 @@ class Resolver:
             scope_named = False
             if context is not None and any(i.report_id == context for i in found):
                 found = [i for i in found if i.report_id == context]
+        return self._numbered(q, found, named, scope_named, strict, kind)
+
+    def _numbered(
+        self, q: Query, found: list[ItemView], named: ReportView | None, scope_named: bool, strict: bool,
+        kind: str | None,
+    ) -> Reference:  # fmt: skip
+        """The reference among items printed with the number asked for."""
         if kind is None and len({i.report_id for i in found}) == 1 and len(found) > 1:
             recs = [i for i in found if i.kind == "recommendation"]
             found = recs if len(recs) == 1 else found  # "35" within one report means the recommendation
@@ -162,7 +204,7 @@ class Resolver:
             second = ranked[1].score if len(ranked) > 1 else 0.0
             if ranked and ranked[0].item and ranked[0].score >= floor and ranked[0].score - second >= margin:
                 found = [ranked[0].item]
-        scored = tuple(self._scored(100.0, i) for i in found)
+        scored = tuple(self._scored(100.0, i) for i in found[:10])  # a choice shows a few, never thousands
         if len(found) == 1:
             return Reference(
                 report=self.model.reports.get(found[0].report_id), item=found[0], candidates=scored
@@ -183,9 +225,26 @@ class Resolver:
             return True
         weights = self._item_weights(q)
         mine = self._report_score(weights, named.id)
-        scores = {s.item.id: s.score for s in self._score(q, found, weights) if s.item}
-        mine = max([mine, *(scores[i.id] for i in found if i.report_id == named.id)])
-        return mine >= max((scores[i.id] for i in found if i.report_id != named.id), default=0.0)
+        if mine >= 100.0 - 1e-9:
+            return True  # its name says every word: nothing can explain them better
+        ours = [i for i in found if i.report_id == named.id]
+        theirs = [i for i in found if i.report_id != named.id]
+        mine = max(mine, self._best_score(ours, weights))
+        return mine >= self._best_score(theirs, weights)
+
+    def _best_score(self, items: list[ItemView], weights: dict[str, float]) -> float:
+        """The best of :meth:`_score`'s scores over ``items``, without ranking them."""
+        total = sum(weights.values())
+        if not total or not items:
+            return 0.0
+        postings = [(w, wt, self.index.item_postings.get(w)) for w, wt in weights.items()]
+        report_words = self.index.report_words
+        best = 0.0
+        for item in items:
+            names = report_words.get(item.report_id, frozenset())
+            either = sum(wt for w, wt, posting in postings if w in names or contains(posting, item.id))
+            best = max(best, either)
+        return 100.0 * best / total
 
     def _by_words_ref(
         self, q: Query, kind: str | None, named: ReportView | None, context: int | None, strict: bool
@@ -303,24 +362,26 @@ class Resolver:
         total = sum(weights.values())
         if not total:
             return []
-        out = []
-        postings = [(w, wt, self.index.item_postings.get(w)) for w, wt in weights.items()]
+        out: list[tuple[float, float, bool, int, int, ItemView]] = []
+        postings = [(w, wt, _members(self.index.item_postings.get(w), len(items))) for w, wt in weights.items()]
         report_words = self.index.report_words
         for item in items:
             names = report_words.get(item.report_id, frozenset())
             in_text = either = 0.0
             for w, wt, posting in postings:  # one look-up per word and item (this loop is the hot one)
-                if contains(posting, item.id):
+                if item.id in posting:
                     in_text += wt
                     either += wt
                 elif w in names:
                     either += wt
-            out.append((100.0 * either / total, in_text, item))
-        # Ties go to items whose own text says it, then to live items, then in printed order.
-        out.sort(
-            key=lambda t: (-t[0], -t[1], not t[2].live, t[2].report_id, number_key(t[2].number), t[2].id)
-        )
-        return [self._scored(score, item) for score, _, item in out]
+            # Plain tuples, smallest first: compared without a key function (ids are unique).
+            out.append((-100.0 * either / total, -in_text, not item.live, item.report_id, item.id, item))
+        # Ties go to items whose own text says it, then to live items, then in printed order. Only
+        # the best SCORED_KEPT are ranked and kept: choices show a handful, and ranking a thousand
+        # candidates of a common word was the costliest step of a question at 100,000 items.
+        best = heapq.nsmallest(SCORED_KEPT, out) if len(out) > SCORED_KEPT else sorted(out)
+        best.sort(key=lambda t: (t[0], t[1], t[2], t[3], number_key(t[5].number), t[4]))  # printed order
+        return [self._scored(-t[0], t[5]) for t in best]
 
     def _scored(self, score: float, item: ItemView) -> Scored:
         return Scored(score, report=self.model.reports.get(item.report_id), item=item)

@@ -156,6 +156,11 @@ _EXPANSIONS: tuple[tuple[str, tuple[str, ...]], ...] = tuple(
     sorted(((a, content(words_of(p))) for a, p in GLOSSARY.items()), key=lambda e: -len(e[1]))
 )
 
+_EXPANSIONS_BY_FIRST: dict[str, tuple[tuple[str, tuple[str, ...]], ...]] = {}
+for _acronym, _phrase in _EXPANSIONS:  # already longest first
+    if _phrase:
+        _EXPANSIONS_BY_FIRST[_phrase[0]] = (*_EXPANSIONS_BY_FIRST.get(_phrase[0], ()), (_acronym, _phrase))
+
 
 def acronyms_in(text: str) -> list[str]:
     """Glossary acronyms whose expansion appears in ``text`` (so "VAWG" finds the VAWG report)."""
@@ -178,16 +183,24 @@ def tokens(text: str) -> list[str]:
 
 
 def contract(words: Iterable[str]) -> list[str]:
-    """Query words with each full expansion replaced by its acronym (one concept, one word)."""
+    """Query words with each full expansion replaced by its acronym (one concept, one word).
+
+    One pass, looking up only the expansions that start with each word (longest first): linear in
+    the message, not words x glossary."""
     seq = list(words)
-    for acronym, phrase in _EXPANSIONS:
-        n = len(phrase)
-        i = 0
-        while i + n <= len(seq):
+    out: list[str] = []
+    i = 0
+    while i < len(seq):
+        for acronym, phrase in _EXPANSIONS_BY_FIRST.get(seq[i], ()):
+            n = len(phrase)
             if tuple(seq[i : i + n]) == phrase:
-                seq[i : i + n] = [acronym]
+                out.append(acronym)
+                i += n
+                break
+        else:
+            out.append(seq[i])
             i += 1
-    return seq
+    return out
 
 
 # Ranks, titles and roles in owner names: not part of who someone is.
@@ -228,23 +241,35 @@ def by_initial(words: Iterable[str]) -> dict[str, tuple[str, ...]]:
 
 MARKUP = re.compile(r"<at[^>]*>.*?</at>|<[^>]{1,200}>", re.IGNORECASE | re.DOTALL)
 _POLITE_HEAD = re.compile(
-    r"^(?:@[\w.-]+[ ,:]*|tracker[ ,:]+|(?:hi|hey|hello|ok|okay|so|right)\b[ ,!]+(?=\S)|(?:please|pls|plz|kindly|can you|could you|would you|will you|can i|could i|i'd like to|i want to|i need to|let's|lets)\b[ ,]*)+"
+    r"^(?:@[\w.-]+[ ,:]*|tracker[ ,:]+|(?:hi|hey|hello|ok|okay|so|right)\b[ ,!]+(?=\S)|(?:please|pls|plz|kindly|can you|could you|would you|will you|can i|could i|can we|could we|i'd like to|i want to|i need to|let's|lets)\b[ ,]*)+"
 )
-_POLITE_TAIL = re.compile(r"[ ,]*(?:please|pls|thanks|thank you|ta|cheers)[ !.]*$")
+_POLITE_TAIL = re.compile(r"(?:^|[ ,]+)(?:please|pls|thanks|thank you|ta|cheers)[ !.]*$")
+_POLITE_PASSES = 3  # "please, thanks, cheers": a few layers, never one pass per word of a long message
+_TAIL_CHARS = 40
 MENTION_HEAD = re.compile(r"^(?:@[\w.-]+[ ,:]*)+")
 
 
 def clean(text: str) -> str:
     """Normalise and drop politeness, so the request itself is what is read."""
     t = normalise(MARKUP.sub(" ", text[:MAX_TEXT]))
-    t = "".join(ch if ch.isprintable() else " " for ch in t)
+    if not t.isprintable():  # the usual message is: skip the character-by-character pass
+        t = "".join(ch if ch.isprintable() else " " for ch in t)
     t = t.strip(" ,.!")
-    prev = None
-    while prev != t:
+    for _ in range(_POLITE_PASSES):
         prev = t
-        t = _POLITE_HEAD.sub("", t).strip()
-        t = _POLITE_TAIL.sub("", t).strip()
-    return " ".join(t.split())
+        t = _POLITE_HEAD.sub("", t, count=1).strip()
+        # Only the end can be a polite tail: look at it alone, so a long message costs one pass.
+        head, tail = t[:-_TAIL_CHARS], t[-_TAIL_CHARS:]
+        t = (head + _POLITE_TAIL.sub("", tail)).strip() if len(t) > _TAIL_CHARS else _POLITE_TAIL.sub("", t).strip()
+        if t == prev:
+            break
+    t = " ".join(t.split())
+    # "due due due ...", "by the end by the end ...": a run of the same words says it once.
+    return _REPEATS.sub(r"\1", t + " ").strip() if len(t) > _REPEAT_FLOOR else t
+
+
+_REPEATS = re.compile(r"\b((?:\S+ ){1,3}?)\1+")
+_REPEAT_FLOOR = 60  # short messages ("no no", "33 33") are read as typed
 
 
 # ---- people ---------------------------------------------------------------------------------------

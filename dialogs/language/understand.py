@@ -41,6 +41,7 @@ from dialogs.language.mentions import (
     ordinal_in,
     peel_question_in,
     pronoun_in,
+    several_named,
     several_numbers,
     since_in,
     statuses_in,
@@ -67,9 +68,9 @@ from storage.views import ItemView, ReportView
 
 _FOLLOW_UP = re.compile(r"^(?:and|what about|how about|same for|same again for|now|also)\b")
 _THANKS_ONLY = frozenset(
-    ["thanks", "thank", "you", "thankyou", "thx", "ty", "cheers", "ta", "many", "great", "brilliant", "perfect", "lovely", "super", "fab", "fantastic", "excellent", "that's", "thats", "that", "is", "was", "really", "very", "so", "much", "a", "lot", "for", "this", "your", "help", "the", "appreciated", "much", "star", "you're", "youre", "mate", "all", "again", "helpful", "useful", "nice", "one", "cool", "ok", "okay", "awesome"]
+    ["thanks", "thank", "you", "thankyou", "thx", "ty", "cheers", "ta", "many", "great", "brilliant", "perfect", "lovely", "super", "fab", "fantastic", "excellent", "that's", "thats", "that", "is", "was", "really", "very", "so", "much", "a", "lot", "for", "this", "your", "help", "the", "appreciated", "much", "star", "you're", "youre", "mate", "all", "again", "helpful", "useful", "nice", "one", "cool", "ok", "okay", "awesome", "exactly", "what", "i", "needed", "wanted", "just", "it", "it's", "sorted", "top", "legend", "wonderful", "thnaks", "thansk", "thanx", "thnx", "u", "we", "that's", "spot", "on"]
 )
-_THANKS = re.compile(r"\b(?:thanks|thank you|thankyou|thx|ty|cheers|ta|many thanks)\b")
+_THANKS = re.compile(r"\b(?:thanks|thank you|thank u|thankyou|thx|ty|cheers|ta|many thanks|thnaks|thansk|thanx|thnx)\b")
 _ADDED = re.compile(r"\b(?:added|new|came in|come in|arrived|received|published|joined)\b")
 _RETARGETED = re.compile(r"\b(?:re ?target(?:ed|ted|s)?|moved (?:their |its )?targets?|target (?:dates? )?(?:moved|changed|revised)|revised (?:their )?targets?|extended|extensions?)\b")
 _CLOSED = re.compile(r"\b(?:signed off|sign off|signed-off|closed|close|completed|complete|discharged)\b")
@@ -203,7 +204,7 @@ def classify(text: str) -> Intent | None:
 def suggest(text: str, limit: int = 3) -> tuple[str, ...]:
     """Examples of what people can say that look most like ``text`` ("did you mean")."""
     examples = [c.example for c in CUES if c.example and c.intent not in (Intent.GREETING, Intent.UNKNOWN)]
-    hits = process.extract(text[:CUE_WINDOW], list(dict.fromkeys(examples)), scorer=fuzz.WRatio, limit=limit)
+    hits = process.extract(text[:SUGGEST_CHARS], list(dict.fromkeys(examples)), scorer=fuzz.WRatio, limit=limit)
     return tuple(h[0] for h in hits)
 
 
@@ -214,7 +215,10 @@ def _greeting(raw: str) -> bool:
     if CUES_BY_INTENT[Intent.GREETING].matcher.search(light) is not None:
         return True
     words = re.findall(r"[a-z']+", light[:200])
-    return bool(_THANKS.match(light)) and 0 < len(words) <= 10 and all(w in _THANKS_ONLY for w in words)
+    return bool(_THANKS.search(light)) and 0 < len(words) <= 10 and all(w in _THANKS_ONLY for w in words)
+
+
+_UPDATE_HEAD = re.compile(r"^(?:update|progress(?: note| update)?|note|comment|latest)\b")
 
 
 def _route(raw: str, known: Callable[[str], bool]) -> tuple[Intent | None, str, str | None, str]:
@@ -231,10 +235,14 @@ def _route(raw: str, known: Callable[[str], bool]) -> tuple[Intent | None, str, 
             return intent, head, " ".join(tail.split()), head_raw
         if intent is Intent.ASSIGN:
             return intent, head, None, head_raw
+        if intent not in ITEM_WRITES and _UPDATE_HEAD.match(head):
+            return Intent.ADD_UPDATE, head, " ".join(tail.split()), head_raw  # "update fraud rec 1: ..."
     full = correct_intent_words(clean(raw), known)
     intent = classify(full)
-    if tail is not None and (intent in EVIDENCE_INTENTS or intent is Intent.RETARGET):
-        return intent, correct_intent_words(clean(head_raw), known), " ".join(tail.split()), head_raw
+    if tail is not None and intent in ITEM_WRITES:
+        # The kind of write is said before the note, never inside it ("update 1: calls done" is
+        # an update, not "done"): a write verb only in the note is no write at all.
+        return None, correct_intent_words(clean(head_raw), known), None, head_raw
     return intent, full, None, raw
 
 
@@ -258,6 +266,10 @@ def _fix_names(text: str, names: set[str], index: Index) -> str:
 def understand(raw: str, ctx: Context, resolver: Resolver, today: dt.date) -> Parsed:
     """Understand one message and resolve what it refers to."""
     raw = " ".join(MARKUP.sub(" ", (raw or "")[:MAX_TEXT]).split())
+    if len(raw) > REQUEST_CHARS and split_evidence(raw)[1] is None:
+        # A request is said in its first words; a long message without a note is read from its start
+        # (a note after ":" is kept whole, it is what gets written).
+        raw = raw[:REQUEST_CHARS]
     if raw and _greeting(raw):
         return Parsed(intent=Intent.GREETING, text=clean(raw), thanks=bool(_THANKS.search(raw.lower())))
     index = resolver.index
@@ -269,17 +281,45 @@ def understand(raw: str, ctx: Context, resolver: Resolver, today: dt.date) -> Pa
     if intent is Intent.COMMITTEE_PACK:
         return Parsed(intent=intent, text=head)
     if intent is Intent.RECORD_MEETING:
-        return Parsed(intent=intent, text=head, target_date=_a_date(head, today, future_ok=True))
+        return Parsed(intent=intent, text=head, target_date=_meeting_date(head, today))
     links = tuple(dict.fromkeys(m.group(0).rstrip(".,;") for m in URL.finditer(raw)))
     if intent is None or intent is Intent.UNKNOWN:
         intent = _default_intent(head, ctx, resolver, today)
     if intent is Intent.UNKNOWN:
-        return Parsed(intent=intent, text=head, suggestions=suggest(head), out_of_scope=bool(_out_of_scope(head, index)))
+        oos = _out_of_scope(head, index) or elsewhere(head)
+        return Parsed(intent=intent, text=head, suggestions=suggest(head), out_of_scope=oos)
+    if intent in (Intent.SHOW, Intent.OWNER) and elsewhere(head) and not _DIGIT.search(head):
+        return Parsed(intent=Intent.UNKNOWN, text=head, suggestions=suggest(head), out_of_scope=True)
     if intent is Intent.CHANGES:
         return _changes_request(head, raw, ctx, resolver, today)
     if intent in LIST_INTENTS:
         return _list_request(intent, head, raw, ctx, resolver, today, links)
     return _item_request(intent, head, head_raw, evidence, links, ctx, resolver, today)
+
+
+_MET = re.compile(r"\b(?:met|sat|was held|took place|happened|had)\b")
+_RELATIVE_DAY = re.compile(r"\b(?:(?P<y>yesterday)|today|this (?:morning|afternoon))\b")
+# "the sex offenders area for improvement", "the one about categorising corruption intelligence":
+# one item, described (a list says "ones", "recs", "items").
+_SINGULAR = re.compile(
+    r"^(?:(?:show|open|find|get|pull up)(?: me)? )?(?:the|that) (?:[a-z0-9&'-]+ ){0,8}?"
+    r"(?:one|rec|recommendation|afi|area for improvement|cause of concern|item)\b(?!s)"
+)
+
+
+def _meeting_date(head: str, today: dt.date) -> dt.date | None:
+    """When the committee met ("yesterday", "on 27 November": in the past when it "met")."""
+    relative = _RELATIVE_DAY.search(head)
+    if relative:
+        return today - dt.timedelta(days=1) if relative.group("y") else today
+    said = _a_date(head, today, future_ok=True)
+    if said is not None and said > today and _MET.search(head):
+        try:
+            earlier = said.replace(year=said.year - 1)  # "met on 27 November": the last 27 November
+        except ValueError:  # 29 February
+            earlier = said - dt.timedelta(days=365)
+        return earlier if earlier <= today else said
+    return said
 
 
 def _default_intent(head: str, ctx: Context, resolver: Resolver, today: dt.date) -> Intent:
@@ -295,6 +335,8 @@ def _default_intent(head: str, ctx: Context, resolver: Resolver, today: dt.date)
     if number is not None or several_numbers(scan)[0]:
         return Intent.SHOW
     if (pronoun_in(scan) and ctx.last_item_id) or (ordinal_in(scan) and ctx.last_items):
+        return Intent.SHOW
+    if _SINGULAR.match(scan):
         return Intent.SHOW
     if statuses_in(scan) or addressee_in(scan) or list_kind(scan) or QUESTION_REF.search(scan):
         return Intent.OUTSTANDING
@@ -343,11 +385,31 @@ def _mostly_unknown(text: str, index: Index) -> bool:
     return bool(unknown) and len(unknown) >= max(1, len(words) / 2)
 
 
+# Things people ask a work bot that the tracker does not do: rotas, IT, HR, press, the weather.
+_ELSEWHERE = re.compile(
+    r"\b(?:rest days?|days? off|rota|rotas|shifts?|on call|annual leave|leave request|holiday|overtime|pay ?slips?|payroll|"
+    r"expenses|password|log ?in|login|laptop|printer|wi-?fi|it helpdesk|helpdesk|canteen|parking|car park|weather|wether|"
+    r"press release|media statement|tweet|draft me|write me|email to|budget|precept|briefing|brefing|meeting room|"
+    r"crime number|custody record|suspect|arrest|lunch|coffee|joke|football|officers do we have|staffing levels?|"
+    r"sickness|recruitment|vacancies|promotion)\b"
+)
+_EXPLICIT_LIST = re.compile(r"\b(?:outstanding|still open|left to do|haven'?t (?:we )?(?:done|finished)|remaining|not (?:yet )?done|to do)\b")
+
+
+def elsewhere(text: str) -> bool:
+    """Does the message ask for something outside the tracker ("can you reset my password")?"""
+    return _ELSEWHERE.search(text[:CUE_WINDOW]) is not None
+
+
 def _scope_check(intent: Intent, head: str, index: Index, parsed: Parsed) -> Parsed:
     """A count or list whose words say nothing of the tracker ("how many officers do we have on
     nights") is out of scope, not the tracker's summary."""
     if intent not in (Intent.SUMMARY, Intent.OUTSTANDING):
         return parsed  # "overdue", "due": the cue itself is the tracker's
+    if elsewhere(head) and not parsed.status and not parsed.peel_question:
+        return Parsed(intent=Intent.UNKNOWN, text=head, suggestions=suggest(head), out_of_scope=True)
+    if _EXPLICIT_LIST.search(head[:CUE_WINDOW]):
+        return parsed  # "what's outstanding across the force", "what haven't we done yet?"
     filters = (parsed.report or parsed.owner or parsed.mine or parsed.theme or parsed.kind or parsed.status
                or parsed.department or parsed.addressee or parsed.period or parsed.since or parsed.report_candidates
                or parsed.peel_question or parsed.measure)  # fmt: skip
@@ -469,6 +531,17 @@ def _date_span(text: str) -> tuple[int, int] | None:
     return spans[-1] if spans else None
 
 
+# "child protection rec 3 of 6", "PEEL AFI 4 of 4": an unnumbered item by its place in its report.
+_PLACE = re.compile(
+    r"\b(?:(?:the\s+)?(?:rec|recs|recommendation|afi|area for improvement|cause of concern|item)s?\s*)?"
+    r"(?P<n>\d{1,2})\s+of\s+(?P<m>\d{1,2})\b(?!\s*(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec))"
+)
+_BOTH = re.compile(r"\b(?:both|them|all of them|those|these|the two|both of them)\b")
+SUGGEST_CHARS = 120  # "did you mean": the start of what was said is enough to compare
+REQUEST_CHARS = CUE_WINDOW  # ~70 words: more than any request; the cues read no further either
+_TRACKER_REF = re.compile(r"\bref(?:erence)?\s?#?\s?(\d{1,9})\b")
+
+
 def _item_request(
     intent: Intent, head: str, head_raw: str, evidence: str | None, links: tuple[str, ...], ctx: Context,
     resolver: Resolver, today: dt.date,
@@ -486,12 +559,33 @@ def _item_request(
     base: dict[str, Any] = dict(intent=intent, text=head, owner=owner, mine=mine, links=links,
                                 evidence=evidence if intent in EVIDENCE_INTENTS or intent is Intent.RETARGET else None,
                                 target_date=target_date)  # fmt: skip
-    numbers, span = several_numbers(scan)
-    if len(numbers) >= 2 and span is not None:
-        return _several(numbers, scan[: span[0]] + " " + scan[span[1] :], ctx, resolver, base)
+    by_ref = _TRACKER_REF.search(scan)
+    if by_ref and (item := resolver.model.items.get(int(by_ref.group(1)))) is not None:
+        report = resolver.model.reports.get(item.report_id)  # "ref 18": the label of an unnumbered item
+        return Parsed(**base, report=report, item=item, candidates=(Scored(100.0, report, item),))
+    placed = _by_place(scan, resolver, kind_hint(scan), base)
+    if placed is not None:
+        return placed
+    if _BOTH.search(scan) and len(ctx.last_items) >= 2 and not _DIGIT.search(scan):
+        items = tuple(i for n in ctx.last_items[:MAX_ASK] if (i := resolver.model.items.get(n)) is not None)
+        if len(ctx.last_items) == 2 or base["intent"] not in ITEM_WRITES:
+            keys = tuple(r.key if (r := resolver.model.reports.get(i.report_id)) else "" for i in items)
+            return Parsed(**base, items=items, item_reports=keys)  # "mark both as evidenced"
+        return Parsed(**base, candidates=_scored(items, resolver), needs_clarification=True)
+    pairs, span = several_named(scan)
+    if not pairs:
+        numbers, span = several_numbers(scan)
+        pairs = tuple(("", n) for n in numbers) if len(numbers) >= 2 else ()
+    if pairs and span is not None:
+        return _several(pairs, scan[: span[0]] + " " + scan[span[1] :], ctx, resolver, base)
     number, kind, scan = take_item_ref(scan)
     hint = kind or kind_hint(scan)
     base.update(number=number, kind=hint, item_words=describe(scan) if not number else None)
+    if (number is None and not ctx.last_item_id and len(ctx.last_items) > 1 and pronoun_in(scan)
+            and len([w for w in words_of(scan) if w not in STOPWORDS]) <= 1):  # fmt: skip
+        # "reopen that one" after a list: which one? (never a guess on a write)
+        items = tuple(i for n in ctx.last_items[:MAX_ASK] if (i := resolver.model.items.get(n)) is not None)
+        return Parsed(**base, candidates=_scored(items, resolver), needs_clarification=True)
     back = _referred_back(scan, number, ctx, resolver)
     if back is not None:
         report = resolver.model.reports.get(back.report_id)
@@ -505,6 +599,37 @@ def _item_request(
         **base, report=ref.report, item=ref.item, candidates=ref.candidates, report_candidates=ref.report_candidates,
         needs_clarification=ref.needs_clarification, not_found=ref.not_found,
     )  # fmt: skip
+
+
+_DIGIT = re.compile(r"\d")
+
+
+def _scored(items: tuple[ItemView, ...], resolver: Resolver) -> tuple[Scored, ...]:
+    return tuple(Scored(100.0, resolver.model.reports.get(i.report_id), i) for i in items)
+
+
+def _by_place(scan: str, resolver: Resolver, kind: str | None, base: dict[str, Any]) -> Parsed | None:
+    """ "rec 3 of 6": the report named, then its n-th item of that kind, when it has m of them."""
+    places = list(_PLACE.finditer(scan))
+    if not places:
+        return None
+    rest = _PLACE.sub(" ", scan)
+    ref = resolver.refer(rest, kind=kind)
+    report = ref.report or (resolver.model.reports.get(ref.item.report_id) if ref.item else None)
+    if report is None:
+        return None
+    found: list[ItemView] = []
+    for m in places:
+        n, of = int(m.group("n")), int(m.group("m"))
+        pool = sorted(resolver.index.report_items(report.id, kind), key=lambda i: i.id)  # printed order
+        if len(pool) != of:
+            pool = sorted(resolver.index.report_items(report.id), key=lambda i: i.id)
+        if len(pool) != of or not 1 <= n <= of:
+            return Parsed(**base, report=report, not_found=True)
+        found.append(pool[n - 1])
+    if len(found) == 1:
+        return Parsed(**base, report=report, item=found[0], candidates=(Scored(100.0, report, found[0]),))
+    return Parsed(**base, report=report, items=tuple(dict.fromkeys(found)), item_reports=(report.key,) * len(found))
 
 
 def _referred_back(scan: str, number: str | None, ctx: Context, resolver: Resolver) -> ItemView | None:
@@ -523,18 +648,24 @@ def _referred_back(scan: str, number: str | None, ctx: Context, resolver: Resolv
     return None
 
 
-def _several(numbers: tuple[str, ...], scan: str, ctx: Context, resolver: Resolver, base: dict[str, Any]) -> Parsed:
-    """Several items in one message: each resolved on its own; any that is unclear means we ask."""
+def _several(
+    pairs: tuple[tuple[str, str], ...], scan: str, ctx: Context, resolver: Resolver, base: dict[str, Any]
+) -> Parsed:
+    """Several items in one message: each resolved on its own (with its own words, else the words
+    around the list, else the report of the one before); any that is unclear means we ask."""
     context = resolver.report_by_key(ctx.last_report_key) if ctx.last_report_key else None
     kind = kind_hint(scan)
     found: list[ItemView] = []
     unclear: list[Reference] = []
     missing: list[str] = []
-    for number in numbers:
-        ref = resolver.refer(scan, number=number, kind=kind, context_report_id=context.id if context else None,
-                             strict=base["intent"] in ITEM_WRITES)  # fmt: skip
+    numbers = tuple(n for _, n in pairs)
+    previous = context.id if context else None
+    for words, number in pairs:
+        ref = resolver.refer(f"{words} {scan}", number=number, kind=kind_hint(words) or kind,
+                             context_report_id=previous, strict=base["intent"] in ITEM_WRITES)  # fmt: skip
         if ref.item is not None:
             found.append(ref.item)
+            previous = ref.item.report_id  # "vawg 1 and 2": the second is in the first one's report
         elif ref.needs_clarification:
             unclear.append(ref)
         else:

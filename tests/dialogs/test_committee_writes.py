@@ -191,18 +191,18 @@ async def test_retarget_write_dialog_asks_why_confirms_and_is_audited(store: Sto
     same = await writes.propose(Intent.RETARGET, rec35, turn(ED), WriteFields(target=dt.date(2023, 3, 31)))
     assert "its target is already 31 March 2023" in same.replies[0].text
     asked = await writes.propose(Intent.RETARGET, rec35, turn(ED), target)
-    assert "Why is Vetting rec 35's target moving to 30 June 2023?" in asked.replies[0].text
+    assert "Why is Vetting, misconduct and misogyny (2022) rec 35's target moving to 30 June 2023?" in asked.replies[0].text
     assert asked.state is not None and isinstance(asked.state.pending, Pending)
     pending = dataclasses.replace(asked.state.pending, evidence="IT supplier delay")
     confirm = writes.confirm(pending, rec35)
     assert confirm.replies[0].text.startswith(
-        "Move Vetting rec 35's target date to 30 June 2023 with note 'IT supplier delay'?"
+        "Move Vetting, misconduct and misogyny (2022) rec 35's target date to 30 June 2023 with note 'IT supplier delay'?"
     )
     assert_valid_card(confirm.replies[0].card or {})
     assert confirm.state is not None and isinstance(confirm.state.pending, Pending)
     done = await writes.commit(confirm.state.pending, turn(ED))
     assert (
-        "Vetting rec 35's target date is now 30 June 2023; the original deadline stays on record (moved once)."
+        "Vetting, misconduct and misogyny (2022) rec 35's target date is now 30 June 2023; the original deadline stays on record (moved once)."
         in done.replies[0].text
     )
     item = await store.get_item(rec35.id)
@@ -222,7 +222,7 @@ async def test_sign_off_in_teams_is_dated_in_the_forces_time_zone(db_url: str) -
         ids = await seed_small(svc.store)
         await svc.model.load()
         adapter = TestAdapter(svc.bot.on_turn, TEMPLATE)
-        assert "Record Vetting rec 38 as signed off by HMICFRS" in await ask(
+        assert "Record Vetting, misconduct and misogyny (2022) rec 38 as signed off by HMICFRS" in await ask(
             adapter, "sign off vetting rec 38"
         )
         assert "is recorded as signed off" in await ask(adapter, "yes")

@@ -65,7 +65,7 @@ async def test_confirmation_survives_a_restart(db_url: str) -> None:
     async with bot_services(db_url) as svc:
         adapter = TestAdapter(svc.bot.on_turn, TEMPLATE)
         flow = await adapter.send(msg("mark vetting rec 35 as evidenced: IT monitoring live since October"))
-        await flow.assert_reply(lambda a, _d=None: _expect("Mark Vetting rec 35 as evidenced", a))
+        await flow.assert_reply(lambda a, _d=None: _expect("Mark Vetting, misconduct and misogyny (2022) rec 35 as evidenced", a))
     # A new process: the question asked before the restart is still open in the database.
     async with bot_services(db_url) as svc:
         adapter = TestAdapter(svc.bot.on_turn, TEMPLATE)
@@ -91,15 +91,31 @@ async def test_choose_then_confirm_then_write(db_url: str) -> None:
         assert len(with_updates) == 1
 
 
-async def test_a_new_question_drops_the_pending_write(db_url: str) -> None:
+async def test_a_pending_question_survives_an_unrelated_message(db_url: str) -> None:
     ids = await _seed(db_url)
     async with bot_services(db_url) as svc:
         adapter = TestAdapter(svc.bot.on_turn, TEMPLATE)
         assert "signed off" in await ask(adapter, "sign off rec 38")
-        assert "Overdue" in await ask(adapter, "what's overdue?")
-        # The question was replaced, so a later "yes" confirms nothing.
+        between = await ask(adapter, "what's overdue?")
+        # The list is answered, and the open question is kept in view rather than dropped.
+        assert "Overdue" in between and "still open" in between and '"yes"' in between
+        assert (await svc.store.get_item(ids["vetting recommendation 38"])).status == "evidenced"
+        assert "signed off" in (await ask(adapter, "yes")).lower()
+        assert (await svc.store.get_item(ids["vetting recommendation 38"])).status == "signed_off"
+
+
+async def test_a_new_write_replaces_the_open_question(db_url: str) -> None:
+    ids = await _seed(db_url)
+    async with bot_services(db_url) as svc:
+        adapter = TestAdapter(svc.bot.on_turn, TEMPLATE)
+        assert "signed off" in await ask(adapter, "sign off rec 38")
+        second = await ask(adapter, "add update to rec 35: supplier chosen")
+        assert "still open" not in second and "supplier chosen" in second
         await ask(adapter, "yes")
         assert (await svc.store.get_item(ids["vetting recommendation 38"])).status == "evidenced"
+        assert [e.text for e in (await svc.store.item_detail(ids["vetting recommendation 35"])).evidence][-1:] == [
+            "supplier chosen"
+        ]
 
 
 async def test_no_cancels_and_nothing_changes(db_url: str) -> None:

@@ -38,7 +38,7 @@ def test_chat_one_message_and_context_across_runs(seeded_db: str, capsys: pytest
     conv = f"console-{uuid.uuid4().hex[:6]}"
     assert main(["chat", "--as", "Alice Ames", "--conversation", conv, "mark", "vetting", "rec", "35", "as", "evidenced:", "IT", "monitoring", "live"]) == 0
     asked = capsys.readouterr().out
-    assert "Mark Vetting rec 35 as evidenced with note 'IT monitoring live'?" in asked
+    assert "Mark Vetting, misconduct and misogyny (2022) rec 35 as evidenced with note 'IT monitoring live'?" in asked
     # A second process, same conversation: the question is still open, so "yes" writes.
     assert main(["chat", "--as", "Alice Ames", "--conversation", conv, "yes"]) == 0
     assert "is now evidenced" in capsys.readouterr().out

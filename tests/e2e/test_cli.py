@@ -15,7 +15,7 @@ from tests.kit.data import seed_small
 
 @pytest.fixture
 def history_db(db_url: str, monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
-    """A seeded database with some history on Vetting rec 34; DATABASE_URL points at it."""
+    """A seeded database with some history on Vetting, misconduct and misogyny (2022) rec 34; DATABASE_URL points at it."""
 
     async def build() -> dict[str, int]:
         async with await Store.open(db_url) as store:

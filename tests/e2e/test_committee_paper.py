@@ -123,8 +123,8 @@ async def test_chat_dialog_gives_the_papers_figures(db_url: str) -> None:
         signed = (await answer(store, CommitteeQuestion.since_last(Ask.SIGNED_OFF), AS_OF, LONDON)).replies[0]
         assert_valid_card(signed.card or {})
         assert signed.text.startswith("14 items signed off as complete since the JAC on 22 September 2022")
-        for name, n in (("Vetting misconduct misogyny", 6), ("Roads policing not optional", 4),
-                        ("Shining a light on betrayal", 3), ("Domestic abuse pandemic 2021", 1)):  # fmt: skip
+        for name, n in (("Vetting, misconduct and misogyny (2022)", 6), ("Roads Policing – Not optional (2020)", 4),
+                        ("PEEL Spotlight – Shining a light on betrayal (2019)", 3), ("COVID – policing domestic abuse during the pandemic (2021)", 1)):  # fmt: skip
             assert f"- {name}: {n}" in signed.text, (name, signed.text)
         assert "Rec 33: signed off 20 Nov 2022" in signed.text  # the items behind the figure, by report
 
@@ -166,7 +166,7 @@ async def test_chat_questions_over_other_periods(db_url: str) -> None:
         )
         scoped = CommitteeQuestion.since_last(Ask.SIGNED_OFF, report_key=COVID_DA)
         one = await answer(store, scoped, AS_OF, LONDON)
-        assert one.replies[0].text.startswith("Domestic abuse pandemic 2021: 1 item signed off")
+        assert one.replies[0].text.startswith("COVID – policing domestic abuse during the pandemic (2021): 1 item signed off")
         assert one.state is not None and one.state.last_report == COVID_DA
         # No JAC before the first one: said plainly, not guessed.
         none = await answer(store, CommitteeQuestion.since_last(Ask.SIGNED_OFF), dt.date(2022, 6, 30), LONDON)

@@ -89,24 +89,24 @@ def test_digest_says_what_changed_who_did_it_and_what_is_due() -> None:
     assert "5 live items (3 open, 1 in progress, 1 awaiting sign-off)" in text
     assert "this week 1 signed off and 1 added; 1 overdue, 1 due in the next 30 days" in text
     assert (
-        "Evidenced (1):\n- Inspection 2 rec 3: by Alice Ames, Sat 28 Nov — CCU now tasks intelligence routinely"
+        "Evidenced (1):\n- Something important, number 2, with a long title rec 3: by Alice Ames, Sat 28 Nov — CCU now tasks intelligence routinely"
         in text
     )
-    assert "Signed off by HMICFRS (1):\n- Inspection 2 rec 4: by Rachel Jones-Burns, Fri 27 Nov" in text
+    assert "Signed off by HMICFRS (1):\n- Something important, number 2, with a long title rec 4: by Rachel Jones-Burns, Fri 27 Nov" in text
     assert (
-        "Reopened (1):\n- Inspection 1 rec 6: by Rachel Jones-Burns, Sun 29 Nov — HMICFRS asked for more"
+        "Reopened (1):\n- Something important, number 1, with a long title rec 6: by Rachel Jones-Burns, Sun 29 Nov — HMICFRS asked for more"
         in text
     )
-    assert "New (1):\n- Inspection 2 rec 5: by tracker import" in text
+    assert "New (1):\n- Something important, number 2, with a long title rec 5: by tracker import" in text
     assert (
-        "Owner changes (1):\n- Inspection 1 rec 2: by Alice Ames, Thu 26 Nov — Supt Mark Owen (ICT) → DCI Sarah Khan (PSD)"
+        "Owner changes (1):\n- Something important, number 1, with a long title rec 2: by Alice Ames, Thu 26 Nov — Supt Mark Owen (ICT) → DCI Sarah Khan (PSD)"
         in text
     )
     assert "Also 1 progress updates." in text
     assert "Mallory" not in text  # a refused change changed nothing
-    assert "Overdue (1):\n- Inspection 1 rec 1: overdue since 21 Oct 2026" in text
-    assert "Awaiting HMICFRS sign-off (1):\n- Inspection 2 rec 3: evidenced 2 days ago" in text
-    assert "- Inspection 1: 3 live, 1 overdue, 0 signed off" in text
+    assert "Overdue (1):\n- Something important, number 1, with a long title rec 1: overdue since 21 Oct 2026" in text
+    assert "Awaiting HMICFRS sign-off (1):\n- Something important, number 2, with a long title rec 3: evidenced 2 days ago" in text
+    assert "- Something important, number 1, with a long title: 3 live, 1 overdue, 0 signed off" in text
     shows = {a["data"]["item_id"] for a in _actions(card) if a.get("verb") == "show"}
     assert shows == {1, 2, 3, 4, 5, 6}
     assert r"\\*By 30 April 2023\\*" in json.dumps(card)  # item text is shown literally, not as markdown
@@ -189,7 +189,7 @@ async def test_send_the_digest_now_answers_with_the_digest_card(bot: RunningBot)
     assert_valid_card(card)
     text = text_of(reply)
     assert "Weekly status digest" in text
-    assert "Vetting rec 34: by Alice Ames" in text and "CCU now tasks intel routinely" in text
+    assert "Vetting, misconduct and misogyny (2022) rec 34: by Alice Ames" in text and "CCU now tasks intel routinely" in text
     assert reply["summary"].startswith("Weekly status digest")
 
 
@@ -205,7 +205,7 @@ async def test_digest_from_the_real_store_and_read_model(store: Store) -> None:
     card, text = build_digest(model.items.values(), model.reports, events, now, LONDON)
     assert_valid_card(card)
     assert (
-        "Owner changes (1):\n- Vetting rec 35: by Alice Ames" in text
+        "Owner changes (1):\n- Vetting, misconduct and misogyny (2022) rec 35: by Alice Ames" in text
         and "Supt Mark Owen (ICT) → Insp Jo Bell" in text
     )
-    assert "Fraud rec 1: overdue since 30 Sep 2021" in text
+    assert "Fraud: Time to choose (2021) rec 1: overdue since 30 Sep 2021" in text

@@ -72,7 +72,7 @@ async def test_channel_messages_only_when_mentioned_and_reply_in_thread(bot: Run
 
 async def test_mark_evidenced_confirmed_by_button_writes_once(bot: RunningBot) -> None:
     (confirm,) = await bot.say("mark 34 as evidenced: CCU now tasks intel routinely")
-    assert "Mark Vetting rec 34 as evidenced with note 'CCU now tasks intel routinely'?" in text_of(confirm)
+    assert "Mark Vetting, misconduct and misogyny (2022) rec 34 as evidenced with note 'CCU now tasks intel routinely'?" in text_of(confirm)
     (card,) = cards_of(confirm)
     assert_valid_card(card)
     yes = next(a for a in card["actions"] if a["title"] == "Yes")
@@ -97,7 +97,7 @@ async def test_mark_evidenced_confirmed_by_button_writes_once(bot: RunningBot) -
 async def test_typed_yes_confirms_and_no_cancels(bot: RunningBot) -> None:
     await bot.say("add update to rec 39: threat assessment drafted, at ACC board in January")
     (done,) = await bot.say("yes")
-    assert "Update added to Vetting rec 39" in text_of(done)
+    assert "Update added to Vetting, misconduct and misogyny (2022) rec 39" in text_of(done)
     await bot.say("reopen rec 38")
     (cancelled,) = await bot.say("no")
     assert "nothing changed" in text_of(cancelled)
@@ -109,7 +109,7 @@ async def test_missing_evidence_is_asked_for(bot: RunningBot) -> None:
     (ask,) = await bot.say("mark rec 39 as evidenced")
     assert "What evidence" in text_of(ask)
     (confirm,) = await bot.say("STA signed off by the ACC on 3 Nov, see https://intranet.example/sta")
-    assert "Mark Vetting rec 39 as evidenced" in text_of(confirm)
+    assert "Mark Vetting, misconduct and misogyny (2022) rec 39 as evidenced" in text_of(confirm)
     (done,) = await bot.say("yes")
     assert "now evidenced" in text_of(done)
     item = next(i for i in bot.services.model.items.values() if i.number == "39")

@@ -49,7 +49,7 @@ from tests.kit.botkit import (
 )
 
 CONV = "a:personal-alice"
-DONE_39 = "Update added to Vetting rec 39."
+DONE_39 = "Update added to Vetting, misconduct and misogyny (2022) rec 39."
 APOLOGY = "Sorry, something went wrong"
 REPO = Path(__file__).resolve().parents[2]
 

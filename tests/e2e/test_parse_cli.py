@@ -123,3 +123,24 @@ def test_pretty_output_without_json(seeded: dict[str, int], capsys: pytest.Captu
     assert main(["parse", "show rec 35"]) == 0
     text = capsys.readouterr().out
     assert "intent: show" in text and f"report: {VETTING}" in text
+
+
+def test_new_fields_status_since_items_and_changes(seeded: dict[str, int], capsys: pytest.CaptureFixture[str]) -> None:
+    (listed,) = parse(capsys, "show everything that is evidenced and awaiting sign-off", "--json")
+    assert listed["intent"] == "outstanding" and listed["status"] == ["evidenced"] and listed["since"] is None
+    (changed,) = parse(capsys, "what changed since Monday?", "--json", "--today", "2026-12-02")
+    assert changed["intent"] == "changes" and changed["since"] == "2026-11-30"
+    (several,) = parse(capsys, "mark 33 and 34 as evidenced: CCU tasking log", "--json")
+    assert several["intent"] == "mark_evidenced" and several["evidence"] == "CCU tasking log"
+    assert [i["id"] for i in several["items"]] == [seeded["vetting recommendation 33"], seeded["vetting recommendation 34"]]
+    (plain,) = parse(capsys, "show rec 35", "--json")
+    assert plain["items"] == [] and plain["status"] is None
+
+
+def test_today_makes_relative_dates_read_from_a_given_day(
+    seeded: dict[str, int], capsys: pytest.CaptureFixture[str]
+) -> None:
+    (then,) = parse(capsys, "what's due this month?", "--json", "--today", "2023-03-10")
+    assert then["intent"] == "due" and then["due_before"] == "2023-03-31"
+    assert main(["parse", "what's due?", "--today", "not a date"]) == 2
+    assert "--today" in capsys.readouterr().err

@@ -65,7 +65,7 @@ FRAUD_TEXT = (
     "following the guidance issued by the National Police Chiefs' Council Coordinator for Economic Crime"
 )
 VAWG_TEXT = "There should be an immediate and unequivocal commitment that the response to VAWG offences"
-CHILD_PROTECTION_TITLE = "Outstanding items from Child protection"
+CHILD_PROTECTION_TITLE = "Outstanding items from Child Protection (2014)"
 
 
 # --------------------------------------------------------------------------------------------------
@@ -370,7 +370,9 @@ async def test_channel_mention_gets_the_list_in_the_thread(rig: Rig) -> None:
     text = text_of(answer)
     assert text.startswith(f"{CHILD_PROTECTION_TITLE} (1–6 of 6)")
     # Six rows, the overdue one first, each with its own Show button.
-    assert text.count("- Child protection rec (unnumbered)") == 6
+    # Six rows that can be told apart: none of the items has a number or text, so each shows its reference.
+    rows = [line for line in text.splitlines() if line.startswith("- Child Protection (2014) rec (unnumbered, ref ")]
+    assert len(rows) == 6 and len({row.split(")")[1] for row in rows}) == 6
     assert "DI Naomi Clarke (Child Protection), overdue since" in text.splitlines()[1]
     shows = [a for a in _actions(card) if a.get("verb") == "show"]
     assert len(shows) == 6 and all(isinstance(a["data"]["item_id"], int) for a in shows)
@@ -387,7 +389,7 @@ async def test_personal_chat_question_gets_the_item_card(rig: Rig) -> None:
 
     assert answer["conversation"]["id"] == chat
     card = _only_card(answer)
-    assert card["body"][0]["text"].startswith("**Fraud review 2021 ")
+    assert card["body"][0]["text"].startswith("**Fraud: Time to choose (2021) ")
     assert card["body"][0]["text"].endswith("recommendation 1**")
     assert FRAUD_TEXT in card["body"][1]["text"]
     facts = {f["title"]: f["value"] for f in card["body"][2]["facts"]}
@@ -417,7 +419,8 @@ async def test_show_button_on_a_list_row_answers_with_that_item(rig: Rig) -> Non
     [item_message] = await pg.wait_for_bot_messages(thread)
     assert item_message["conversation"]["id"] == thread
     card = _only_card(item_message)
-    assert card["body"][0]["text"] == "**Child protection recommendation (unnumbered)**"
+    # An unnumbered item with no text of its own is told apart by its tracker reference.
+    assert card["body"][0]["text"] == f"**Child Protection (2014) recommendation (unnumbered, ref {show['data']['item_id']})**"
     facts = {f["title"]: f["value"] for f in card["body"][2]["facts"]}
     assert facts["Report"] == "Child Protection report 2014"
     assert facts["Owner"] == "DI Naomi Clarke (Child Protection)"
@@ -438,7 +441,7 @@ async def test_confirmed_write_marks_the_item_evidenced(rig: Rig) -> None:
     _, question = await _ask(pg, chat, f"mark vawg rec 1 as evidenced: {note}")
     card = _only_card(question)
     asked = card["body"][0]["text"]
-    assert asked.startswith("Mark VAWG interim rec 1 as evidenced")
+    assert asked.startswith("Mark VAWG interim (2021) rec 1 as evidenced")
     assert asked.endswith(f"rec 1 as evidenced with note '{note}'?")
     yes, no = card["actions"]
     assert (yes["title"], yes["verb"], yes["data"]["answer"]) == ("Yes", "confirm", "yes")

@@ -428,8 +428,8 @@ async def test_tracker_digest_preview_prints_the_text_digest(sqlite_template: Pa
     text = out.decode()
     assert text.startswith("Weekly status digest — ")
     assert "7 live items (5 open, 1 in progress, 1 awaiting sign-off)" in text
-    assert "- Fraud rec 1: overdue since 30 Sep 2021" in text
-    assert "Awaiting HMICFRS sign-off (1):\n- Vetting rec 38" in text
+    assert "- Fraud: Time to choose (2021) rec 1: overdue since 30 Sep 2021" in text
+    assert "Awaiting HMICFRS sign-off (1):\n- Vetting, misconduct and misogyny (2022) rec 38" in text
 
 
 async def test_tracker_digest_send_now_and_on_schedule(

@@ -62,7 +62,7 @@ async def test_a_redelivered_yes_writes_once_and_gets_the_same_reply_again(bot: 
     assert (await bot.post(yes))[0] == 200
     assert (await bot.post(yes))[0] == 200  # Teams re-sends what it thinks timed out (issue 16: reply again)
     msgs = bot.connector.messages()
-    assert [text_of(m) for m in msgs[1:]] == ["Update added to Vetting rec 39."] * 2
+    assert [text_of(m) for m in msgs[1:]] == ["Update added to Vetting, misconduct and misogyny (2022) rec 39."] * 2
     assert await changes(bot.services.store, item(bot, "39")) == [("update_added", "STA drafted")]
 
 
@@ -98,7 +98,7 @@ async def test_execute_button_clicked_twice_writes_once(bot: RunningBot, concurr
         answers = [await bot.post(c) for c in clicks]
     texts = sorted(str(body["value"]["body"][0]["text"]) for _, body in answers)
     # The card is replaced in place: once with the result, once (the loser) with "Already done".
-    assert texts[0].startswith("Already done") and texts[1] == "Vetting rec 35 is now evidenced, awaiting HMICFRS sign-off."
+    assert texts[0].startswith("Already done") and texts[1] == "Vetting, misconduct and misogyny (2022) rec 35 is now evidenced, awaiting HMICFRS sign-off."
     assert len(bot.connector.messages()) == 1  # just the question: no extra messages
     trail = await changes(bot.services.store, item(bot, "35"))
     assert trail == [("evidence_added", "IT monitoring live"), ("status_changed", "evidenced")]

@@ -59,8 +59,8 @@ def test_detail_card_with_long_history() -> None:
 
 
 def test_question_cards() -> None:
-    _check(*confirm_card("Mark Vetting rec 34 as evidenced with note '" + HUGE[:200] + "'?", "tok", "Links: " + HUGE))
-    options = [(f"Vetting rec {n}: {HUGE}", {"token": "t", "item_id": n}) for n in range(10)]
+    _check(*confirm_card("Mark Vetting, misconduct and misogyny (2022) rec 34 as evidenced with note '" + HUGE[:200] + "'?", "tok", "Links: " + HUGE))
+    options = [(f"Vetting, misconduct and misogyny (2022) rec {n}: {HUGE}", {"token": "t", "item_id": n}) for n in range(10)]
     _check(*choice_card("Which item about \"counter corruption\" do you mean?", options))
     _check(*message_card("I can't find rec 99.", [HUGE, HUGE], None))
 
