@@ -23,6 +23,7 @@ from botbuilder.schema import (
     ChannelAccount,
     ConversationAccount,
     ConversationReference,
+    DeliveryModes,
     Entity,
     ResourceResponse,
 )
@@ -31,7 +32,8 @@ from botframework.connector.auth import AuthenticationConstants, ClaimsIdentity
 
 from bot.auth import AuthUnavailable, TokenValidator, Unauthorized
 from bot.connector import Connector, ConnectorError, DeliveryUncertain
-from bot.turn import ReplyContext
+from bot.turn import DEADLINE, ReplyContext
+from storage import effects
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +53,16 @@ def tenant_of(body: dict[str, Any]) -> str | None:
         t = cd.get("tenant") if isinstance(cd, dict) else None
         tenant = t.get("id") if isinstance(t, dict) else None
     return str(tenant).lower() if tenant else None
+
+
+def tenants_disagree(body: dict[str, Any]) -> bool:
+    """conversation.tenantId and channelData.tenant.id both given, and naming different tenants."""
+    conv = body.get("conversation") if isinstance(body.get("conversation"), dict) else {}
+    cd = body.get("channelData") if isinstance(body.get("channelData"), dict) else {}
+    tenant = cd.get("tenant") if isinstance(cd, dict) else None
+    a = conv.get("tenantId") if isinstance(conv, dict) else None
+    b = tenant.get("id") if isinstance(tenant, dict) else None
+    return bool(a and b) and str(a).lower() != str(b).lower()
 
 
 def _account(a: Any) -> dict[str, Any] | None:
@@ -225,12 +237,14 @@ class TrackerAdapter(BotAdapter):
         app_id: str = "",
         validator: TokenValidator | None = None,
         allowed_tenants: Iterable[str] = (),
+        budget: float = 8.0,
     ) -> None:
         super().__init__(on_turn_error=self._on_error)
         self.connector = connector
         self.app_id = app_id
         self._validator = validator
         self._tenants = frozenset(t.lower() for t in allowed_tenants)
+        self._budget = budget  # seconds a turn's replies may take: Teams re-sends after 15
 
     async def process(
         self, body: dict[str, Any], auth_header: str | None, logic: Logic
@@ -254,16 +268,25 @@ class TrackerAdapter(BotAdapter):
                 # refuse it (401, not 500), and keep the trace for us. The header is not logged.
                 log.exception("token check failed unexpectedly: %s", err.__class__.__name__)
                 raise Unauthorized("token could not be checked") from err
+        if tenants_disagree(body):
+            raise Forbidden("conversation.tenantId and channelData.tenant.id disagree")
         if self._tenants and tenant_of(body) not in self._tenants:
             raise Forbidden("tenant not allowed")
         activity = _readable(body)
         context = ReplyContext(self, activity)
         identity = ClaimsIdentity(claims or {AuthenticationConstants.APP_ID_CLAIM: self.app_id}, True)
         context.turn_state[self.BOT_IDENTITY_KEY] = identity
-        await self.run_pipeline(context, logic)
+        context.turn_state[DEADLINE] = asyncio.get_running_loop().time() + self._budget
+        with effects.recording():
+            await self.run_pipeline(context, logic)
         if activity.type == ActivityTypes.invoke:
             sent = context.turn_state.get(self._INVOKE_RESPONSE_KEY)
             return sent.value if sent is not None else InvokeResponse(status=int(HTTPStatus.NOT_IMPLEMENTED))
+        if activity.delivery_mode == DeliveryModes.expect_replies:
+            # The caller waits for the replies in this response instead of at the connector.
+            replies = [to_wire(a) for a in context.buffered_reply_activities
+                       if a.type not in (ActivityTypes.trace, ActivityTypes.invoke_response)]  # fmt: skip
+            return InvokeResponse(status=200, body={"activities": replies})
         return None
 
     async def send_activities(
@@ -283,8 +306,12 @@ class TrackerAdapter(BotAdapter):
                 responses.append(ResourceResponse(id=""))
                 continue
             activity.id = None
+            deadline = context.turn_state.get(DEADLINE)
+            if deadline is not None and activity.type == ActivityTypes.typing:
+                deadline = min(deadline, asyncio.get_running_loop().time() + 2.0)  # cosmetic: never the budget
             new_id = await self.connector.send(
-                activity.service_url, activity.conversation.id, to_wire(activity), activity.reply_to_id
+                activity.service_url, activity.conversation.id, to_wire(activity), activity.reply_to_id,
+                deadline=deadline,
             )
             responses.append(ResourceResponse(id=new_id))
         return responses
@@ -336,13 +363,21 @@ class TrackerAdapter(BotAdapter):
                 type=ActivityTypes.invoke_response,
                 value=InvokeResponse(status=200, body={
                     "statusCode": 200, "type": "application/vnd.microsoft.activity.message",
-                    "value": f"Sorry, something went wrong on my side (ref {ref}).",
+                    "value": (f"Saved ({'; '.join(effects.current())}), but something went wrong afterwards (ref {ref})."
+                              if effects.current() else f"Sorry, something went wrong on my side (ref {ref})."),
                 }),
             )  # fmt: skip
             return
         if act.type != ActivityTypes.message:
             return
+        saved = effects.current()
         try:
+            if saved:  # never an apology that hides a committed write
+                await context.send_activity(
+                    f"Your change was saved ({'; '.join(saved)}), but something went wrong on my side "
+                    f"afterwards. Please don't repeat it; the SD&A team can look up reference {ref}."
+                )
+                return
             await context.send_activity(
                 f"Sorry, something went wrong on my side. If it keeps happening, "
                 f"tell the SD&A team the reference {ref}."

@@ -103,8 +103,8 @@ async def _process(svc: Services, body: dict[str, Any], auth_header: str | None)
     except AuthUnavailable:
         log.warning("503: signing keys unavailable")
         return _problem(503, "authentication keys unavailable, try again")
-    except Forbidden:
-        log.warning("403 refused: tenant %s not allowed", tenant_of(body) or "(none)")
+    except Forbidden as err:
+        log.warning("403 refused: tenant %s: %s", tenant_of(body) or "(none)", err)
         return _problem(403, "tenant not allowed")
     except (TypeError, ValueError, AttributeError, KeyError) as err:
         # The activity could not even be read (bot code's own errors are handled inside the
@@ -144,7 +144,8 @@ def create_app(
             tasks = [
                 asyncio.create_task(
                     refresh_loop(svc.model, settings.refresh_seconds, svc.store), name="refresh"
-                )
+                ),
+                asyncio.create_task(svc.replies.run(), name="outbox"),  # replies kept for later (bot.outbox)
             ]
             tasks += [
                 asyncio.create_task(task(svc), name=getattr(task, "__name__", "background"))

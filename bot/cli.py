@@ -8,6 +8,7 @@ import datetime as dt
 import json
 import logging
 import os
+import re
 import sys
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
@@ -52,9 +53,30 @@ def cmd_serve(args: argparse.Namespace) -> int:
     background = [digest_task, reminders_task] if settings.scheduler else []
     host = args.host or settings.host  # --host/--port beat HOST/PORT
     port = args.port if args.port is not None else settings.port
+    if not settings.auth_enabled and not _loopback(host):
+        if not settings.insecure_local:
+            print(f"tracker: refusing to listen on {host}: with no MicrosoftAppId (local mode) nobody is "
+                  "authenticated and anyone who can reach the port could write. Listen on 127.0.0.1, set "
+                  "MicrosoftAppId, or set TRACKER_INSECURE_LOCAL=on to accept the risk.", file=sys.stderr)  # fmt: skip
+            return 2
+        logging.getLogger(__name__).warning(
+            "local mode (no MicrosoftAppId) listening on %s: unauthenticated writes are accepted "
+            "(TRACKER_INSECURE_LOCAL=on)", host)  # fmt: skip
     web.run_app(create_app(settings, background=tuple(background), freeze_gc=True), host=host, port=port,
                 print=lambda *_: None, access_log=None)  # fmt: skip
     return 0
+
+
+def _loopback(host: str) -> bool:
+    """Is ``host`` a loopback interface (127.0.0.0/8, ::1, localhost)?"""
+    import ipaddress
+
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
 
 
 def _port(value: str) -> int:
@@ -278,18 +300,21 @@ def cmd_history(args: argparse.Namespace) -> int:
 def cmd_digest(args: argparse.Namespace) -> int:
     settings = _settings()
     setup_logging(settings.log_level, json_lines=args.action == "send")
-    return asyncio.run(digest_command(settings, args.action, now=args.now))
+    return asyncio.run(digest_command(settings, args.action, now=args.now, week=args.week, channel=args.channel))
 
 
 async def digest_command(
     settings: Settings, action: str, now: bool, *, clock: Clock | None = None, out: TextIO | None = None,
-    config: DigestConfig | None = None,
+    config: DigestConfig | None = None, week: str | None = None, channel: str | None = None,
 ) -> int:  # fmt: skip
-    """``tracker digest preview`` prints the text digest; ``send [--now]`` sends this week's to those not yet served."""
+    """``tracker digest preview`` prints the text digest; ``send [--now]`` sends this week's to those not
+    yet served; ``status [--week W]`` lists every channel's delivery; ``resend --week W [--channel C]``
+    sends again what was uncertain or failed, once an operator has checked the channel."""
     import datetime as dt
 
-    from bot.services import services, utc_clock
-    from dialogs.digest import DigestConfig, this_weeks_run, week_key
+    from bot.services import digest_config, services, utc_clock
+    from dialogs.digest import this_weeks_run, week_key
+    from storage.deliveries import Deliveries
 
     out = out or sys.stdout
     async with services(settings, clock=clock or utc_clock, typing_delay=0) as svc:
@@ -298,23 +323,74 @@ async def digest_command(
             _, text = await svc.digest.build(current)
             print(text, file=out)
             return 0
-        if action != "send":
-            print(f"unknown digest action {action!r}: use preview or send", file=sys.stderr)
+        if action not in ("send", "status", "resend"):
+            print(f"unknown digest action {action!r}: use preview, send, status or resend", file=sys.stderr)
             return 2
         slot = this_weeks_run(current, settings.digest_weekday, settings.digest_time, settings.tz)
+        ledger = Deliveries(svc.store, lease=dt.timedelta(seconds=settings.digest_lease_seconds))
+        if week is not None and not _WEEK.match(week):
+            print(f"--week must look like 2026-W48, not {week!r}", file=sys.stderr)
+            return 2
+        if action == "status":
+            return await _digest_status(svc, ledger, week or week_key(slot, settings.tz), out)
+        if action == "resend":
+            if week is None:
+                print("resend needs --week W (see 'tracker digest status')", file=sys.stderr)
+                return 2
+            subs = {s.conversation_id: s.id for s in await svc.subscriptions.active()}
+            if channel is not None and channel not in subs:
+                print(f"no active subscription for channel {channel!r}", file=sys.stderr)
+                return 2
+            released = await ledger.release(week, {subs[channel]} if channel else None)
+            print(f"released for a resend: {len(released)} deliveries", file=out)
+            report = await svc.digest_sender(config or digest_config(settings, retry_after=dt.timedelta(0))).run(week)
+            print(report.render(), file=out)
+            return await _digest_left(ledger, week, out)
         if not now and current < slot:
             local = slot.astimezone(settings.tz)
             print(f"This week's digest is due {local:%A %-d %B at %H:%M} ({settings.timezone}): nothing sent. "
                   "Use --now to send it now.", file=out)  # fmt: skip
             return 0
         # An operator asking again may retry a refused send at once; uncertain ones stay unsent.
-        config = config or DigestConfig(retry_after=dt.timedelta(0))
+        config = config or digest_config(settings, retry_after=dt.timedelta(0))
         report = await svc.digest_sender(config).run(week_key(slot, settings.tz))
         print(report.render(), file=out)
         for label, ids in (("failed", report.failed), ("uncertain (check the channel)", report.uncertain)):
             if ids:
                 print(f"{label}: subscriptions {', '.join(map(str, sorted(ids)))}", file=out)
-        return 1 if report.failed or report.uncertain else 0
+        return await _digest_left(ledger, report.week, out) or (1 if report.failed or report.uncertain else 0)
+
+
+_WEEK = re.compile(r"^\d{4}-W\d{2}$")
+
+
+async def _digest_status(svc: Any, ledger: Any, week: str, out: TextIO) -> int:
+    """Every subscribed channel's delivery of ``week``: one line each, then a summary."""
+    rows = {d.subscription_id: d for d in await ledger.for_week(week)}
+    subs = await svc.subscriptions.active()
+    print(f"digest {week}: {len(subs)} active subscriptions", file=out)
+    for sub in subs:
+        d = rows.get(sub.id)
+        when = (d.finished_at or d.claimed_at) if d else None
+        extra = f" activity={d.activity_id}" if d and d.activity_id else ""
+        extra += f" ({d.error})" if d and d.error and d.state != "sent" else ""
+        print(f"  {sub.id:>4} {sub.conversation_id}  {d.state if d else 'not sent'}"
+              f"{'  ' + when.isoformat(timespec='seconds') if when else ''}  attempts {d.attempts if d else 0}{extra}",
+              file=out)  # fmt: skip
+    return await _digest_left(ledger, week, out, quiet=True)
+
+
+async def _digest_left(ledger: Any, week: str, out: TextIO, *, quiet: bool = False) -> int:
+    """1 (and says so) when any delivery of ``week`` is uncertain or failed, else 0."""
+    bad = [d for d in await ledger.for_week(week) if d.state in ("uncertain", "failed")]
+    if bad:
+        print(f"{len(bad)} deliveries of {week} uncertain or failed (subscriptions "
+              f"{', '.join(str(d.subscription_id) for d in bad)}): check those channels, then "
+              f"'tracker digest resend --week {week}' (optionally --channel C)", file=out)  # fmt: skip
+        return 1
+    if not quiet:
+        print(f"every delivery of {week} recorded sent or skipped", file=out)
+    return 0
 
 
 def cmd_remind(args: argparse.Namespace) -> int:
@@ -684,7 +760,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     hist.set_defaults(func=cmd_history)
     dig = sub.add_parser("digest", help="preview or send the weekly digest")
-    dig.add_argument("action", choices=["preview", "send"])
+    dig.add_argument("action", choices=["preview", "send", "status", "resend"])
+    dig.add_argument("--week", help="ISO week of the ledger, e.g. 2026-W48 (status: default this week)")
+    dig.add_argument("--channel", help="resend: only this subscribed conversation id")
     dig.add_argument(
         "--now", action="store_true", help="send now, even outside the schedule (still once a week)"
     )

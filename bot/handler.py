@@ -14,8 +14,10 @@ from botbuilder.core.teams import TeamsActivityHandler
 from botbuilder.schema import Activity, ActivityTypes, ChannelAccount
 
 from bot.invokes import SurfaceInvokes
+from bot.memory import ConversationMemory
 from bot.messages import reply_activity
-from bot.state import SqlConversationState, StateConflict
+from bot.outbox import Replies
+from bot.turn import INBOUND_KEY
 from dialogs.conversation import Conversation
 from dialogs.help import welcome_reply
 from dialogs.state import Memory, StateChange
@@ -29,7 +31,6 @@ log = logging.getLogger(__name__)
 _AT_TAG = re.compile(r"<at[^>]*>.*?</at>", re.IGNORECASE | re.DOTALL)
 _HTML_TAG = re.compile(r"<[^>]{1,200}>")
 Clock = Callable[[], dt.datetime]
-_STATE_UPDATES = "tracker.state_updates"  # this turn's state changes, kept to merge on a conflict
 
 
 def mentions_bot(activity: Activity) -> bool:
@@ -52,6 +53,12 @@ def message_text(activity: Activity) -> str:
     return " ".join(text.split())
 
 
+def user_key(activity: Activity) -> str:
+    """Whose turn this is, as :attr:`dialogs.types.Turn.user_key` names them."""
+    user = activity.from_property
+    return (getattr(user, "aad_object_id", None) or None) or (user.name if user else None) or "Unknown"
+
+
 def conversation_type(activity: Activity) -> str:
     conv = activity.conversation
     return (conv.conversation_type if conv and conv.conversation_type else "personal") or "personal"
@@ -69,7 +76,7 @@ class TrackerBot(TeamsActivityHandler):
     def __init__(
         self,
         conversation: Conversation,
-        conversation_state: SqlConversationState,
+        memory: ConversationMemory,
         store: Store,
         subscriptions: Subscriptions,
         *,
@@ -79,10 +86,11 @@ class TrackerBot(TeamsActivityHandler):
         dedupe: bool = True,
         surfaces: SurfaceInvokes | None = None,
         public_url: str | None = None,
+        replies: Replies | None = None,
     ) -> None:
         self._conversation = conversation
-        self._state = conversation_state
-        self._accessor = conversation_state.create_property("tracker")
+        self._mem = memory
+        self._replies = replies
         self._store = store
         self._subs = subscriptions
         self._clock = clock
@@ -94,28 +102,7 @@ class TrackerBot(TeamsActivityHandler):
 
     async def on_turn(self, turn_context: TurnContext) -> None:
         await super().on_turn(turn_context)
-        try:
-            await self._state.save_changes(turn_context)
-        except StateConflict:
-            await self._merge_state(turn_context)
-
-    async def _merge_state(self, turn_context: TurnContext) -> None:
-        """Another turn in this conversation saved first (a double click, two people at once, a
-        re-delivery to another instance): apply this turn's updates to what it saved, rather
-        than fail a turn whose reply has already gone out. Pending questions are per person, so
-        the two turns' updates do not overwrite each other."""
-        updates = turn_context.turn_state.get(_STATE_UPDATES)
-        if not updates:
-            log.info("state conflict with nothing to save")
-            return
-        changes, user_key = updates
-        await self._state.load(turn_context, force=True)
-        memory = await self._memory(turn_context)
-        await self._accessor.set(turn_context, memory.apply(changes, user_key).to_json())
-        try:
-            await self._state.save_changes(turn_context)
-        except StateConflict:
-            log.warning("conversation state changed twice meanwhile: this turn's state update is dropped")
+        await self._mem.save(turn_context)  # compare-and-set, per person: see bot.memory
 
     # ---- messages and card actions --------------------------------------------------------------
 
@@ -139,9 +126,8 @@ class TrackerBot(TeamsActivityHandler):
         finally:
             if typing is not None:
                 typing.cancel()
-        await self._send(turn_context, outcome.replies)
-        if outcome.card_update is not None:
-            await self._send(turn_context, [Reply("", outcome.card_update)])
+        card = [Reply("", outcome.card_update)] if outcome.card_update is not None else []
+        await self._send(turn_context, [*outcome.replies, *card])
 
     async def on_invoke_activity(self, turn_context: TurnContext) -> InvokeResponse:
         activity = turn_context.activity
@@ -181,13 +167,10 @@ class TrackerBot(TeamsActivityHandler):
         return await self._run(turn_context, "", value, is_invoke=True)
 
     async def _memory(self, turn_context: TurnContext) -> Memory:
-        return Memory.from_json(await self._accessor.get(turn_context, dict))
+        return await self._mem.memory(turn_context, user_key(turn_context.activity))
 
     async def _remember(self, turn_context: TurnContext, memory: Memory, change: StateChange | None, user_key: str) -> None:
-        new = memory.apply(change, user_key)
-        if new is not memory:
-            await self._accessor.set(turn_context, new.to_json())
-            turn_context.turn_state[_STATE_UPDATES] = (change, user_key)
+        self._mem.remember(turn_context, change, user_key)
 
     async def _run(
         self, turn_context: TurnContext, text: str, value: dict[str, Any] | None, *, is_invoke: bool
@@ -220,8 +203,11 @@ class TrackerBot(TeamsActivityHandler):
         if not self._dedupe or not activity.id:
             return True
         key = f"in:{activity.channel_id}:{activity.conversation.id if activity.conversation else ''}:{activity.id}"
-        if await self._state.claim_and_load(turn_context, key):
+        turn_context.turn_state[INBOUND_KEY] = key
+        if await self._mem.claim_and_load(turn_context, key, user_key(activity)):
             return True
+        if self._replies is not None and await self._replies.replay(turn_context):
+            return False  # its effect is committed: the same replies went out again, nothing else
         log.info("duplicate delivery ignored activity=%s", activity.id)
         return False
 
@@ -237,6 +223,9 @@ class TrackerBot(TeamsActivityHandler):
             log.debug("typing indicator not sent", exc_info=True)
 
     async def _send(self, turn_context: TurnContext, replies: list[Reply]) -> None:
+        if self._replies is not None:  # kept in the outbox when they must survive (bot.outbox)
+            await self._replies.send(turn_context, [reply_activity(r) for r in replies])
+            return
         for reply in replies:
             await turn_context.send_activity(reply_activity(reply))
 
@@ -273,7 +262,7 @@ class TrackerBot(TeamsActivityHandler):
         memory = await self._memory(turn_context)
         if memory.welcomed:
             return
-        await self._accessor.set(turn_context, memory.apply(StateChange(welcomed=True), "").to_json())
+        self._mem.remember(turn_context, StateChange(welcomed=True), user_key(a))
         # Teams sends installationUpdate and conversationUpdate for one installation at the same moment:
         # both turns read the state above before either saves it, so the database picks the one that greets.
         conversation = a.conversation.id.split(";")[0] if a.conversation else ""

@@ -27,7 +27,7 @@ class Members:
         url = (f"{service_url.rstrip('/')}/v3/conversations/{quote(conversation_id, safe='')}/pagedmembers"
                f"?pageSize={MAX_REFRESH_USERS + 1}")  # fmt: skip
         try:
-            body = await self._connector._request("GET", url, None)  # the connector's auth and retries
+            body = await self._connector._request("GET", url, None, None)  # the connector's auth and retries
         except (ConnectorError, DeliveryUncertain) as err:
             log.info("members of %s not read (%s): the digest offers 'Show mine'", conversation_id, err.__class__.__name__)
             return None

@@ -8,6 +8,7 @@ import datetime as dt
 import logging
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
+from typing import Any
 
 import aiohttp
 
@@ -17,9 +18,10 @@ from bot.connector import Connector
 from bot.handler import TrackerBot
 from bot.invokes import SurfaceInvokes
 from bot.members import Members
+from bot.memory import ConversationMemory
+from bot.outbox import Replies
 from bot.proactive import AdapterPoster
 from bot.settings import Settings
-from bot.state import SqlConversationState, SqlStorage
 from dialogs.conversation import Conversation
 from dialogs.digest import DigestConfig, DigestSender, DigestSource, Schedule, run_schedule
 from dialogs.digest.mine import DigestViews
@@ -28,6 +30,7 @@ from dialogs.language import Index, Resolver
 from dialogs.policy import Policy
 from dialogs.reminders import ReminderSchedule, ReminderSender, run_reminders
 from dialogs.writes import RateLimit
+from storage.outbox import Outbox
 from storage.people import People
 from storage.readmodel import ReadModel
 from storage.store import Store
@@ -57,6 +60,7 @@ class Services:
     session: aiohttp.ClientSession
     clock: Clock
     digest: DigestSource
+    replies: Replies
     members: Members | None = None  # issue 15: who reads a digest, for its per-reader refresh
 
     def today(self) -> dt.date:
@@ -108,7 +112,9 @@ async def services(
 ) -> AsyncIterator[Services]:
     """Build and tear down the whole graph: store, HTTP session, read model, adapter, bot."""
     own_session = session is None
-    http = session or aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=100, limit_per_host=50))
+    # A connection budget one host cannot exhaust, and one conversation can use only a few of
+    # (bot.connector): in Teams every conversation of a region shares one serviceUrl.
+    http = session or aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=512, limit_per_host=256))
     store: Store | None = None
     try:
         store = await Store.open(settings.database_url)
@@ -129,20 +135,21 @@ async def services(
         validator = (
             TokenValidator(settings.app_id, OpenIdKeys(http, settings.openid_url)) if settings.auth_enabled else None
         )
-        connector = Connector(http, tokens.get_token if tokens else None)
-        adapter = TrackerAdapter(
-            connector, app_id=settings.app_id, validator=validator, allowed_tenants=settings.allowed_tenants
-        )
-        conv_state = SqlConversationState(SqlStorage(store))
+        budget = settings.reply_budget_seconds
+        connector = Connector(http, tokens.get_token if tokens else None, timeout=min(5.0, budget))
+        adapter = TrackerAdapter(connector, app_id=settings.app_id, validator=validator,
+                                 allowed_tenants=settings.allowed_tenants, budget=budget)  # fmt: skip
+        replies = Replies(connector, Outbox(store), budget=budget, lease=settings.outbox_lease_seconds)
 
         def today() -> dt.date:
             return clock().astimezone(settings.tz).date()
 
         surfaces = SurfaceInvokes(conversation, digest_refresh=DigestViews(digest, model, settings.tz).for_user)
-        bot = TrackerBot(conversation, conv_state, store, subs, clock=clock, today=today, typing_delay=typing_delay,
-                         surfaces=surfaces, public_url=settings.public_url)  # fmt: skip
+        bot = TrackerBot(conversation, ConversationMemory(store), store, subs, clock=clock, today=today,
+                         typing_delay=typing_delay, replies=replies, surfaces=surfaces,
+                         public_url=settings.public_url)  # fmt: skip
         yield Services(settings, store, model, resolver, subs, conversation, adapter, bot, http, clock, digest,
-                       Members(connector))  # fmt: skip
+                       replies, Members(connector))  # fmt: skip
     finally:
         if store is not None:
             await store.close()
@@ -150,9 +157,15 @@ async def services(
             await http.close()
 
 
+def digest_config(settings: Settings, **kw: Any) -> DigestConfig:
+    """The digest limits, with the lease of TRACKER_DIGEST_LEASE_SECONDS (a send must end well within it)."""
+    lease = dt.timedelta(seconds=settings.digest_lease_seconds)
+    return DigestConfig(lease=lease, send_timeout=min(120.0, lease.total_seconds() / 2), **kw)
+
+
 async def digest_task(svc: Services, *, sleep: Sleep = asyncio.sleep, config: DigestConfig | None = None) -> None:
     """The weekly digest, for the app's lifetime (``tracker serve`` runs it unless TRACKER_SCHEDULER=off)."""
-    config = config or DigestConfig()
+    config = config or digest_config(svc.settings)
     await run_schedule(svc.digest_sender(config), svc.schedule, svc.clock, sleep=sleep, config=config)
 
 

@@ -130,6 +130,19 @@ class Settings(BaseSettings):
     remind_day: Annotated[int, _whole(1, 28)] = _var("TRACKER_REMIND_DAY", "Day of the month of the reminders.", 1)
     remind_time: dt.time = _var("TRACKER_REMIND_TIME", "Local time of the reminders and nudges, HH:MM.",
                                 dt.time(9, 0), shown="09:00")  # fmt: skip
+    # ---- delivery under faults (issue 16) ----
+    insecure_local: Flag = _var("TRACKER_INSECURE_LOCAL",
+                                "on: allow local mode (no MicrosoftAppId) to listen on a non-loopback interface.",
+                                False, shown="off")  # fmt: skip
+    reply_budget_seconds: float = _var("TRACKER_REPLY_BUDGET_SECONDS",
+                                       "Longest a turn's replies may take before the rest waits in the outbox.",
+                                       8.0, shown="8")  # fmt: skip
+    outbox_lease_seconds: float = _var("TRACKER_OUTBOX_LEASE_SECONDS",
+                                       "After this long a reply another instance was sending is sent again.",
+                                       30.0, shown="30")  # fmt: skip
+    digest_lease_seconds: float = _var("TRACKER_DIGEST_LEASE_SECONDS",
+                                       "After this long a digest delivery left 'sending' counts as uncertain.",
+                                       600.0, shown="600")  # fmt: skip
 
     @classmethod
     def settings_customise_sources(
@@ -211,13 +224,28 @@ class Settings(BaseSettings):
             raise ValueError(f"{value!r} is not a known time zone") from None
         return value
 
-    @field_validator("refresh_seconds", mode="before")
+    @field_validator("refresh_seconds", "reply_budget_seconds", "outbox_lease_seconds", "digest_lease_seconds",
+                     mode="before")  # fmt: skip
     @classmethod
     def _seconds(cls, value: Any) -> float:
         try:
             return float(value)
         except (TypeError, ValueError):
             raise ValueError("must be a number") from None
+
+    @field_validator("reply_budget_seconds")
+    @classmethod
+    def _budget(cls, value: float) -> float:
+        if not 0.5 <= value <= 12:  # Teams gives up on a request after 15 s
+            raise ValueError(f"must be between 0.5 and 12 seconds, not {value:g}")
+        return value
+
+    @field_validator("outbox_lease_seconds", "digest_lease_seconds")
+    @classmethod
+    def _lease(cls, value: float) -> float:
+        if not 1 <= value <= 86_400:
+            raise ValueError(f"must be between 1 and 86400 seconds, not {value:g}")
+        return value
 
     @field_validator("log_level", mode="before")
     @classmethod

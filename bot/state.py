@@ -50,8 +50,13 @@ class SqlStorage(Storage):
             value = dict(_plain(raw))
             etag = value.pop("e_tag", None)
             data = json.dumps(value, separators=(",", ":"), default=str)
-            if etag in (None, "*"):
-                # New here (or last-writer-wins asked for): create, or replace whatever is there.
+            if etag is None:
+                # New here: create it. A row someone else created meanwhile is theirs, not ours to
+                # overwrite: the caller reads it again (no blind writes).
+                if not await self._store.insert_state(key, data):
+                    raise StateConflict(f"state {key!r} was created by another turn meanwhile")
+                continue
+            if etag == "*":  # last-writer-wins, asked for explicitly (botbuilder's convention)
                 if not await self._store.insert_state(key, data) and not await self._store.update_state(key, data, None):
                     raise StateConflict(f"state {key!r} could not be written")
                 continue

@@ -12,6 +12,10 @@ import copy
 from botbuilder.core import TurnContext
 from botbuilder.schema import Activity, ActivityTypes, DeliveryModes, ResourceResponse
 
+# turn_state keys shared by the adapter, the handler and the outbox
+DEADLINE = "tracker.deadline"  # loop time by which this turn's replies must be out (Teams' budget)
+INBOUND_KEY = "tracker.inbound_key"  # the inbound activity's idempotency key
+
 
 class ReplyContext(TurnContext):
     """TurnContext with the same sending semantics, minus the deep copy."""

@@ -26,7 +26,7 @@ from dialogs.queries import ListQuery
 from dialogs.routes import ROUTES
 from dialogs.state import Memory, Pending, Stage
 from dialogs.types import Outcome, Reply, Turn, Verb
-from dialogs.writes import RateLimit, WriteFields, Writes
+from dialogs.writes import MAX_OWNER_CHARS, RateLimit, WriteFields, Writes
 from storage.readmodel import ReadModel
 from storage.store import NotFound, Store
 from storage.subscriptions import Subscriptions
@@ -140,12 +140,15 @@ class Conversation:
             if pending.stage is Stage.NEED_TEXT:
                 links = tuple(dict.fromkeys([*pending.links, *(m.group(0) for m in URL.finditer(raw))]))
                 return await self._confirm_pending(dataclasses.replace(pending, evidence=raw, links=links))
-            return await self._confirm_pending(dataclasses.replace(pending, owner=raw[:200]))
+            if len(raw) > MAX_OWNER_CHARS:  # refused, not cut short: the question stays open
+                return Outcome.say(f"That name is {len(raw)} characters long; at most {MAX_OWNER_CHARS} fit. "
+                                   "Nothing was written: reply with a shorter name, or 'cancel'.")  # fmt: skip
+            return await self._confirm_pending(dataclasses.replace(pending, owner=raw))
         if pending.stage is Stage.CONFIRM:
             if YES.match(said):
                 return await self._commit(pending, turn)
             if NO.match(said):
-                return Outcome.say("OK, nothing changed.").also(pending=None)
+                return Outcome.say(await self.deps.writes.decline(pending)).also(pending=None)
             return None
         if pending.stage is Stage.CHOOSE:
             m = CHOICE.match(said)
@@ -236,11 +239,13 @@ class Conversation:
         if pending and pending.stage is Stage.CONFIRM and pending.token == token:
             if str(data.get("answer")) == "yes":
                 return await self._commit(pending, turn)
-            return _answered("OK, nothing changed.", turn).also(pending=None)
-        if token and await self.deps.store.key_used(f"confirm:{token}"):
+            return _answered(await self.deps.writes.decline(pending), turn).also(pending=None)
+        if token and (taken := await self.deps.store.key_result(f"confirm:{token}")) is not None:
             # A second click on a button already acted on: the card is updated in place for
-            # Action.Execute; for Action.Submit the first click's reply already said it.
-            return _answered("Already done.", turn) if turn.is_invoke else Outcome()
+            # Action.Execute; for Action.Submit the first click's reply already said it, unless this
+            # click gave the other answer (Yes and No pressed together): then it is told which won.
+            other = self.deps.writes.settled(taken, str(data.get("answer")))
+            return _answered(other or "Already done.", turn) if turn.is_invoke or other else Outcome()
         return _answered("That question has expired: nothing was changed. Please ask again.", turn)
 
 

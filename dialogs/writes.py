@@ -19,10 +19,21 @@ from dialogs.policy import Policy
 from dialogs.state import Pending, Stage
 from dialogs.types import Outcome, Reply, Turn, Verb
 from storage.readmodel import ReadModel
-from storage.store import InvalidChange, ItemChange, NewEvidence, NotFound, Retarget, Store, VersionConflict
+from storage.store import (
+    DECLINED,
+    Declined,
+    InvalidChange,
+    ItemChange,
+    NewEvidence,
+    NotFound,
+    Retarget,
+    Store,
+    VersionConflict,
+)
 from storage.views import Actor, ItemView, Source
 
 MAX_EVIDENCE_CHARS = 4000
+MAX_OWNER_CHARS = 200  # item.owner_name
 
 VERBS = {
     Intent.MARK_EVIDENCED: "Mark {label} as evidenced",
@@ -85,6 +96,13 @@ def precondition(intent: Intent, item: ItemView, target: dt.date | None = None) 
     return None
 
 
+def too_long(fields: WriteFields) -> str | None:
+    """Why a value is too long to store (refused before anything is written), or None."""
+    if fields.owner is not None and len(fields.owner) > MAX_OWNER_CHARS:
+        return f"the owner's name is {len(fields.owner)} characters long; at most {MAX_OWNER_CHARS} fit."
+    return None
+
+
 def _day(day: dt.date | None) -> str:
     return f"{day.day} {day:%B %Y}" if day else "?"
 
@@ -129,8 +147,45 @@ class Writes:
         return await OwnerLinks(self._store, self._model, self._rate).commit(pending, turn)
 
     async def refuse(self, intent: Intent, item: ItemView, turn: Turn, reason: str) -> Outcome:
+        if await self._audit_refusal(intent, item, turn, reason):
+            return Outcome.say(f"Sorry, I can't do that: {reason}")
+        return Outcome.say(f"Sorry, I can't do that: {reason} You have been refused often in the last "
+                           f"{self._minutes} minutes: please stop and check with the SD&A team.")  # fmt: skip
+
+    @property
+    def _minutes(self) -> int:
+        return int(self._rate.window.total_seconds() // 60)
+
+    async def _audit_refusal(self, intent: Intent, item: ItemView, turn: Turn, reason: str) -> bool:
+        """Audit a refusal, unless this person has had as many refusals as writes are allowed in the
+        window (refusals are rate-limited like writes, so they cannot flood the audit trail)."""
+        if self._rate.count and turn.user.aad_id:
+            since = turn.now - self._rate.window
+            if await self._store.count_refusals_since(turn.user.aad_id, since) >= self._rate.count:
+                return False
         await self._store.record_refusal(item.id, intent, turn.user, turn.source, reason)
-        return Outcome.say(f"Sorry, I can't do that: {reason}")
+        return True
+
+    def settled(self, recorded: str, answer: str) -> str | None:
+        """A click on a question already answered: what to tell this click if it gave the other
+        answer (None when it repeated the answer that was recorded)."""
+        declined = recorded == DECLINED
+        if declined and answer == "yes":
+            return "Your No was recorded first: nothing was changed."
+        if not declined and answer == "no":
+            return "Too late for No: your Yes was recorded first, so the change was made as proposed."
+        return None
+
+    async def decline(self, pending: Pending) -> str:
+        """The person said No: recorded against the question's token, so that a Yes pressed at the
+        same moment cannot also win. What to tell them."""
+        if not pending.token or await self._store.claim_key(f"confirm:{pending.token}", DECLINED):
+            return "OK, nothing changed."
+        if await self._store.key_result(f"confirm:{pending.token}") == DECLINED:
+            return "OK, nothing changed."
+        item = self._model.items.get(pending.item_id or 0)
+        what = self._labels(pending) if item is not None else "the item"
+        return f"Too late for No: your Yes was recorded first, so {what} was changed as proposed."
 
     async def rate_limited(self, intent: Intent, item: ItemView, turn: Turn) -> Outcome | None:
         """The friendly refusal when this person has hit the write limit (audited), else None."""
@@ -139,8 +194,8 @@ class Writes:
         recent = await self._store.count_writes_since(turn.user.aad_id, turn.now - self._rate.window)
         if recent < self._rate.count:
             return None
-        minutes = int(self._rate.window.total_seconds() // 60)
-        await self._store.record_refusal(item.id, intent, turn.user, turn.source, "rate limited")
+        minutes = self._minutes
+        await self._audit_refusal(intent, item, turn, "rate limited")
         return Outcome.say(
             f"You've made {recent} changes in the last {minutes} minutes, which is my limit. "
             "Nothing was written: please try again in a few minutes."
@@ -155,7 +210,7 @@ class Writes:
         limited = await self.rate_limited(intent, item, turn)
         if limited is not None:
             return limited
-        why_not = precondition(intent, item, fields.target)
+        why_not = precondition(intent, item, fields.target) or too_long(fields)
         if why_not:
             return Outcome.say(f"{self.label(item)}: nothing changed, {why_not}")
         base = Pending(
@@ -180,12 +235,14 @@ class Writes:
         refused = [(i, why) for i in items for ok, why in [self._policy.allowed(intent, turn.user, i)] if not ok]
         if refused:
             for item, why in refused:
-                await self._store.record_refusal(item.id, intent, turn.user, turn.source, why)
+                await self._audit_refusal(intent, item, turn, why)
             labels = ", ".join(self.label(i) for i, _ in refused)
             return Outcome.say(f"Sorry, I can't do that for {labels}: {refused[0][1]} Nothing was changed.")
         limited = await self.rate_limited(intent, items[0], turn)
         if limited is not None:
             return limited
+        if too_long(fields):
+            return Outcome.say(f"Nothing changed: {too_long(fields)}")
         ready = [i for i in items if not precondition(intent, i, fields.target)]
         notes = [f"{self.label(i)}: left out, {precondition(intent, i, fields.target)}" for i in items if i not in ready]
         if not ready:
@@ -232,6 +289,8 @@ class Writes:
         """The person said yes to ``pending``: write it, once (each item of a write on several)."""
         if pending.item_id is None or pending.version is None:
             return Outcome.say("That question has expired: nothing was changed. Please ask again.").also(pending=None)
+        if pending.more and await self._store.key_result(f"confirm:{pending.token}") == DECLINED:
+            return Outcome.say("Your No was recorded first: nothing was changed.").also(pending=None)
         if not pending.more:
             return await self._commit_one(pending, pending.item_id, pending.version, f"confirm:{pending.token}", turn)
         said: list[str] = []
@@ -271,6 +330,8 @@ class Writes:
             )  # fmt: skip
         except InvalidChange as err:
             return result(f"{self.label(item)}: nothing was written, {err}.", item).also(pending=None)
+        except Declined:
+            return result(f"Your No was recorded first: nothing was changed on {self.label(item)}.", item).also(pending=None)
         except VersionConflict as err:
             cur = err.current
             self._model.apply(cur)

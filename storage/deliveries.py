@@ -181,25 +181,48 @@ class Deliveries:
             )
             return _rowcount(res) == 1
 
-    async def expire_stale(self, week: str, now: dt.datetime) -> int:
-        """Rows left in ``sending`` past the lease (the process stopped mid-POST) become ``uncertain``."""
+    async def expire_stale(self, week: str, now: dt.datetime) -> list[DeliveryView]:
+        """Rows left in ``sending`` past the lease (the process stopped mid-POST) become ``uncertain``;
+        returns the rows that did, as they are now (for the caller to report each)."""
         now = _utc(now)
-        async with self._sessions() as s, s.begin():
-            res = await s.execute(
-                update(self._t)
-                .where(
-                    self._t.week == week,
-                    self._t.state == SENDING,
-                    self._t.claimed_at <= now - self.lease,
+        stale = [d for d in await self.for_week(week)
+                 if d.state == SENDING and d.claimed_at is not None and d.claimed_at <= now - self.lease]  # fmt: skip
+        changed = []
+        for d in stale:
+            async with self._sessions() as s, s.begin():
+                res = await s.execute(
+                    update(self._t)
+                    .where(self._t.id == d.id, self._t.state == SENDING,
+                           self._t.attempts == d.attempts)
+                    .values(
+                        state=UNCERTAIN,
+                        finished_at=now,
+                        error="the process stopped while posting: it may have been delivered",
+                    )
+                    .execution_options(synchronize_session=False)
                 )
-                .values(
-                    state=UNCERTAIN,
-                    finished_at=now,
-                    error="the process stopped while posting: it may have been delivered",
+            if _rowcount(res) == 1:
+                changed.append(DeliveryView(d.id, d.subscription_id, d.week, UNCERTAIN, d.claimed_by, d.claimed_at,
+                                            now, d.attempts, d.activity_id, "the process stopped while posting"))  # fmt: skip
+        return changed
+
+    async def release(self, week: str, subscription_ids: Collection[int] | None = None) -> list[int]:
+        """An operator checked the channels: ``uncertain`` and ``failed`` rows of ``week`` (of these
+        subscriptions, or all) may be sent again. Returns the subscriptions released."""
+        released = []
+        for d in await self.for_week(week):
+            if d.state not in (UNCERTAIN, FAILED) or (subscription_ids is not None and d.subscription_id not in subscription_ids):
+                continue
+            async with self._sessions() as s, s.begin():
+                res = await s.execute(
+                    update(self._t)
+                    .where(self._t.id == d.id, self._t.state == d.state)
+                    .values(state=FAILED, attempts=0, error=f"released for a resend by the operator (was {d.state})")
+                    .execution_options(synchronize_session=False)
                 )
-                .execution_options(synchronize_session=False)
-            )
-            return int(_rowcount(res) or 0)
+            if _rowcount(res) == 1:
+                released.append(d.subscription_id)
+        return released
 
     async def for_week(self, week: str) -> list[DeliveryView]:
         """Every row of ``week``, oldest first."""

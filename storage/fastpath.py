@@ -39,6 +39,12 @@ class FastPath(Protocol):
         """:meth:`claim` and read one state row: (claimed, (data, etag) or None)."""
         ...
 
+    async def claim_and_read_many(
+        self, key: str, result: str | None, now: dt.datetime, state_keys: list[str]
+    ) -> tuple[bool, list[StateRow]]:
+        """:meth:`claim` and read several state rows (none when the key was taken)."""
+        ...
+
     async def read_state(self, keys: list[str]) -> list[StateRow]:
         """(key, data, etag) of the stored rows among ``keys``."""
         ...
@@ -94,6 +100,12 @@ class SqliteFastPath:
         claimed = await self.claim(key, result, now)  # two statements on the loop cost less than a join
         rows = await self.read_state([state_key]) if claimed else []
         return claimed, (rows[0][1], rows[0][2]) if rows else None
+
+    async def claim_and_read_many(
+        self, key: str, result: str | None, now: dt.datetime, state_keys: list[str]
+    ) -> tuple[bool, list[StateRow]]:
+        claimed = await self.claim(key, result, now)
+        return claimed, await self.read_state(state_keys) if claimed else []
 
     async def read_state(self, keys: list[str]) -> list[StateRow]:
         marks = ",".join("?" * len(keys))
@@ -163,6 +175,20 @@ class PgFastPath:
         )  # fmt: skip
         claimed = bool(row["claimed"])
         return claimed, (row["data"], int(row["etag"])) if claimed and row["data"] is not None else None
+
+    async def claim_and_read_many(
+        self, key: str, result: str | None, now: dt.datetime, state_keys: list[str]
+    ) -> tuple[bool, list[StateRow]]:
+        rows = await self._pool.fetch(
+            "WITH claim AS (INSERT INTO processed_key (key, created_at, result) VALUES ($1, $2, $3) "
+            "ON CONFLICT (key) DO NOTHING RETURNING 1) "
+            "SELECT (SELECT count(*) FROM claim) AS claimed, s.key, s.data, s.etag "
+            "FROM (SELECT 1) AS one LEFT JOIN bot_state AS s ON s.key = ANY($4::varchar[])",
+            key, now, result, state_keys,
+        )  # fmt: skip
+        claimed = bool(rows and rows[0]["claimed"])
+        found = [(r["key"], r["data"], int(r["etag"])) for r in rows if r["key"] is not None] if claimed else []
+        return claimed, found
 
     async def read_state(self, keys: list[str]) -> list[StateRow]:
         rows = await self._pool.fetch("SELECT key, data, etag FROM bot_state WHERE key = ANY($1::varchar[])", keys)

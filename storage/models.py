@@ -254,11 +254,11 @@ class Subscription(Base):
     __tablename__ = "subscription"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    conversation_id: Mapped[str] = mapped_column(String(400), unique=True)
+    conversation_id: Mapped[str] = mapped_column(Text, unique=True)  # Teams' ids have no set length (0005)
     service_url: Mapped[str] = mapped_column(Text)
     tenant_id: Mapped[str | None] = mapped_column(String(64))
     channel_id: Mapped[str] = mapped_column(String(40), default="msteams")
-    team_id: Mapped[str | None] = mapped_column(String(400))
+    team_id: Mapped[str | None] = mapped_column(Text)
     conversation_type: Mapped[str | None] = mapped_column(String(40))
     reference: Mapped[dict] = mapped_column(JSON)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
@@ -388,3 +388,27 @@ class ReminderDelivery(Base):
 
 
 # ==== delivery under faults: outbox, per-person questions (migration 0005) ====
+
+
+class ReplyOutbox(Base):
+    """Replies kept until the Bot Connector has them: after a committed write (kept before the
+    first attempt, so a killed instance's reply is still sent), or after a failed or throttled
+    attempt. Any live instance delivers what is due. ``key`` is the inbound activity's
+    idempotency key, so a re-delivered activity gets the same replies again."""
+
+    __tablename__ = "reply_outbox"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(400), unique=True)
+    service_url: Mapped[str] = mapped_column(Text)
+    conversation_id: Mapped[str] = mapped_column(Text)
+    activities: Mapped[list] = mapped_column(JSON)  # wire activities, in order
+    done: Mapped[int] = mapped_column(Integer, default=0)  # how many of them were delivered
+    state: Mapped[str] = mapped_column(String(16), index=True)  # sending | pending | sent | failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_at: Mapped[dt.datetime] = mapped_column(default=utcnow)  # pending: when to try again
+    lease_until: Mapped[dt.datetime | None] = mapped_column()  # sending: another instance may take it after
+    version: Mapped[int] = mapped_column(Integer, default=1)  # compare-and-set for claims
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    error: Mapped[str | None] = mapped_column(Text)

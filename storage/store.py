@@ -12,8 +12,10 @@ from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from storage import effects
 from storage.db import create_engine, session_factory
 from storage.fastpath import FastPath, StateRow, open_fast_path
+from storage.keys import fit, fit_id
 from storage.models import (
     BotStateRecord,
     CommitteeMeeting,
@@ -58,6 +60,13 @@ class NotFound(StoreError):
 class InvalidChange(StoreError, ValueError):
     """The change contradicts itself or the item (a sign-off without its date, a re-target without a
     reason): nothing was written."""
+
+
+DECLINED = "declined"  # what a confirmation key records when the person said No
+
+
+class Declined(StoreError):
+    """The person's No to this very question was recorded first: nothing was written."""
 
 
 class VersionConflict(StoreError):
@@ -135,7 +144,7 @@ def event_row(
         item_id=item_id, at=at, action=action, field=field_name,
         old_value=None if old is None else str(old), new_value=None if new is None else str(new),
         actor_name=actor.name, actor_aad_id=actor.aad_id, source=source.kind,
-        source_conversation_id=source.conversation_id, source_activity_id=source.activity_id, note=note,
+        source_conversation_id=source.conversation_id, source_activity_id=fit_id(source.activity_id), note=note,
     )  # fmt: skip
 
 
@@ -292,6 +301,14 @@ class Store:
             )
             return int(await s.scalar(q) or 0)
 
+    async def count_refusals_since(self, actor_aad_id: str, since: dt.datetime) -> int:
+        """Refused writes audited for this person since ``since``."""
+        async with self._sessions() as s:
+            q = select(func.count()).select_from(ItemEvent).where(
+                ItemEvent.actor_aad_id == actor_aad_id, ItemEvent.at >= since, ItemEvent.action == "refused"
+            )
+            return int(await s.scalar(q) or 0)
+
     # ---- writes ------------------------------------------------------------------------------
 
     async def change_item(
@@ -311,16 +328,23 @@ class Store:
         ``idempotency_key`` (a re-delivered activity, a double-clicked button) writes nothing and
         returns ``duplicate=True``.
         """
+        source = Source(source.kind, source.conversation_id, fit_id(source.activity_id))
+        actor = Actor(actor.name[:200] if actor.name else actor.name, actor.aad_id)  # a display name, not an id
         try:
             async with self._sessions() as s, s.begin():
                 if idempotency_key:
-                    s.add(ProcessedKey(key=idempotency_key, result=json.dumps({"item": item_id})))
+                    s.add(ProcessedKey(key=fit(idempotency_key), result=json.dumps({"item": item_id})))
                     await s.flush()
-                return await self._apply(s, item_id, expected_version, change, actor, source)
+                result = await self._apply(s, item_id, expected_version, change, actor, source)
         except IntegrityError:
-            if idempotency_key and await self.key_used(idempotency_key):
+            if idempotency_key and (taken := await self.key_result(idempotency_key)) is not None:
+                if taken == DECLINED:
+                    raise Declined(idempotency_key) from None
                 return ChangeResult(item=await self.get_item(item_id), duplicate=True, changed=False)
             raise
+        if result.events:
+            effects.committed(f"item {item_id} (version {result.item.version})")
+        return result
 
     async def _apply(
         self, s: AsyncSession, item_id: int, expected_version: int | None, change: ItemChange,
@@ -386,11 +410,13 @@ class Store:
                 return MeetingView.of(existing), False
             row = CommitteeMeeting(
                 name=name, met_on=met_on, created_by=actor.name, created_by_aad_id=actor.aad_id,
-                created_at=utcnow(), source=source.kind, source_activity_id=source.activity_id,
+                created_at=utcnow(), source=source.kind, source_activity_id=fit_id(source.activity_id),
             )  # fmt: skip
             s.add(row)
             await s.flush()
-            return MeetingView.of(row), True
+            view = MeetingView.of(row)
+        effects.committed(f"the {name} meeting of {met_on.isoformat()}")
+        return view, True
 
     async def meetings(self, name: str | None = None) -> tuple[MeetingView, ...]:
         """Recorded meetings, oldest first (of one committee when ``name`` is given)."""
@@ -445,12 +471,18 @@ class Store:
             s.add(event_row(item_id, "refused", actor, source, at=utcnow(), field_name=action, note=reason))
 
     async def claim_key(self, key: str, result: str | None = None) -> bool:
-        """Record an idempotency key; False if it was already there (someone acted on it)."""
-        return await self._fast.claim(key, result, utcnow())
+        """Record an idempotency key (of any length); False if it was already there (someone acted on it)."""
+        return await self._fast.claim(fit(key), result, utcnow())
 
     async def key_used(self, key: str) -> bool:
         async with self._sessions() as s:
-            return await s.get(ProcessedKey, key) is not None
+            return await s.get(ProcessedKey, fit(key)) is not None
+
+    async def key_result(self, key: str) -> str | None:
+        """What a used key recorded ("" when nothing), None when the key is unused."""
+        async with self._sessions() as s:
+            row = await s.get(ProcessedKey, fit(key))
+            return None if row is None else row.result or ""
 
     async def add_alias(self, report_id: int, alias: str, actor: Actor) -> bool:
         """Teach the bot another name for a report. False if it already had it."""
@@ -461,9 +493,10 @@ class Store:
                     raise NotFound(f"no report {report_id}")
                 s.add(ReportAlias(report_id=report_id, alias=alias, added_by=actor.name))
                 await bump_seq(s)
-            return True
         except IntegrityError:
             return False
+        effects.committed(f"the name '{alias}' for report {report_id}")
+        return True
 
     async def prune_keys(self, older_than: dt.datetime) -> int:
         """Forget idempotency keys older than any re-delivery could be."""
@@ -476,25 +509,35 @@ class Store:
     async def claim_and_read_state(self, key: str, state_key: str) -> tuple[bool, tuple[str, int] | None]:
         """Claim idempotency ``key`` and read state row ``state_key`` in one round trip:
         (claimed, (data, etag) or None). Nothing is read when the key was taken."""
-        return await self._fast.claim_and_read(key, None, utcnow(), state_key)
+        return await self._fast.claim_and_read(fit(key), None, utcnow(), fit(state_key))
+
+    async def claim_and_read_states(self, key: str, state_keys: list[str]) -> tuple[bool, list[StateRow]]:
+        """Claim idempotency ``key`` and read several state rows in one round trip (nothing read
+        when the key was taken). Rows come back under the keys asked for."""
+        fitted = {fit(k): k for k in state_keys}
+        claimed, rows = await self._fast.claim_and_read_many(fit(key), None, utcnow(), list(fitted))
+        return claimed, [(fitted.get(k, k), d, e) for k, d, e in rows]
 
     async def read_state(self, keys: list[str]) -> list[StateRow]:
-        """(key, data, etag) of the stored state rows among ``keys``."""
-        return await self._fast.read_state(keys) if keys else []
+        """(key, data, etag) of the stored state rows among ``keys`` (keys of any length)."""
+        if not keys:
+            return []
+        fitted = {fit(k): k for k in keys}
+        return [(fitted.get(k, k), d, e) for k, d, e in await self._fast.read_state(list(fitted))]
 
     async def insert_state(self, key: str, data: str) -> bool:
         """Create a state row; False if one exists."""
-        return await self._fast.insert_state(key, data, utcnow())
+        return await self._fast.insert_state(fit(key), data, utcnow())
 
     async def update_state(self, key: str, data: str, etag: int | None) -> bool:
         """Replace a state row if its etag is still ``etag`` (any etag when None); False otherwise."""
-        return await self._fast.update_state(key, data, etag, utcnow())
+        return await self._fast.update_state(fit(key), data, etag, utcnow())
 
     async def delete_state(self, keys: list[str]) -> None:
         if not keys:
             return
         async with self._sessions() as s, s.begin():
-            await s.execute(delete(BotStateRecord).where(BotStateRecord.key.in_(keys)))
+            await s.execute(delete(BotStateRecord).where(BotStateRecord.key.in_([fit(k) for k in keys])))
 
 def _iso(day: dt.date | None) -> str | None:
     return None if day is None else day.isoformat()

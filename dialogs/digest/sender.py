@@ -121,7 +121,10 @@ class DigestSender:
         """Send ``week``'s digest to every active subscription (created by ``created_before``) not yet served."""
         report = RunReport(week)
         now = self._clock()
-        await self._deliveries.expire_stale(week, now)
+        for d in await self._deliveries.expire_stale(week, now):
+            log.warning("digest %s to subscription %d left 'sending' past the %ds lease (owner %s): now uncertain, "
+                        "not re-sent; check the channel, then 'tracker digest resend --week %s'",
+                        week, d.subscription_id, int(self._config.lease.total_seconds()), d.claimed_by, week)  # fmt: skip
         subs = [s for s in await self._subs.active()
                 if created_before is None or s.created_at is None or s.created_at <= created_before]  # fmt: skip
         # A random order: instances running together share the work instead of trailing each other.
