@@ -9,10 +9,10 @@ the caller asks; nothing here ever guesses.
 
 from __future__ import annotations
 
+import bisect
 import heapq
 import math
 from dataclasses import dataclass
-from typing import Any
 
 from dialogs.language.index import Index, Query, contains, number_key
 from storage.views import ItemView, ReportView
@@ -78,25 +78,6 @@ def pick(ranked: list[Scored], *, floor: float, margin: float) -> Resolution:
         return Resolution(chosen=best, candidates=tuple(ranked[:5]))
     close = [s for s in ranked if s.score >= max(floor * 0.6, best.score - ASK_BAND)]
     return Resolution(candidates=tuple(close[:MAX_ASK] if len(close) > 1 else ranked[:3]))
-
-
-class _Sorted:
-    """Membership in a long sorted posting by bisection (a set of it would cost more to build)."""
-
-    __slots__ = ("posting",)
-
-    def __init__(self, posting: Any) -> None:
-        self.posting = posting
-
-    def __contains__(self, item_id: object) -> bool:
-        return isinstance(item_id, int) and contains(self.posting, item_id)
-
-
-def _members(posting: Any, candidates: int) -> Any:
-    """A posting as something ``in`` answers fast: a set when it is short next to the candidates."""
-    if not posting:
-        return frozenset()
-    return set(posting) if len(posting) <= 4 * candidates else _Sorted(posting)
 
 
 class Resolver:
@@ -363,13 +344,25 @@ class Resolver:
         if not total:
             return []
         out: list[tuple[float, float, bool, int, int, ItemView]] = []
-        postings = [(w, wt, _members(self.index.item_postings.get(w), len(items))) for w, wt in weights.items()]
+        # Each word's items among the candidates, worked out once per word: a set when its posting
+        # is short, else by bisection of the sorted posting (a set of it would cost more to build).
+        ids = [item.id for item in items]
+        hits: list[tuple[str, float, set[int] | frozenset[int]]] = []
+        for w, wt in weights.items():
+            posting = self.index.item_postings.get(w)
+            if not posting:
+                hits.append((w, wt, frozenset()))
+            elif len(posting) <= 4 * len(ids):
+                hits.append((w, wt, set(posting)))
+            else:
+                n, bl = len(posting), bisect.bisect_left
+                hits.append((w, wt, {i for i in ids if (j := bl(posting, i)) < n and posting[j] == i}))
         report_words = self.index.report_words
         for item in items:
             names = report_words.get(item.report_id, frozenset())
             in_text = either = 0.0
-            for w, wt, posting in postings:  # one look-up per word and item (this loop is the hot one)
-                if item.id in posting:
+            for w, wt, found in hits:  # one look-up per word and item (this loop is the hot one)
+                if item.id in found:
                     in_text += wt
                     either += wt
                 elif w in names:

@@ -20,7 +20,7 @@ DATABASE_LIBRARIES = ("sqlalchemy", "asyncpg", "aiosqlite", "sqlite3", "alembic"
 # What language understanding may use: the standard library's pure parts, rapidfuzz, itself, and
 # the read-only views of the tracker it resolves against.
 LANGUAGE_MAY_IMPORT = frozenset({
-    "__future__", "array", "bisect", "calendar", "collections", "dataclasses", "datetime", "enum", "functools", "heapq", "math",
+    "__future__", "array", "bisect", "calendar", "collections", "dataclasses", "datetime", "enum", "functools", "heapq", "bisect", "math",
     "re", "types", "typing", "unicodedata", "rapidfuzz", "dialogs.language", "storage.views", "storage.readmodel",
 })  # fmt: skip
 
