@@ -28,10 +28,14 @@ run: seed
 ## make test: the whole suite (PostgreSQL runs too when TRACKER_TEST_POSTGRES_URL is set)
 test: install
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 	$(BIN)/python -m pytest
 
 lint: install
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 ## make bench: benchmarks (never part of `make test`): every target and in-process figure, 3 interleaved
 ## rounds (~40 min on 2 cores); prints the table, writes bench/results/latest.json (see bench/README.md).

@@ -68,7 +68,12 @@ def tenants_disagree(body: dict[str, Any]) -> bool:
 def _account(a: Any) -> dict[str, Any] | None:
     if a is None:
         return None
-    fields = (("id", a.id), ("name", a.name), ("aadObjectId", getattr(a, "aad_object_id", None)), ("role", a.role))
+    fields = (
+        ("id", a.id),
+        ("name", a.name),
+        ("aadObjectId", getattr(a, "aad_object_id", None)),
+        ("role", a.role),
+    )
     return {k: v for k, v in fields if v is not None}
 
 
@@ -119,14 +124,25 @@ def to_wire(activity: Activity) -> dict[str, Any]:
     return body
 
 
-_TEAMS_OBJECTS = ("team", "channel", "tenant", "eventInfo", "notification", "meeting", "settings", "onBehalfOf")
+_TEAMS_OBJECTS = (
+    "team",
+    "channel",
+    "tenant",
+    "eventInfo",
+    "notification",
+    "meeting",
+    "settings",
+    "onBehalfOf",
+)
 
 
 def _teams_channel_data_ok(data: Any) -> bool:
     """The shape checks botbuilder's TeamsChannelData deserialisation would fail on, done cheaply."""
     if not isinstance(data, dict):
         return False
-    if any(data.get(k) is not None and not isinstance(data[k], dict) for k in _TEAMS_OBJECTS if k != "onBehalfOf"):
+    if any(
+        data.get(k) is not None and not isinstance(data[k], dict) for k in _TEAMS_OBJECTS if k != "onBehalfOf"
+    ):
         return False
     return data.get("eventType") is None or isinstance(data["eventType"], str)
 
@@ -163,7 +179,13 @@ def fast_activity(body: dict[str, Any]) -> Activity | None:
             kw[attr] = _channel_account(body.get(key))
         conv = body.get("conversation")
         if conv is not None:
-            if not isinstance(conv, dict) or not conv.keys() <= {"id", "name", "conversationType", "tenantId", "isGroup"}:
+            if not isinstance(conv, dict) or not conv.keys() <= {
+                "id",
+                "name",
+                "conversationType",
+                "tenantId",
+                "isGroup",
+            }:
                 return None
             kw["conversation"] = ConversationAccount(
                 id=_str_or_none(conv.get("id")), name=_str_or_none(conv.get("name")),
@@ -200,7 +222,13 @@ def _entity(value: Any) -> Entity:
 
 
 def _attachment(value: Any) -> Attachment:
-    if not isinstance(value, dict) or not value.keys() <= {"contentType", "contentUrl", "content", "name", "thumbnailUrl"}:
+    if not isinstance(value, dict) or not value.keys() <= {
+        "contentType",
+        "contentUrl",
+        "content",
+        "name",
+        "thumbnailUrl",
+    }:
         raise ValueError("unusual attachment")
     return Attachment(content_type=_str_or_none(value.get("contentType")), content_url=_str_or_none(value.get("contentUrl")),
                       content=value.get("content"), name=_str_or_none(value.get("name")),
@@ -308,9 +336,14 @@ class TrackerAdapter(BotAdapter):
             activity.id = None
             deadline = context.turn_state.get(DEADLINE)
             if deadline is not None and activity.type == ActivityTypes.typing:
-                deadline = min(deadline, asyncio.get_running_loop().time() + 2.0)  # cosmetic: never the budget
+                deadline = min(
+                    deadline, asyncio.get_running_loop().time() + 2.0
+                )  # cosmetic: never the budget
             new_id = await self.connector.send(
-                activity.service_url, activity.conversation.id, to_wire(activity), activity.reply_to_id,
+                activity.service_url,
+                activity.conversation.id,
+                to_wire(activity),
+                activity.reply_to_id,
                 deadline=deadline,
             )
             responses.append(ResourceResponse(id=new_id))
@@ -355,9 +388,13 @@ class TrackerAdapter(BotAdapter):
         if isinstance(error, (ConnectorError, DeliveryUncertain)):
             # The Bot Connector refused the reply or could not be reached, after the connector's own
             # retries: its answer says all there is, and a trace per message would bury it.
-            log.error("turn failed ref=%s activity=%s conversation=%s: reply not delivered: %s", *where, error)
+            log.error(
+                "turn failed ref=%s activity=%s conversation=%s: reply not delivered: %s", *where, error
+            )
         else:
-            log.exception("turn failed ref=%s activity=%s conversation=%s: %s", *where, error.__class__.__name__)
+            log.exception(
+                "turn failed ref=%s activity=%s conversation=%s: %s", *where, error.__class__.__name__
+            )
         if act.type == ActivityTypes.invoke:
             context.turn_state[self._INVOKE_RESPONSE_KEY] = Activity(
                 type=ActivityTypes.invoke_response,

@@ -300,7 +300,9 @@ def cmd_history(args: argparse.Namespace) -> int:
 def cmd_digest(args: argparse.Namespace) -> int:
     settings = _settings()
     setup_logging(settings.log_level, json_lines=args.action == "send")
-    return asyncio.run(digest_command(settings, args.action, now=args.now, week=args.week, channel=args.channel))
+    return asyncio.run(
+        digest_command(settings, args.action, now=args.now, week=args.week, channel=args.channel)
+    )
 
 
 async def digest_command(
@@ -343,7 +345,9 @@ async def digest_command(
                 return 2
             released = await ledger.release(week, {subs[channel]} if channel else None)
             print(f"released for a resend: {len(released)} deliveries", file=out)
-            report = await svc.digest_sender(config or digest_config(settings, retry_after=dt.timedelta(0))).run(week)
+            report = await svc.digest_sender(
+                config or digest_config(settings, retry_after=dt.timedelta(0))
+            ).run(week)
             print(report.render(), file=out)
             return await _digest_left(ledger, week, out)
         if not now and current < slot:
@@ -456,10 +460,16 @@ def cmd_manifest(args: argparse.Namespace) -> int:
     from bot.manifest import default_link_domains
 
     # Link previews: HMICFRS, the bot's own item links, and (asked for) every host the tracker's links use.
-    links = default_link_domains(settings.public_url, asyncio.run(_stored_links(settings)) if args.links_from_db else ())
+    links = default_link_domains(
+        settings.public_url, asyncio.run(_stored_links(settings)) if args.links_from_db else ()
+    )
     try:
         out = main_build(
-            app_id, args.name or settings.bot_name, Path(args.out), args.version, list(args.domain or []),
+            app_id,
+            args.name or settings.bot_name,
+            Path(args.out),
+            args.version,
+            list(args.domain or []),
             link_domains=links,
         )
     except ValueError as err:
@@ -744,7 +754,9 @@ def build_parser() -> argparse.ArgumentParser:
     parse.add_argument("text", nargs="?")
     parse.add_argument("--json", action="store_true")
     parse.add_argument("--context", help="the report key the conversation was last about")
-    parse.add_argument("--today", help="make 'today' this date (relative dates read from it), e.g. 2022-12-15")
+    parse.add_argument(
+        "--today", help="make 'today' this date (relative dates read from it), e.g. 2022-12-15"
+    )
     parse.set_defaults(func=cmd_parse)
     chat = sub.add_parser("chat", help="talk to the bot in the terminal")
     chat.add_argument("message", nargs="*")
@@ -769,8 +781,11 @@ def build_parser() -> argparse.ArgumentParser:
     dig.set_defaults(func=cmd_digest)
     rem = sub.add_parser("remind", help="preview or send owner reminders (issue 15)")
     rem.add_argument("action", choices=["preview", "send"])
-    rem.add_argument("--now", action="store_true",
-                     help="send this month's reminders now, even before their day (still once a month)")
+    rem.add_argument(
+        "--now",
+        action="store_true",
+        help="send this month's reminders now, even before their day (still once a month)",
+    )
     rem.set_defaults(func=cmd_remind)
     man = sub.add_parser("manifest", help="Teams app package")
     man.add_argument("action", choices=["build"])
@@ -779,8 +794,11 @@ def build_parser() -> argparse.ArgumentParser:
     man.add_argument("--name")
     man.add_argument("--version", default="1.0.0")
     man.add_argument("--domain", action="append", help="extra valid domain (repeatable)")
-    man.add_argument("--links-from-db", action="store_true",
-                     help="preview links to every host the tracker's source links use (default: HMICFRS and TRACKER_PUBLIC_URL)")
+    man.add_argument(
+        "--links-from-db",
+        action="store_true",
+        help="preview links to every host the tracker's source links use (default: HMICFRS and TRACKER_PUBLIC_URL)",
+    )
     man.set_defaults(func=cmd_manifest)
     alias = sub.add_parser("alias", help="teach the bot another name for a report")
     alias.add_argument("action", choices=["add"])

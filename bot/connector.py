@@ -100,7 +100,9 @@ class Connector:
             await self._request("DELETE", url, None, None)
 
     @contextlib.asynccontextmanager
-    async def _gate(self, service_url: str, conversation_id: str, deadline: float | None) -> AsyncIterator[None]:
+    async def _gate(
+        self, service_url: str, conversation_id: str, deadline: float | None
+    ) -> AsyncIterator[None]:
         """At most ``per_conversation`` requests in flight to one conversation (a channel thread is one)."""
         name = f"{service_url}|{conversation_id}"
         gate, users = self._gates.setdefault(name, (asyncio.Semaphore(self._per_conversation), [0]))
@@ -145,7 +147,9 @@ class Connector:
             total = self._request_timeout if left is None else min(self._request_timeout, left)
             timeout = aiohttp.ClientTimeout(total=total, sock_connect=min(self._connect_timeout, total))
             try:
-                async with self._session.request(method, url, data=data, headers=headers, timeout=timeout) as resp:
+                async with self._session.request(
+                    method, url, data=data, headers=headers, timeout=timeout
+                ) as resp:
                     text = await resp.text()
                     if resp.status < 300:
                         return _json(text)
@@ -155,7 +159,9 @@ class Connector:
                 # Nothing reached the service: safe to try again.
                 if attempt == self._max_attempts:
                     raise ConnectorError(0, f"cannot connect: {err.__class__.__name__}") from err
-                await self._wait(self._backoff(attempt), deadline, 0, f"cannot connect: {err.__class__.__name__}")
+                await self._wait(
+                    self._backoff(attempt), deadline, 0, f"cannot connect: {err.__class__.__name__}"
+                )
                 continue
             except (TimeoutError, aiohttp.ServerDisconnectedError, aiohttp.ClientPayloadError) as err:
                 raise DeliveryUncertain(f"{method} {_redact(url)}: {err.__class__.__name__}") from err

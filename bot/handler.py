@@ -169,7 +169,9 @@ class TrackerBot(TeamsActivityHandler):
     async def _memory(self, turn_context: TurnContext) -> Memory:
         return await self._mem.memory(turn_context, user_key(turn_context.activity))
 
-    async def _remember(self, turn_context: TurnContext, memory: Memory, change: StateChange | None, user_key: str) -> None:
+    async def _remember(
+        self, turn_context: TurnContext, memory: Memory, change: StateChange | None, user_key: str
+    ) -> None:
         self._mem.remember(turn_context, change, user_key)
 
     async def _run(

@@ -49,6 +49,7 @@ class TrackerBot(Protocol):
 
     async def run_value(self, turn_context: TurnContext, value: dict[str, Any]) -> Outcome: ...
 
+
 log = logging.getLogger(__name__)
 
 SEARCH_COMMAND = "searchItems"
@@ -56,7 +57,9 @@ EVIDENCE_COMMAND = "addEvidence"
 ADAPTIVE_RESPONSE = "application/vnd.microsoft.card.adaptive"
 DigestRefresh = Callable[[dt.datetime, str | None, str, str | None], Awaitable[dict[str, Any]]]
 
-_TASK = frozenset({"task/fetch", "task/submit", "composeExtension/fetchTask", "composeExtension/submitAction"})
+_TASK = frozenset(
+    {"task/fetch", "task/submit", "composeExtension/fetchTask", "composeExtension/submitAction"}
+)
 _OURS = frozenset({"composeExtension/query", "composeExtension/queryLink", "application/search"}) | _TASK
 
 
@@ -96,7 +99,12 @@ class SurfaceInvokes:
         user = a.from_property
         aad = getattr(user, "aad_object_id", None) if user else None
         conv = a.conversation
-        if not aad or conv is None or (conv.conversation_type or "personal") != "personal" or not a.service_url:
+        if (
+            not aad
+            or conv is None
+            or (conv.conversation_type or "personal") != "personal"
+            or not a.service_url
+        ):
             return
         key = (aad, conv.id)
         if key in self._linked:
@@ -132,7 +140,9 @@ class SurfaceInvokes:
 
     # ---- compose box ------------------------------------------------------------------------------
 
-    async def _query(self, bot: TrackerBot, turn_context: TurnContext, value: dict[str, Any]) -> InvokeResponse:
+    async def _query(
+        self, bot: TrackerBot, turn_context: TurnContext, value: dict[str, Any]
+    ) -> InvokeResponse:
         if value.get("commandId") not in (SEARCH_COMMAND, None):
             return _ok(compose_message("I don't know that command."))
         params = {p.get("name"): p.get("value") for p in value.get("parameters") or [] if isinstance(p, dict)}
@@ -143,12 +153,18 @@ class SurfaceInvokes:
         page = search_items(self._deps.resolver, query, turn.user, turn.today, skip=skip, count=count)
         if not page.items and not skip:
             if page.mine:
-                return _ok(compose_message("You own no live items. Type to search, e.g. \"vetting 34\" or \"CCU\"."))
+                return _ok(
+                    compose_message('You own no live items. Type to search, e.g. "vetting 34" or "CCU".')
+                )
             return _ok(compose_message(f'No items match "{query[:80]}".'))
         reports = self._deps.model.reports
-        return _ok(compose_result([result_attachment(i, reports.get(i.report_id), turn.today) for i in page.items]))
+        return _ok(
+            compose_result([result_attachment(i, reports.get(i.report_id), turn.today) for i in page.items])
+        )
 
-    async def _query_link(self, bot: TrackerBot, turn_context: TurnContext, value: dict[str, Any]) -> InvokeResponse:
+    async def _query_link(
+        self, bot: TrackerBot, turn_context: TurnContext, value: dict[str, Any]
+    ) -> InvokeResponse:
         turn = bot.turn_for(turn_context)
         attachment = link_answer(str(value.get("url") or ""), self._deps.model, self._deps.resolver, turn.today,
                                  own_base=bot.public_url)  # fmt: skip
@@ -156,7 +172,9 @@ class SurfaceInvokes:
             return _ok({})  # not one of ours: Teams shows the link as it is
         return _ok(compose_result([attachment]))
 
-    async def _typeahead(self, bot: TrackerBot, turn_context: TurnContext, value: dict[str, Any]) -> InvokeResponse:
+    async def _typeahead(
+        self, bot: TrackerBot, turn_context: TurnContext, value: dict[str, Any]
+    ) -> InvokeResponse:
         turn = bot.turn_for(turn_context)
         options = _sub(value, "queryOptions")
         skip, top = page_bounds(options.get("skip", 0), options.get("top", 15))
@@ -164,11 +182,16 @@ class SurfaceInvokes:
 
     # ---- the evidence dialog ------------------------------------------------------------------------
 
-    async def _task(self, bot: TrackerBot, turn_context: TurnContext, name: str, value: dict[str, Any]) -> InvokeResponse:
+    async def _task(
+        self, bot: TrackerBot, turn_context: TurnContext, name: str, value: dict[str, Any]
+    ) -> InvokeResponse:
         data = dict(_sub(value, "data"))
         data.pop("msteams", None)
         if name in ("task/fetch", "composeExtension/fetchTask"):
-            if name == "composeExtension/fetchTask" and value.get("commandId") not in (EVIDENCE_COMMAND, None):
+            if name == "composeExtension/fetchTask" and value.get("commandId") not in (
+                EVIDENCE_COMMAND,
+                None,
+            ):
                 return _ok({"task": {"type": "message", "value": "I don't know that command."}})
             answer = await open_form(self._deps.store, self._deps.model, data)
             return _ok(answer.body())
@@ -181,7 +204,9 @@ class SurfaceInvokes:
             await bot.remember_outcome(turn_context, turn, answer.outcome)
         return _ok(answer.body())
 
-    async def _confirm(self, bot: TrackerBot, turn_context: TurnContext, data: dict[str, Any]) -> dict[str, Any]:
+    async def _confirm(
+        self, bot: TrackerBot, turn_context: TurnContext, data: dict[str, Any]
+    ) -> dict[str, Any]:
         """Yes or no on page 2: the conversation's own confirmation path (token, version, audit)."""
         value = {"verb": "confirm", "token": str(data.get("token") or ""),
                  "answer": "yes" if data.get("answer") == "yes" else "no"}  # fmt: skip
@@ -190,7 +215,9 @@ class SurfaceInvokes:
 
     # ---- cards that stay current ------------------------------------------------------------------
 
-    async def _refresh(self, bot: TrackerBot, turn_context: TurnContext, value: dict[str, Any]) -> InvokeResponse:
+    async def _refresh(
+        self, bot: TrackerBot, turn_context: TurnContext, value: dict[str, Any]
+    ) -> InvokeResponse:
         action = _action(value)
         data = _sub(action, "data")
         verb = str(action.get("verb") or "")
@@ -214,8 +241,9 @@ class SurfaceInvokes:
         if verb in (SurfaceVerb.REFRESH_DIGEST, SurfaceVerb.DIGEST_MINE) and self._digest_refresh is not None:
             user = turn_context.activity.from_property
             try:
-                card = await self._digest_refresh(turn.now, turn.user.aad_id, (user.name if user else None) or "",
-                                                  user.id if user else None)
+                card = await self._digest_refresh(
+                    turn.now, turn.user.aad_id, (user.name if user else None) or "", user.id if user else None
+                )
             except NotFound:
                 card = _gone()
             return _card_answer(card)

@@ -67,7 +67,9 @@ def build_manifest(
         "DEVELOPER_URL": check_developer_url(developer_url or DEFAULT_DEVELOPER_URL),
         # Link previews (issue 15): HMICFRS pages and the bot's own item links, unless given.
         "LINK_DOMAINS": check_valid_domains(
-            link_domains if link_domains is not None else default_link_domains(developer_url or DEFAULT_DEVELOPER_URL)
+            link_domains
+            if link_domains is not None
+            else default_link_domains(developer_url or DEFAULT_DEVELOPER_URL)
         )[:MAX_LINK_DOMAINS],
     }
     template = json.loads(TEMPLATE_PATH.read_text(encoding="utf-8"))

@@ -29,7 +29,11 @@ class Members:
         try:
             body = await self._connector._request("GET", url, None, None)  # the connector's auth and retries
         except (ConnectorError, DeliveryUncertain) as err:
-            log.info("members of %s not read (%s): the digest offers 'Show mine'", conversation_id, err.__class__.__name__)
+            log.info(
+                "members of %s not read (%s): the digest offers 'Show mine'",
+                conversation_id,
+                err.__class__.__name__,
+            )
             return None
         found = body.get("members")
         members: list[Any] = found if isinstance(found, list) else []

@@ -53,7 +53,9 @@ def _retry_in(err: Exception, attempts: int) -> float:
 class Replies:
     """Sends turn replies through the outbox rules above, and delivers what the outbox holds."""
 
-    def __init__(self, connector: Connector, outbox: Outbox, *, budget: float = 8.0, lease: float = 30.0) -> None:
+    def __init__(
+        self, connector: Connector, outbox: Outbox, *, budget: float = 8.0, lease: float = 30.0
+    ) -> None:
         self._connector = connector
         self._outbox = outbox
         self._budget = budget
@@ -99,14 +101,20 @@ class Replies:
         if _permanent(err):
             if entry is not None:
                 await self._outbox.failed(entry, done, str(err))
-                log.error("reply after a committed write (%s) refused by the connector: %s", "; ".join(committed), err)
+                log.error(
+                    "reply after a committed write (%s) refused by the connector: %s",
+                    "; ".join(committed),
+                    err,
+                )
                 return
             raise err
         at = utcnow() + dt.timedelta(seconds=_retry_in(err, 1))
         if entry is None:
             entry = await self._outbox.add(key, act.service_url, act.conversation.id, wires, state="pending",
                                            next_at=at, done=done, error=str(err))  # fmt: skip
-            if entry is None:  # the key is taken (a re-delivery's replay): keep these under a key of their own
+            if (
+                entry is None
+            ):  # the key is taken (a re-delivery's replay): keep these under a key of their own
                 await self._outbox.add(f"{key}:{uuid.uuid4().hex}", act.service_url, act.conversation.id, wires,
                                        state="pending", next_at=at, done=done, error=str(err))  # fmt: skip
         else:
@@ -124,9 +132,13 @@ class Replies:
             log.info("re-delivered activity: its replies are already in the outbox (%s)", entry.state)
             return True
         deadline = ctx.turn_state.get(DEADLINE) or asyncio.get_running_loop().time() + self._budget
-        done, err = await self._post(entry.service_url, entry.conversation_id, list(entry.activities), 0, deadline)
+        done, err = await self._post(
+            entry.service_url, entry.conversation_id, list(entry.activities), 0, deadline
+        )
         if err is not None and not _permanent(err):
-            await self._outbox.retry(entry, done, utcnow() + dt.timedelta(seconds=_retry_in(err, 1)), str(err))
+            await self._outbox.retry(
+                entry, done, utcnow() + dt.timedelta(seconds=_retry_in(err, 1)), str(err)
+            )
         log.info("re-delivered activity: its %d kept replies sent again", len(entry.activities))
         return True
 
@@ -136,7 +148,9 @@ class Replies:
         done = start
         for wire in wires[start:]:
             try:
-                await self._connector.send(service_url, conversation_id, wire, wire.get("replyToId"), deadline=deadline)
+                await self._connector.send(
+                    service_url, conversation_id, wire, wire.get("replyToId"), deadline=deadline
+                )
             except (ConnectorError, DeliveryUncertain) as err:
                 return done, err
             done += 1
@@ -155,7 +169,9 @@ class Replies:
 
     async def _deliver(self, entry: OutboxEntry) -> bool:
         deadline = asyncio.get_running_loop().time() + self._budget
-        done, err = await self._post(entry.service_url, entry.conversation_id, list(entry.activities), entry.done, deadline)
+        done, err = await self._post(
+            entry.service_url, entry.conversation_id, list(entry.activities), entry.done, deadline
+        )
         if err is None:
             await self._outbox.sent(entry)
             log.info("outbox: replies kept since %s delivered (attempt %d)",

@@ -94,9 +94,13 @@ class Services:
 
 
 def policy_for(settings: Settings) -> Policy:
-    policy = Policy.from_lists(set(settings.editors), set(settings.admins), auth_enabled=settings.auth_enabled)
+    policy = Policy.from_lists(
+        set(settings.editors), set(settings.admins), auth_enabled=settings.auth_enabled
+    )
     if policy.open_writes:
-        log.warning("local mode: no MicrosoftAppId and no TRACKER_EDITORS/TRACKER_ADMINS, so everyone may write")
+        log.warning(
+            "local mode: no MicrosoftAppId and no TRACKER_EDITORS/TRACKER_ADMINS, so everyone may write"
+        )
     elif not settings.editors and not settings.admins:
         log.warning("TRACKER_EDITORS and TRACKER_ADMINS are empty: only item owners can record evidence")
     return policy
@@ -133,7 +137,9 @@ async def services(
         tokens = TokenProvider(http, settings.app_id, settings.app_password.get_secret_value(), settings.app_tenant_id or None,
                                authority=settings.login_url) if settings.auth_enabled else None  # fmt: skip
         validator = (
-            TokenValidator(settings.app_id, OpenIdKeys(http, settings.openid_url)) if settings.auth_enabled else None
+            TokenValidator(settings.app_id, OpenIdKeys(http, settings.openid_url))
+            if settings.auth_enabled
+            else None
         )
         budget = settings.reply_budget_seconds
         connector = Connector(http, tokens.get_token if tokens else None, timeout=min(5.0, budget))
@@ -144,7 +150,9 @@ async def services(
         def today() -> dt.date:
             return clock().astimezone(settings.tz).date()
 
-        surfaces = SurfaceInvokes(conversation, digest_refresh=DigestViews(digest, model, settings.tz).for_user)
+        surfaces = SurfaceInvokes(
+            conversation, digest_refresh=DigestViews(digest, model, settings.tz).for_user
+        )
         bot = TrackerBot(conversation, ConversationMemory(store), store, subs, clock=clock, today=today,
                          typing_delay=typing_delay, replies=replies, surfaces=surfaces,
                          public_url=settings.public_url)  # fmt: skip
@@ -163,7 +171,9 @@ def digest_config(settings: Settings, **kw: Any) -> DigestConfig:
     return DigestConfig(lease=lease, send_timeout=min(120.0, lease.total_seconds() / 2), **kw)
 
 
-async def digest_task(svc: Services, *, sleep: Sleep = asyncio.sleep, config: DigestConfig | None = None) -> None:
+async def digest_task(
+    svc: Services, *, sleep: Sleep = asyncio.sleep, config: DigestConfig | None = None
+) -> None:
     """The weekly digest, for the app's lifetime (``tracker serve`` runs it unless TRACKER_SCHEDULER=off)."""
     config = config or digest_config(svc.settings)
     await run_schedule(svc.digest_sender(config), svc.schedule, svc.clock, sleep=sleep, config=config)

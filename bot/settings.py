@@ -23,7 +23,16 @@ from storage.db import DEFAULT_DATABASE_URL
 
 GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
-_FLAGS = {"on": True, "true": True, "1": True, "yes": True, "off": False, "false": False, "0": False, "no": False}
+_FLAGS = {
+    "on": True,
+    "true": True,
+    "1": True,
+    "yes": True,
+    "off": False,
+    "false": False,
+    "0": False,
+    "no": False,
+}
 
 
 class SettingsError(ValueError):
@@ -73,9 +82,13 @@ Flag = Annotated[bool, BeforeValidator(_flag)]
 class Settings(BaseSettings):
     """Everything configurable. Build with :meth:`from_env`; tests construct it directly by field name."""
 
-    model_config = SettingsConfigDict(frozen=True, populate_by_name=True, extra="ignore", hide_input_in_errors=True)
+    model_config = SettingsConfigDict(
+        frozen=True, populate_by_name=True, extra="ignore", hide_input_in_errors=True
+    )
 
-    app_id: str = _var("MicrosoftAppId", "Azure Bot's app (client) id. Empty: local mode, no authentication.", "")
+    app_id: str = _var(
+        "MicrosoftAppId", "Azure Bot's app (client) id. Empty: local mode, no authentication.", ""
+    )
     app_password: SecretStr = _var("MicrosoftAppPassword", "Client secret of that app registration (never logged).",
                                    SecretStr(""), shown="")  # fmt: skip
     app_type: str = _var("MicrosoftAppType", "SingleTenant or MultiTenant (UserAssignedMSI is not supported).",
@@ -95,7 +108,10 @@ class Settings(BaseSettings):
                        frozenset(), shown="")  # fmt: skip
     # TRACKER_WRITE_LIMIT ("30/10") sets both of these; see _split_write_limit.
     write_limit: Annotated[int, _whole(0, 99_999)] = _var(
-        "TRACKER_WRITE_LIMIT", "Writes per person per window, as COUNT/MINUTES (0 disables).", 30, shown="30/10"
+        "TRACKER_WRITE_LIMIT",
+        "Writes per person per window, as COUNT/MINUTES (0 disables).",
+        30,
+        shown="30/10",
     )
     write_window_minutes: Annotated[int, _whole(1, 9_999)] = Field(10, exclude=True)
     max_body_bytes: Annotated[int, _whole(1024, 50_000_000)] = _var(
@@ -104,7 +120,9 @@ class Settings(BaseSettings):
     digest_weekday: int = _var("TRACKER_DIGEST_DAY", "Weekday of the digest.", 0, shown="monday")
     digest_time: dt.time = _var("TRACKER_DIGEST_TIME", "Local time (Europe/London) of the digest, HH:MM.",
                                 dt.time(9, 0), shown="09:00")  # fmt: skip
-    timezone: str = _var("TRACKER_TIMEZONE", "Time zone of the digest schedule and of 'today'.", "Europe/London")
+    timezone: str = _var(
+        "TRACKER_TIMEZONE", "Time zone of the digest schedule and of 'today'.", "Europe/London"
+    )
     scheduler: Flag = _var("TRACKER_SCHEDULER",
                            "on: post digests from this process; off: use 'tracker digest send' instead.",
                            True, shown="on")  # fmt: skip
@@ -125,9 +143,13 @@ class Settings(BaseSettings):
                                 "on: owners get reminders unless they say stop; off: only those who ask.",
                                 False, shown="off")  # fmt: skip
     remind_days: Annotated[int, _whole(1, 365)] = _var(
-        "TRACKER_REMIND_DAYS", "Reminders list items due within this many days (and nudge this many days before).", 14
+        "TRACKER_REMIND_DAYS",
+        "Reminders list items due within this many days (and nudge this many days before).",
+        14,
     )
-    remind_day: Annotated[int, _whole(1, 28)] = _var("TRACKER_REMIND_DAY", "Day of the month of the reminders.", 1)
+    remind_day: Annotated[int, _whole(1, 28)] = _var(
+        "TRACKER_REMIND_DAY", "Day of the month of the reminders.", 1
+    )
     remind_time: dt.time = _var("TRACKER_REMIND_TIME", "Local time of the reminders and nudges, HH:MM.",
                                 dt.time(9, 0), shown="09:00")  # fmt: skip
     # ---- delivery under faults (issue 16) ----
@@ -192,7 +214,9 @@ class Settings(BaseSettings):
         if url.startswith("sqlite") and _in_memory(url):
             # The bot opens several connections (SQLAlchemy's, and the per-message fast path's):
             # each would get an empty database of its own.
-            raise ValueError("an in-memory SQLite database cannot be shared by the bot's connections; name a file")
+            raise ValueError(
+                "an in-memory SQLite database cannot be shared by the bot's connections; name a file"
+            )
         return url
 
     @field_validator("digest_weekday", mode="before")
@@ -274,7 +298,9 @@ class Settings(BaseSettings):
         """Read and validate ``env`` (default: the process environment); raises :class:`SettingsError`
         listing every problem at once."""
         env = os.environ if env is None else env
-        given = {name: value for name in _NAMES if (value := env.get(name)) is not None and value.strip() != ""}
+        given = {
+            name: value for name in _NAMES if (value := env.get(name)) is not None and value.strip() != ""
+        }
         if "MicrosoftAppPassword" in env:  # a secret is taken as it is, spaces and all
             given["MicrosoftAppPassword"] = env["MicrosoftAppPassword"]
         problems = _split_write_limit(given)

@@ -57,7 +57,9 @@ class SqlStorage(Storage):
                     raise StateConflict(f"state {key!r} was created by another turn meanwhile")
                 continue
             if etag == "*":  # last-writer-wins, asked for explicitly (botbuilder's convention)
-                if not await self._store.insert_state(key, data) and not await self._store.update_state(key, data, None):
+                if not await self._store.insert_state(key, data) and not await self._store.update_state(
+                    key, data, None
+                ):
                     raise StateConflict(f"state {key!r} could not be written")
                 continue
             try:

@@ -29,6 +29,8 @@ STATUS_LABEL = {
     "not_for_us": "Not for us",
     "superseded": "Superseded",
 }
+
+
 def card(body: list[dict[str, Any]], actions: list[dict[str, Any]] | None = None) -> dict[str, Any]:
     """An Adaptive Card 1.5 envelope."""
     c: dict[str, Any] = {
@@ -48,7 +50,12 @@ def text(value: str, **props: Any) -> dict[str, Any]:
 
 def execute(title: str, verb: Verb, **data: Any) -> dict[str, Any]:
     """A button: Action.Execute carries ``verb``; ``data`` repeats it for Action.Submit clients."""
-    return {"type": "Action.Execute", "title": title, "verb": verb.value, "data": {"verb": verb.value, **data}}
+    return {
+        "type": "Action.Execute",
+        "title": title,
+        "verb": verb.value,
+        "data": {"verb": verb.value, **data},
+    }
 
 
 def clip(value: str | None, limit: int) -> str:
@@ -75,7 +82,6 @@ def due_label(item: ItemView, today: dt.date) -> str:
     if days == 0:
         return "due today"
     return f"due {when} ({days} day{'s' if days != 1 else ''})"
-
 
 
 def item_row(item: ItemView, report: ReportView | None, today: dt.date) -> dict[str, Any]:

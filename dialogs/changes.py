@@ -54,7 +54,12 @@ def describe(e: EventView) -> str | None:
 
 
 def changes_by_report(
-    events: Sequence[EventView], model: ReadModel, *, actor: str | None, report_id: int | None, until: dt.datetime | None
+    events: Sequence[EventView],
+    model: ReadModel,
+    *,
+    actor: str | None,
+    report_id: int | None,
+    until: dt.datetime | None,
 ) -> dict[int, list[Changed]]:
     """The period's changes, report id -> items (in the order they first changed)."""
     lines: dict[int, list[str]] = {}
@@ -86,7 +91,10 @@ async def changes_handler(deps: Deps, parsed: Parsed, turn: Turn) -> Outcome:
         if meeting is None:
             return Outcome.say("No JAC meeting is recorded yet, so I can't tell what changed since the last one. "
                                'An admin can record one: "the JAC met on 22 September 2022".')  # fmt: skip
-        start, label = meeting.met_on + dt.timedelta(days=1), f"since the {meeting.name} on {meeting.met_on:%-d %B %Y}"
+        start, label = (
+            meeting.met_on + dt.timedelta(days=1),
+            f"since the {meeting.name} on {meeting.met_on:%-d %B %Y}",
+        )
     tz = deps.tz
     begin = dt.datetime.combine(start, dt.time(0), tzinfo=tz).astimezone(dt.UTC)
     until = (dt.datetime.combine(since.end, dt.time(23, 59, 59), tzinfo=tz).astimezone(dt.UTC)

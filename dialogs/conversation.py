@@ -34,7 +34,9 @@ from storage.views import Actor
 
 log = logging.getLogger(__name__)
 
-YES = re.compile(r"^(?:y|yes|yep|yeah|yup|confirm(?:ed)?|ok|okay|go ahead|do it|sure|correct|please do|that's right)\b")
+YES = re.compile(
+    r"^(?:y|yes|yep|yeah|yup|confirm(?:ed)?|ok|okay|go ahead|do it|sure|correct|please do|that's right)\b"
+)
 NO = re.compile(r"^(?:n|no|nope|nah|cancel|stop|never ?mind|abort|don'?t|forget it)\b")
 MORE = re.compile(r"^(?:more|next|show more|next page|and more|keep going|continue)$")
 CHOICE = re.compile(
@@ -90,7 +92,11 @@ class Conversation:
         return self.deps.schedule_label
 
     def parse(
-        self, text: str, memory: Memory, user: Actor | None = None, today: dt.date | None = None,
+        self,
+        text: str,
+        memory: Memory,
+        user: Actor | None = None,
+        today: dt.date | None = None,
         last_meeting: dt.date | None = None,
     ) -> Parsed:
         """What ``text`` means in this conversation, said by ``user``."""
@@ -185,7 +191,9 @@ class Conversation:
             elif reports and 1 <= n <= len(reports):
                 report = reports[n - 1]
             else:
-                return Outcome.say(f"Please pick a number from 1 to {len(options) or len(reports)}, or say 'cancel'.")
+                return Outcome.say(
+                    f"Please pick a number from 1 to {len(options) or len(reports)}, or say 'cancel'."
+                )
         if report is not None and report in reports:
             base = pending.query or ListQuery(query="outstanding")
             q = ListQuery.from_data({**base.to_data(), "report": report, "page": 0})
@@ -207,25 +215,33 @@ class Conversation:
             return _unknown_button()
         return await self._verbs[verb](turn, memory, pending, data)
 
-    async def _show_clicked(self, turn: Turn, memory: Memory, pending: Pending | None, data: dict[str, Any]) -> Outcome:
+    async def _show_clicked(
+        self, turn: Turn, memory: Memory, pending: Pending | None, data: dict[str, Any]
+    ) -> Outcome:
         item_id = _int(data.get("item_id"))
         if item_id is None:
             return _unknown_button()
         return await act(self.deps, Intent.SHOW, item_id, turn, WriteFields())
 
-    async def _start_clicked(self, turn: Turn, memory: Memory, pending: Pending | None, data: dict[str, Any]) -> Outcome:
+    async def _start_clicked(
+        self, turn: Turn, memory: Memory, pending: Pending | None, data: dict[str, Any]
+    ) -> Outcome:
         item_id = _int(data.get("item_id"))
         if item_id is None:
             return _unknown_button()
         intent = Intent.MARK_EVIDENCED if data.get("verb") == Verb.START_EVIDENCE else Intent.ADD_UPDATE
         return await act(self.deps, intent, item_id, turn, WriteFields())
 
-    async def _list_clicked(self, turn: Turn, memory: Memory, pending: Pending | None, data: dict[str, Any]) -> Outcome:
+    async def _list_clicked(
+        self, turn: Turn, memory: Memory, pending: Pending | None, data: dict[str, Any]
+    ) -> Outcome:
         more = data.get("verb") == Verb.MORE
         q = ListQuery.from_data(data if more else {"query": data.get("query", "outstanding")})
         return run_list(q, self.deps.model, turn.today)
 
-    async def _choose_clicked(self, turn: Turn, memory: Memory, pending: Pending | None, data: dict[str, Any]) -> Outcome:
+    async def _choose_clicked(
+        self, turn: Turn, memory: Memory, pending: Pending | None, data: dict[str, Any]
+    ) -> Outcome:
         if not pending or pending.stage is not Stage.CHOOSE or pending.token != data.get("token"):
             return Outcome.say("That choice has expired: please ask again.")
         report = data.get("report")

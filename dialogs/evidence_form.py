@@ -56,7 +56,10 @@ def form_card(item: ItemView | None, model: ReadModel, *, intent: str = "mark_ev
         body.append(text(escape_md(problem), color="Attention", weight="Bolder"))
     if item is not None:
         label = item_label(item, model.reports.get(item.report_id))
-        body += [text(f"**{escape_md(label)}**"), text(escape_md(clip(item.text, 400)), isSubtle=True, size="Small")]
+        body += [
+            text(f"**{escape_md(label)}**"),
+            text(escape_md(clip(item.text, 400)), isSubtle=True, size="Small"),
+        ]
     else:
         body.append({
             "type": "Input.ChoiceSet", "id": "item_id", "label": "Item", "isRequired": True, "style": "filtered",
@@ -86,6 +89,7 @@ def confirm_page(question: str, token: str, detail: str | None) -> dict[str, Any
     body = [text(escape_md(question), weight="Bolder")]
     if detail:
         body.append(text(escape_md(clip(detail, 1500)), isSubtle=True))
+
     def button(title: str, answer: str) -> dict[str, Any]:
         return {"type": "Action.Submit", "title": title,
                 "data": {"verb": SurfaceVerb.EVIDENCE_CONFIRM.value, "token": token, "answer": answer}}  # fmt: skip
@@ -101,7 +105,11 @@ def typeahead(resolver: Any, query: str, turn: Turn, skip: int = 0, top: int = 1
         {"title": f"{item_label(i, model.reports.get(i.report_id))}: {clip(i.text, 80)}", "value": str(i.id)}
         for i in page.items
     ]
-    return {"statusCode": 200, "type": "application/vnd.microsoft.search.searchResponse", "value": {"results": results}}
+    return {
+        "statusCode": 200,
+        "type": "application/vnd.microsoft.search.searchResponse",
+        "value": {"results": results},
+    }
 
 
 def links_of(raw: str) -> tuple[str, ...]:
@@ -132,7 +140,9 @@ async def open_form(store: Store, model: ReadModel, data: dict[str, Any]) -> Dia
     return DialogAnswer(card=form_card(item, model, intent=str(data.get("intent") or "mark_evidenced")))
 
 
-async def review(store: Store, model: ReadModel, writes: Writes, data: dict[str, Any], turn: Turn) -> DialogAnswer:
+async def review(
+    store: Store, model: ReadModel, writes: Writes, data: dict[str, Any], turn: Turn
+) -> DialogAnswer:
     """The first submit: check what was filled in, then propose the write exactly as a typed one is."""
     intent_key = str(data.get("intent") or "mark_evidenced")
     intent = INTENTS.get(intent_key, Intent.MARK_EVIDENCED)
@@ -158,14 +168,18 @@ async def review(store: Store, model: ReadModel, writes: Writes, data: dict[str,
     if not token:  # refused, rate limited or nothing to change: said (and audited) by Writes
         return DialogAnswer(message=" ".join(r.text for r in out.replies) or "Nothing changed.", outcome=out)
     detail = "Links: " + ", ".join(fields.links) if fields.links else None
-    return DialogAnswer(card=confirm_page(getattr(pending, "prompt", "") or "Record this?", token, detail), outcome=out)
+    return DialogAnswer(
+        card=confirm_page(getattr(pending, "prompt", "") or "Record this?", token, detail), outcome=out
+    )
 
 
 def closing_message(out: Outcome) -> str:
     """What the dialog says as it closes, from the outcome of the confirmed (or refused) write."""
     said = [r.text for r in out.replies]
     if out.card_update is not None:
-        said += [str(b.get("text", "")) for b in out.card_update.get("body", []) if b.get("type") == "TextBlock"]
+        said += [
+            str(b.get("text", "")) for b in out.card_update.get("body", []) if b.get("type") == "TextBlock"
+        ]
     message = " ".join(s for s in said if s).replace("\\", "")
     return message or "Done."
 

@@ -30,7 +30,9 @@ def help_reply(routes: Sequence[Described], name: str | None = None) -> Reply:
     lines = [f'• {r.description}: "{r.example}"' for r in routes]
     facts = [{"title": r.title, "value": f'{r.description}: "{r.example}"'} for r in routes]
     body = [text(intro, weight="Bolder"), {"type": "FactSet", "facts": facts}]
-    body.append(text("In a channel, @mention me. I always ask before changing anything.", isSubtle=True, size="Small"))
+    body.append(
+        text("In a channel, @mention me. I always ask before changing anything.", isSubtle=True, size="Small")
+    )
     return Reply("\n".join([intro, *lines]), card(body))
 
 
@@ -63,7 +65,9 @@ async def unknown_handler(deps: Deps, parsed: Parsed, turn: Turn) -> Outcome:
     if not parsed.suggestions:
         return Outcome.say('Sorry, I didn\'t understand that. Say "help" for everything I can do.')
     tips = "; ".join(f'"{s}"' for s in parsed.suggestions[:3])
-    return Outcome.say(f'Sorry, I didn\'t understand that. Did you mean: {tips}? Say "help" for everything I can do.')
+    return Outcome.say(
+        f'Sorry, I didn\'t understand that. Did you mean: {tips}? Say "help" for everything I can do.'
+    )
 
 
 def welcome_reply(in_team: bool, schedule: str = "Mondays at 09:00") -> Reply:

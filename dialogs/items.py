@@ -125,7 +125,9 @@ def not_found(parsed: Parsed, model: ReadModel) -> Outcome:
     if parsed.number and parsed.report:
         nums = sorted({i.number for i in model.items_of_report(parsed.report.id) if i.number})
         if nums:
-            lines.append(f"{report_name(parsed.report)} has numbers: {', '.join(nums[:30])}{'…' if len(nums) > 30 else ''}.")
+            lines.append(
+                f"{report_name(parsed.report)} has numbers: {', '.join(nums[:30])}{'…' if len(nums) > 30 else ''}."
+            )
     title = f"I can't find {describe_ref(parsed)}."
     if lines and actions:
         title += " Did you mean one of these?"
@@ -135,7 +137,9 @@ def not_found(parsed: Parsed, model: ReadModel) -> Outcome:
     return Outcome(replies=[Reply(fallback, card)])
 
 
-async def show_item(store: Store, model: ReadModel, item_id: int, turn: Turn, *, can_write: bool = True) -> Outcome:
+async def show_item(
+    store: Store, model: ReadModel, item_id: int, turn: Turn, *, can_write: bool = True
+) -> Outcome:
     """An item in full. The item and its report come from the read model; only the evidence
     history is read from the store."""
     item = model.items.get(item_id)
@@ -148,7 +152,9 @@ async def show_item(store: Store, model: ReadModel, item_id: int, turn: Turn, *,
     else:
         detail = ItemDetail(item=item, report=report, evidence=await store.evidence(item_id))
     card, fallback = detail_card(detail, turn.today, can_write=can_write)
-    card = detail_surfaces(card, item_id, can_write and detail.item.status not in ("signed_off", "superseded"))
+    card = detail_surfaces(
+        card, item_id, can_write and detail.item.status not in ("signed_off", "superseded")
+    )
     return Outcome(replies=[Reply(fallback, card)]).also(last_report=detail.report.key, last_item=item_id)
 
 

@@ -63,8 +63,34 @@ _OPENERS = re.compile(
     r"^(?:(?:make sure|ensure|take steps to|put in place arrangements to ensure)(?:\s+that)?\s*:?\s*)",
     re.IGNORECASE,
 )
-_PLACEHOLDER = re.compile(r"^(?:text (?:not )?given|not given|see the (?:published )?report|tbc|n/?a)\b", re.IGNORECASE)
-_STOP_END = frozenset(["a", "an", "the", "and", "or", "of", "to", "for", "in", "on", "at", "by", "with", "that", "its", "their", "is", "are", "be", "as", "from"])
+_PLACEHOLDER = re.compile(
+    r"^(?:text (?:not )?given|not given|see the (?:published )?report|tbc|n/?a)\b", re.IGNORECASE
+)
+_STOP_END = frozenset(
+    [
+        "a",
+        "an",
+        "the",
+        "and",
+        "or",
+        "of",
+        "to",
+        "for",
+        "in",
+        "on",
+        "at",
+        "by",
+        "with",
+        "that",
+        "its",
+        "their",
+        "is",
+        "are",
+        "be",
+        "as",
+        "from",
+    ]
+)
 _WORD = re.compile(r"[\w'’/&-]+")
 
 
@@ -81,7 +107,11 @@ def _report_name(title: str, key: str, report_type: str, year: int | None, alias
         return _peel_name(title, key)
     name = _subject(title) if title else ""
     if not name:
-        name = aliases[0] if aliases else " ".join(w.upper() if w in SPELLED_IN_CAPITALS else w for w in key.split("-"))
+        name = (
+            aliases[0]
+            if aliases
+            else " ".join(w.upper() if w in SPELLED_IN_CAPITALS else w for w in key.split("-"))
+        )
     # The year its title's own first part gives ("inspection 2016/17"), else the year it was
     # published, else any year in its title or key ("... the pandemic 2021").
     first = _YEAR.search(_SEGMENTS.split(title, maxsplit=1)[0])

@@ -30,7 +30,9 @@ async def list_handler(deps: Deps, parsed: Parsed, turn: Turn) -> Outcome:
     """Outstanding, overdue and due lists; asks which report when the words fit several."""
     query = query_from(parsed, turn)
     if parsed.needs_clarification and parsed.report_candidates:
-        base = Pending(stage=Stage.CHOOSE, intent=parsed.intent, user=turn.user_key, expires=turn.expiry, query=query)
+        base = Pending(
+            stage=Stage.CHOOSE, intent=parsed.intent, user=turn.user_key, expires=turn.expiry, query=query
+        )
         return ask_which_report(parsed, base)
     out = run_list(query, deps.model, turn.today)
     if parsed.mine and turn.user.aad_id:
@@ -48,9 +50,10 @@ def ask_which_report(parsed: Parsed, base: Pending) -> Outcome:
     reports = parsed.report_candidates[:6]
     options = [(r.title, {"token": token, "report": r.key}) for r in reports]
     card, fallback = choice_card("Which report do you mean?", options)
-    pending = dataclasses.replace(base, stage=Stage.CHOOSE, token=token, reports=tuple(r.key for r in reports))
+    pending = dataclasses.replace(
+        base, stage=Stage.CHOOSE, token=token, reports=tuple(r.key for r in reports)
+    )
     return Outcome(replies=[Reply(fallback, card)]).also(pending=pending)
-
 
 
 def query_from(parsed: Parsed, turn: Turn) -> ListQuery:
@@ -187,7 +190,11 @@ def _num_key(number: str) -> tuple[int, ...]:
 
 def title_for(q: ListQuery, model: ReadModel) -> tuple[str, str]:
     """(title, what to say when the list is empty)."""
-    what = {"recommendation": "recommendations", "afi": "areas for improvement", "cause_of_concern": "causes of concern"}.get(q.kind or "", "items")
+    what = {
+        "recommendation": "recommendations",
+        "afi": "areas for improvement",
+        "cause_of_concern": "causes of concern",
+    }.get(q.kind or "", "items")
     report = model.reports_by_key.get(q.report) if q.report else None
     where = f" from {report_name(report)}" if report else ""
     who = f" owned by {q.owner}" if q.owner else (" owned by you" if q.owner_aad_id else "")
@@ -197,7 +204,9 @@ def title_for(q: ListQuery, model: ReadModel) -> tuple[str, str]:
     if q.peel:
         theme += f" under PEEL question {q.peel}"
     if q.addressee:
-        theme += {"force": " for the force", "other": " for other bodies", "both": ""}.get(q.addressee, f" for the {q.addressee}")
+        theme += {"force": " for the force", "other": " for other bodies", "both": ""}.get(
+            q.addressee, f" for the {q.addressee}"
+        )
     statuses = sorted(q.statuses)
     if statuses and q.query == "outstanding":
         label = " or ".join(STATUS_LABEL.get(s, s).lower() for s in statuses)
@@ -207,7 +216,9 @@ def title_for(q: ListQuery, model: ReadModel) -> tuple[str, str]:
         return title, "Nothing is overdue. 🎉" if not (where or who or theme) else "None of those is overdue."
     if q.query == "due":
         label = q.label or "soon"
-        return f"Live {what}{where}{who}{theme} due {label}".replace("due due", "due"), f"Nothing{where}{who} is due {label}."
+        return f"Live {what}{where}{who}{theme} due {label}".replace(
+            "due due", "due"
+        ), f"Nothing{where}{who} is due {label}."
     return f"Outstanding {what}{where}{who}{theme}", f"Nothing outstanding{where}{who}{theme}."
 
 
@@ -235,7 +246,15 @@ def run_list(q: ListQuery, model: ReadModel, today: dt.date) -> Outcome:
 
     def build() -> tuple[dict[str, Any], str]:
         card, fallback = list_card(
-            title, items, model.reports, today, total=total, page=page, page_size=PAGE_SIZE, more=more, empty=empty
+            title,
+            items,
+            model.reports,
+            today,
+            total=total,
+            page=page,
+            page_size=PAGE_SIZE,
+            more=more,
+            empty=empty,
         )
         card = with_refresh(card, SurfaceVerb.REFRESH_LIST, q.to_data())  # stays current (issue 15)
         return FrozenCard(card).with_fallback(fallback[:4000]), fallback

@@ -35,10 +35,16 @@ class Policy:
         is_admin = uid in self.admins
         is_editor = is_admin or uid in self.editors
         if action in ADMIN_ONLY:
-            return is_admin, "Only the SD&A tracker admins can do that. Ask one of them, or add an update instead."
+            return (
+                is_admin,
+                "Only the SD&A tracker admins can do that. Ask one of them, or add an update instead.",
+            )
         if action in OWNER_OR_EDITOR:
             owner = bool(item and item.owner_aad_id and item.owner_aad_id.lower() == uid and uid)
-            return owner or is_editor, "Only the item's owner or the SD&A editors can record evidence or updates on it."
+            return (
+                owner or is_editor,
+                "Only the item's owner or the SD&A editors can record evidence or updates on it.",
+            )
         if action in EDITOR_OR_ADMIN_TARGETS:
             return is_editor, MOVE_TARGET_REFUSAL
         if action in ADMIN_COMMITTEE:

@@ -56,7 +56,9 @@ def search_items(resolver: Resolver, query: str, user: Actor, today: dt.date, *,
     skip, count = page_bounds(skip, count)
     text = " ".join((query or "").split())[:MAX_QUERY_CHARS]
     if not text:
-        mine = ListQuery(query="outstanding", owner_aad_id=user.aad_id or f"name:{user.name}", mine_name=user.name)
+        mine = ListQuery(
+            query="outstanding", owner_aad_id=user.aad_id or f"name:{user.name}", mine_name=user.name
+        )
         found = find(mine, resolver.model, today)
         return SearchPage(tuple(found[skip : skip + count]), len(found), skip, mine=True)
     ranked = rank(resolver, text)

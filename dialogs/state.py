@@ -207,7 +207,7 @@ class Memory:
             return cls()
         pending: dict[str, Pending] = {}
         raw = data.get("pending")
-        for key, value in (raw.items() if isinstance(raw, dict) else ()):
+        for key, value in raw.items() if isinstance(raw, dict) else ():
             try:
                 pending[str(key)] = Pending.from_json(value)
             except (KeyError, ValueError, TypeError, AttributeError):

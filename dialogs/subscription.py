@@ -34,7 +34,9 @@ async def subscribe(subs: Subscriptions, policy: Policy, turn: Turn, schedule: s
         conversation_type=turn.conversation_type, created_by=turn.user.name,
     )  # fmt: skip
     if new:
-        return Outcome.say(f"Done: I'll post the weekly status digest here ({schedule}). Say \"stop sending the digest here\" to stop.")
+        return Outcome.say(
+            f'Done: I\'ll post the weekly status digest here ({schedule}). Say "stop sending the digest here" to stop.'
+        )
     return Outcome.say(f"The weekly digest already comes here ({schedule}).")
 
 
@@ -42,6 +44,10 @@ async def unsubscribe(subs: Subscriptions, policy: Policy, turn: Turn) -> Outcom
     allowed, reason = policy.allowed(Intent.UNSUBSCRIBE, turn.user)
     if not allowed:
         return Outcome.say(f"Sorry, I can't do that: {reason}")
-    if await subs.deactivate(turn.conversation_id.split(";messageid=")[0], f"unsubscribed by {turn.user.name}"):
-        return Outcome.say("Done: no more weekly digests here. Say \"post the weekly digest here\" to start again.")
+    if await subs.deactivate(
+        turn.conversation_id.split(";messageid=")[0], f"unsubscribed by {turn.user.name}"
+    ):
+        return Outcome.say(
+            'Done: no more weekly digests here. Say "post the weekly digest here" to start again.'
+        )
     return Outcome.say("The weekly digest isn't posted here, so there's nothing to stop.")

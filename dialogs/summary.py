@@ -19,7 +19,11 @@ from storage.views import ItemView
 def counts(items: list[ItemView], today: dt.date) -> tuple[Counter[str], int, int]:
     by_status = Counter(i.status for i in items)
     overdue = sum(1 for i in items if i.overdue(today))
-    soon = sum(1 for i in items if i.live and i.for_force and i.due_date and today <= i.due_date <= today + dt.timedelta(days=30))
+    soon = sum(
+        1
+        for i in items
+        if i.live and i.for_force and i.due_date and today <= i.due_date <= today + dt.timedelta(days=30)
+    )
     return by_status, overdue, soon
 
 
@@ -41,7 +45,9 @@ def per_report(model: ReadModel, items: list[ItemView], today: dt.date) -> list[
     return rows
 
 
-def summary_outcome(model: ReadModel, today: dt.date, report_key: str | None = None, kind: str | None = None) -> Outcome:
+def summary_outcome(
+    model: ReadModel, today: dt.date, report_key: str | None = None, kind: str | None = None
+) -> Outcome:
     report = model.reports_by_key.get(report_key) if report_key else None
 
     def build() -> tuple[FrozenCard, str]:

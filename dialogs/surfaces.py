@@ -51,7 +51,9 @@ class SurfaceVerb(enum.StrEnum):
 SURFACE_VERBS = frozenset(v.value for v in SurfaceVerb)
 
 
-def refresh_block(verb: SurfaceVerb, data: dict[str, Any], user_ids: list[str] | None = None) -> dict[str, Any]:
+def refresh_block(
+    verb: SurfaceVerb, data: dict[str, Any], user_ids: list[str] | None = None
+) -> dict[str, Any]:
     """The card's ``refresh``: an Action.Execute with ``verb``; ``user_ids`` (at most 60) get it automatically."""
     block: dict[str, Any] = {
         "action": {"type": "Action.Execute", "title": "Refresh", "verb": verb.value,
@@ -73,7 +75,12 @@ def with_refresh(
 
 def surface_execute(title: str, verb: SurfaceVerb, **data: Any) -> dict[str, Any]:
     """An Action.Execute button with one of the surface verbs."""
-    return {"type": "Action.Execute", "title": title, "verb": verb.value, "data": {"verb": verb.value, **data}}
+    return {
+        "type": "Action.Execute",
+        "title": title,
+        "verb": verb.value,
+        "data": {"verb": verb.value, **data},
+    }
 
 
 def form_button(title: str, item_id: int | None = None, intent: str = "mark_evidenced") -> dict[str, Any]:
@@ -105,7 +112,9 @@ def item_card(item: ItemView, report: ReportView | None, today: dt.date) -> tupl
     actions = [execute("Show", Verb.SHOW, item_id=item.id)]
     if item.status not in ("signed_off", "superseded"):
         actions.append(form_button("Add evidence", item.id))
-    payload = with_refresh(card(body, actions), SurfaceVerb.REFRESH_ITEM, {"item_id": item.id, "view": "compact"})
+    payload = with_refresh(
+        card(body, actions), SurfaceVerb.REFRESH_ITEM, {"item_id": item.id, "view": "compact"}
+    )
     fallback = "\n".join([label, clip(item.text, CARD_TEXT_CHARS), *(f"{t}: {v}" for t, v in facts)])
     payload["fallbackText"] = fallback[:4000]
     return payload, fallback

@@ -123,7 +123,9 @@ def change_for(pending: Pending, item: ItemView, today: dt.date | None = None) -
     if intent is Intent.REOPEN:
         return ItemChange(status="in_progress" if item.latest_evidence else "open", note=evidence)
     if intent is Intent.ASSIGN:
-        return ItemChange(set_owner=True, owner_name=pending.owner, owner_aad_id=pending.owner_aad_id, note=evidence)
+        return ItemChange(
+            set_owner=True, owner_name=pending.owner, owner_aad_id=pending.owner_aad_id, note=evidence
+        )
     raise ValueError(f"not a write: {intent}")
 
 
@@ -220,19 +222,31 @@ class Writes:
         )  # fmt: skip
         if intent is Intent.RETARGET and not (fields.evidence or "").strip():
             question = f"Why is {self.label(item)}'s target moving to {_day(fields.target)}? Reply with the reason, or 'cancel'."
-            return Outcome(replies=[Reply(question)]).also(pending=dataclasses.replace(base, stage=Stage.NEED_TEXT, prompt=question))
+            return Outcome(replies=[Reply(question)]).also(
+                pending=dataclasses.replace(base, stage=Stage.NEED_TEXT, prompt=question)
+            )
         if intent in (Intent.MARK_EVIDENCED, Intent.ADD_UPDATE) and not (fields.evidence or "").strip():
             what = "evidence shows it is done" if intent is Intent.MARK_EVIDENCED else "the update should say"
-            question = f"What {what} for {self.label(item)}? Reply with the text (links welcome), or 'cancel'."
-            return Outcome(replies=[Reply(question)]).also(pending=dataclasses.replace(base, stage=Stage.NEED_TEXT, prompt=question))
+            question = (
+                f"What {what} for {self.label(item)}? Reply with the text (links welcome), or 'cancel'."
+            )
+            return Outcome(replies=[Reply(question)]).also(
+                pending=dataclasses.replace(base, stage=Stage.NEED_TEXT, prompt=question)
+            )
         if intent is Intent.ASSIGN and not fields.owner:
             question = f"Who should own {self.label(item)}? Reply with their name, or 'cancel'."
-            return Outcome(replies=[Reply(question)]).also(pending=dataclasses.replace(base, stage=Stage.NEED_OWNER, prompt=question))
+            return Outcome(replies=[Reply(question)]).also(
+                pending=dataclasses.replace(base, stage=Stage.NEED_OWNER, prompt=question)
+            )
         return self.confirm(base, item)
 
-    async def propose_many(self, intent: Intent, items: list[ItemView], turn: Turn, fields: WriteFields) -> Outcome:
+    async def propose_many(
+        self, intent: Intent, items: list[ItemView], turn: Turn, fields: WriteFields
+    ) -> Outcome:
         """One proposal for several items ("mark 33 and 34 as evidenced: ..."), confirmed together."""
-        refused = [(i, why) for i in items for ok, why in [self._policy.allowed(intent, turn.user, i)] if not ok]
+        refused = [
+            (i, why) for i in items for ok, why in [self._policy.allowed(intent, turn.user, i)] if not ok
+        ]
         if refused:
             for item, why in refused:
                 await self._audit_refusal(intent, item, turn, why)
@@ -244,7 +258,11 @@ class Writes:
         if too_long(fields):
             return Outcome.say(f"Nothing changed: {too_long(fields)}")
         ready = [i for i in items if not precondition(intent, i, fields.target)]
-        notes = [f"{self.label(i)}: left out, {precondition(intent, i, fields.target)}" for i in items if i not in ready]
+        notes = [
+            f"{self.label(i)}: left out, {precondition(intent, i, fields.target)}"
+            for i in items
+            if i not in ready
+        ]
         if not ready:
             return Outcome.say("Nothing changed: " + "; ".join(notes))
         first, rest = ready[0], ready[1:]
@@ -254,13 +272,22 @@ class Writes:
             evidence=fields.evidence, links=fields.links, owner=fields.owner, owner_aad_id=fields.owner_aad_id,
             target=fields.target,
         )  # fmt: skip
-        if intent in (Intent.MARK_EVIDENCED, Intent.ADD_UPDATE, Intent.RETARGET) and not (fields.evidence or "").strip():
+        if (
+            intent in (Intent.MARK_EVIDENCED, Intent.ADD_UPDATE, Intent.RETARGET)
+            and not (fields.evidence or "").strip()
+        ):
             what = "shows they are done" if intent is Intent.MARK_EVIDENCED else "should be recorded"
-            question = f"What {what} for {self._labels(base)}? Reply with the text (links welcome), or 'cancel'."
-            out = Outcome(replies=[Reply(question)]).also(pending=dataclasses.replace(base, stage=Stage.NEED_TEXT, prompt=question))
+            question = (
+                f"What {what} for {self._labels(base)}? Reply with the text (links welcome), or 'cancel'."
+            )
+            out = Outcome(replies=[Reply(question)]).also(
+                pending=dataclasses.replace(base, stage=Stage.NEED_TEXT, prompt=question)
+            )
         elif intent is Intent.ASSIGN and not fields.owner:
             question = f"Who should own {self._labels(base)}? Reply with their name, or 'cancel'."
-            out = Outcome(replies=[Reply(question)]).also(pending=dataclasses.replace(base, stage=Stage.NEED_OWNER, prompt=question))
+            out = Outcome(replies=[Reply(question)]).also(
+                pending=dataclasses.replace(base, stage=Stage.NEED_OWNER, prompt=question)
+            )
         else:
             out = self.confirm(base, first)
         if notes:
@@ -269,30 +296,48 @@ class Writes:
 
     def _labels(self, pending: Pending) -> str:
         ids = [pending.item_id, *(i for i, _ in pending.more)]
-        labels = [self.label(item) for i in ids if i is not None and (item := self._model.items.get(i)) is not None]
-        return labels[0] if len(labels) == 1 else ", ".join(labels[:-1]) + " and " + labels[-1] if labels else "that item"
+        labels = [
+            self.label(item) for i in ids if i is not None and (item := self._model.items.get(i)) is not None
+        ]
+        return (
+            labels[0]
+            if len(labels) == 1
+            else ", ".join(labels[:-1]) + " and " + labels[-1]
+            if labels
+            else "that item"
+        )
 
     def confirm(self, pending: Pending, item: ItemView) -> Outcome:
         """Ask yes or no to ``pending`` (with a fresh token that ties the answer to this question)."""
         evidence = (pending.evidence or "")[:MAX_EVIDENCE_CHARS]
-        pending = dataclasses.replace(pending, evidence=evidence or None, stage=Stage.CONFIRM, token=uuid.uuid4().hex)
+        pending = dataclasses.replace(
+            pending, evidence=evidence or None, stage=Stage.CONFIRM, token=uuid.uuid4().hex
+        )
         label = self._labels(pending) if pending.more else self.label(item)
-        question = VERBS[pending.intent].format(label=label, owner=pending.owner or "?", target=_day(pending.target))
+        question = VERBS[pending.intent].format(
+            label=label, owner=pending.owner or "?", target=_day(pending.target)
+        )
         if evidence:
             question += f" with note '{evidence[:200]}{'…' if len(evidence) > 200 else ''}'"
         question += "?"
         detail = "Links: " + ", ".join(pending.links) if pending.links else None
         card, fallback = confirm_card(question, pending.token, detail)
-        return Outcome(replies=[Reply(fallback, card)]).also(pending=dataclasses.replace(pending, prompt=question))
+        return Outcome(replies=[Reply(fallback, card)]).also(
+            pending=dataclasses.replace(pending, prompt=question)
+        )
 
     async def commit(self, pending: Pending, turn: Turn) -> Outcome:
         """The person said yes to ``pending``: write it, once (each item of a write on several)."""
         if pending.item_id is None or pending.version is None:
-            return Outcome.say("That question has expired: nothing was changed. Please ask again.").also(pending=None)
+            return Outcome.say("That question has expired: nothing was changed. Please ask again.").also(
+                pending=None
+            )
         if pending.more and await self._store.key_result(f"confirm:{pending.token}") == DECLINED:
             return Outcome.say("Your No was recorded first: nothing was changed.").also(pending=None)
         if not pending.more:
-            return await self._commit_one(pending, pending.item_id, pending.version, f"confirm:{pending.token}", turn)
+            return await self._commit_one(
+                pending, pending.item_id, pending.version, f"confirm:{pending.token}", turn
+            )
         said: list[str] = []
         last: ItemView | None = None
         pairs = ((pending.item_id, pending.version), *pending.more)
@@ -303,7 +348,9 @@ class Writes:
             last = self._model.items.get(item_id) or last
         card, fallback = message_card(said[0] if said else "Done.", said[1:],
                                       [execute("Show", Verb.SHOW, item_id=last.id)] if last else None)  # fmt: skip
-        return (Outcome(card_update=card) if turn.is_invoke else Outcome(replies=[Reply(fallback, card)])).also(pending=None)
+        return (
+            Outcome(card_update=card) if turn.is_invoke else Outcome(replies=[Reply(fallback, card)])
+        ).also(pending=None)
 
     async def _commit_one(
         self, pending: Pending, item_id: int, version: int, key: str, turn: Turn, *, alone: bool = True
@@ -331,7 +378,9 @@ class Writes:
         except InvalidChange as err:
             return result(f"{self.label(item)}: nothing was written, {err}.", item).also(pending=None)
         except Declined:
-            return result(f"Your No was recorded first: nothing was changed on {self.label(item)}.", item).also(pending=None)
+            return result(
+                f"Your No was recorded first: nothing was changed on {self.label(item)}.", item
+            ).also(pending=None)
         except VersionConflict as err:
             cur = err.current
             self._model.apply(cur)
@@ -343,7 +392,9 @@ class Writes:
             return result(msg, cur).also(pending=None)
         self._model.apply(written.item)
         if written.duplicate:
-            return result(f"Already done: {self.label(written.item)}.", written.item, duplicate=True).also(pending=None)
+            return result(f"Already done: {self.label(written.item)}.", written.item, duplicate=True).also(
+                pending=None
+            )
         moved = written.item.retarget_count
         done = DONE[intent].format(
             label=self.label(written.item), owner=written.item.owner_name or "?", target=_day(written.item.target_date),
@@ -361,7 +412,11 @@ class OwnerLinks:
         self._store, self._model, self._rate = store, model, rate
 
     def propose(self, items: list[ItemView], turn: Turn) -> Outcome:
-        pairs = tuple((i.id, i.version) for i in items if not i.owner_aad_id and same_person(i.owner_name, turn.user.name))
+        pairs = tuple(
+            (i.id, i.version)
+            for i in items
+            if not i.owner_aad_id and same_person(i.owner_name, turn.user.name)
+        )
         if not pairs or not turn.user.aad_id:
             return Outcome()
         names = sorted({i.owner_name or "" for i in items})
@@ -405,7 +460,9 @@ class OwnerLinks:
         if skipped:
             message += f" {skipped} had changed meanwhile and were left as they are."
         card, fallback = message_card(message)
-        return (Outcome(card_update=card) if turn.is_invoke else Outcome(replies=[Reply(fallback, card)])).also(pending=None)
+        return (
+            Outcome(card_update=card) if turn.is_invoke else Outcome(replies=[Reply(fallback, card)])
+        ).also(pending=None)
 
 
 def _result(message: str, item: ItemView, turn: Turn, *, duplicate: bool = False) -> Outcome:

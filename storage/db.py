@@ -14,7 +14,6 @@ DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///var/tracker.db"
 DATABASE_ERRORS: tuple[type[Exception], ...] = (OperationalError, ProgrammingError, OSError)
 
 
-
 def is_sqlite(url: str) -> bool:
     """True for any SQLite URL."""
     return make_url(url).get_backend_name() == "sqlite"
@@ -56,7 +55,9 @@ def create_engine(url: str, *, echo: bool = False, pool_size: int = 10) -> Async
             dbapi_conn.isolation_level = None
 
         return engine
-    return create_async_engine(url, echo=echo, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+    return create_async_engine(
+        url, echo=echo, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True
+    )
 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker:

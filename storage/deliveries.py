@@ -117,9 +117,7 @@ class Deliveries:
     async def _take_over(self, subscription_id: int, week: str, owner: str, now: dt.datetime) -> Claim | None:
         async with self._sessions() as s, s.begin():
             row = await s.scalar(
-                select(self._t).where(
-                    self._t.subscription_id == subscription_id, self._t.week == week
-                )
+                select(self._t).where(self._t.subscription_id == subscription_id, self._t.week == week)
             )
             if row is None or not self._recoverable(DeliveryView.of(row), now):
                 return None
@@ -192,8 +190,7 @@ class Deliveries:
             async with self._sessions() as s, s.begin():
                 res = await s.execute(
                     update(self._t)
-                    .where(self._t.id == d.id, self._t.state == SENDING,
-                           self._t.attempts == d.attempts)
+                    .where(self._t.id == d.id, self._t.state == SENDING, self._t.attempts == d.attempts)
                     .values(
                         state=UNCERTAIN,
                         finished_at=now,
@@ -211,13 +208,19 @@ class Deliveries:
         subscriptions, or all) may be sent again. Returns the subscriptions released."""
         released = []
         for d in await self.for_week(week):
-            if d.state not in (UNCERTAIN, FAILED) or (subscription_ids is not None and d.subscription_id not in subscription_ids):
+            if d.state not in (UNCERTAIN, FAILED) or (
+                subscription_ids is not None and d.subscription_id not in subscription_ids
+            ):
                 continue
             async with self._sessions() as s, s.begin():
                 res = await s.execute(
                     update(self._t)
                     .where(self._t.id == d.id, self._t.state == d.state)
-                    .values(state=FAILED, attempts=0, error=f"released for a resend by the operator (was {d.state})")
+                    .values(
+                        state=FAILED,
+                        attempts=0,
+                        error=f"released for a resend by the operator (was {d.state})",
+                    )
                     .execution_options(synchronize_session=False)
                 )
             if _rowcount(res) == 1:
@@ -227,11 +230,7 @@ class Deliveries:
     async def for_week(self, week: str) -> list[DeliveryView]:
         """Every row of ``week``, oldest first."""
         async with self._sessions() as s:
-            rows = (
-                await s.scalars(
-                    select(self._t).where(self._t.week == week).order_by(self._t.id)
-                )
-            ).all()
+            rows = (await s.scalars(select(self._t).where(self._t.week == week).order_by(self._t.id))).all()
             return [DeliveryView.of(r) for r in rows]
 
     async def unsent(self, week: str) -> list[DeliveryView]:

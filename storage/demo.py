@@ -104,7 +104,9 @@ STEPS: tuple[Step, ...] = (
 async def seed_demo(store: Store, *, now: dt.datetime | None = None, sample_csv: Path | None = None) -> str:
     """Load the demo once; if any demo report is already stored, change nothing and say so."""
     now = now or utcnow()
-    demo_keys = sorted({cells["report_short"] for _, cells in (await asyncio.to_thread(read_table, DEMO_CSV)).rows})
+    demo_keys = sorted(
+        {cells["report_short"] for _, cells in (await asyncio.to_thread(read_table, DEMO_CSV)).rows}
+    )
     present = [r.key for r in await store.reports() if r.key in demo_keys]
     if present:
         return f"Demo data is already loaded (found {', '.join(present)}); nothing changed."
@@ -115,7 +117,9 @@ async def seed_demo(store: Store, *, now: dt.datetime | None = None, sample_csv:
     sample_csv = sample_csv or default_sample_csv()
     if sample_csv is not None:
         sample = await import_file(store, sample_csv, actor=SEED_ACTOR, source=SEED)
-        lines.append(f"Loaded {sample_csv.name}: {sample.reports_created} reports, {sample.items_created} items.")
+        lines.append(
+            f"Loaded {sample_csv.name}: {sample.reports_created} reports, {sample.items_created} items."
+        )
     else:
         lines.append("No sample file found: loaded the JAC paper's items only.")
     await _stamp(store, floors, created_at)
@@ -129,7 +133,9 @@ async def seed_demo(store: Store, *, now: dt.datetime | None = None, sample_csv:
         await _apply(store, step, item, now)
         await _stamp(store, floors, now - dt.timedelta(days=step.days_ago))
         done += 1
-    lines.append(f"Added {done} pieces of demo activity (source 'seed'), dated up to {_CREATED_DAYS_AGO} days back.")
+    lines.append(
+        f"Added {done} pieces of demo activity (source 'seed'), dated up to {_CREATED_DAYS_AGO} days back."
+    )
     lines.append(_summary(await store.snapshot(), await store.events_since(now - dt.timedelta(days=7)), now))
     return "\n".join(lines)
 
@@ -149,11 +155,15 @@ async def _apply(store: Store, step: Step, item: ItemView, now: dt.datetime) -> 
     actor = Actor(step.actor)
     if step.target_in_days is not None:
         target = now.date() + dt.timedelta(days=step.target_in_days)
-        deadline = f"Force-set target: by {target.day} {target:%B %Y} (set by the force, not an HMICFRS deadline)"
+        deadline = (
+            f"Force-set target: by {target.day} {target:%B %Y} (set by the force, not an HMICFRS deadline)"
+        )
         report_key = next(r.key for r in (await store.reports()) if r.id == item.report_id)
         header = ("report_short", "kind", "number", "text", "deadline", "due_date")
         row = (report_key, item.kind, item.number, item.text, deadline, target.isoformat())
-        await import_table(store, make_table("demo force targets", header, [("line 2", row)]), actor=actor, source=SEED)
+        await import_table(
+            store, make_table("demo force targets", header, [("line 2", row)]), actor=actor, source=SEED
+        )
     notes = [("evidence", step.evidence), ("update", step.update)]
     for n, (kind, text) in enumerate((k, t) for k, t in notes if t):
         first = n == 0
@@ -203,7 +213,11 @@ async def _stamp(store: Store, floors: tuple[int, int], at: dt.datetime) -> None
 
 def _summary(snap: Snapshot, recent: tuple[EventView, ...], now: dt.datetime) -> str:
     today = now.date()
-    soon = [i for i in snap.items if i.live and i.due_date and today <= i.due_date <= today + dt.timedelta(days=30)]
+    soon = [
+        i
+        for i in snap.items
+        if i.live and i.due_date and today <= i.due_date <= today + dt.timedelta(days=30)
+    ]
     overdue = [i for i in snap.items if i.overdue(today)]
     return (
         f"Now: {len(snap.reports)} reports, {len(snap.items)} items; {len(soon)} due in the next 30 days, "

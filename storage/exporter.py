@@ -72,7 +72,9 @@ def export_rows(
     by_report: dict[int, list[ItemView]] = {}
     for item in items:
         by_report.setdefault(item.report_id, []).append(item)
-    ordered = [(r, sorted(by_report.get(r.id, ()), key=_item_order)) for r in sorted(reports, key=lambda r: r.key)]
+    ordered = [
+        (r, sorted(by_report.get(r.id, ()), key=_item_order)) for r in sorted(reports, key=lambda r: r.key)
+    ]
     extras: dict[str, None] = {}  # the force's own columns, in the order they first appear
     for _, report_items in ordered:
         for item in report_items:

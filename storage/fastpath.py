@@ -187,11 +187,15 @@ class PgFastPath:
             key, now, result, state_keys,
         )  # fmt: skip
         claimed = bool(rows and rows[0]["claimed"])
-        found = [(r["key"], r["data"], int(r["etag"])) for r in rows if r["key"] is not None] if claimed else []
+        found = (
+            [(r["key"], r["data"], int(r["etag"])) for r in rows if r["key"] is not None] if claimed else []
+        )
         return claimed, found
 
     async def read_state(self, keys: list[str]) -> list[StateRow]:
-        rows = await self._pool.fetch("SELECT key, data, etag FROM bot_state WHERE key = ANY($1::varchar[])", keys)
+        rows = await self._pool.fetch(
+            "SELECT key, data, etag FROM bot_state WHERE key = ANY($1::varchar[])", keys
+        )
         return [(r["key"], r["data"], int(r["etag"])) for r in rows]
 
     async def insert_state(self, key: str, data: str, now: dt.datetime) -> bool:

@@ -238,7 +238,9 @@ class _RowReader:
 
     def _fits(self, where: str, column: str, value: str, size: int | None) -> bool:
         if size is not None and len(value) > size:
-            self.errors.append(f"{where}: {column} is {len(value)} characters long; the tracker keeps at most {size}")
+            self.errors.append(
+                f"{where}: {column} is {len(value)} characters long; the tracker keeps at most {size}"
+            )
             return False
         return True
 
@@ -253,7 +255,9 @@ class _RowReader:
             return None
         if not found.exact:
             day = found.end if column == "revised_due_date" else found.start
-            self.warnings.append(f"{where}: {column} '{value}' is {found.label()}, not a day: stored as {day.isoformat()}")
+            self.warnings.append(
+                f"{where}: {column} '{value}' is {found.label()}, not a day: stored as {day.isoformat()}"
+            )
             return day
         return found.start
 
@@ -276,7 +280,9 @@ class _RowReader:
         given = {
             "title": title or None,
             "published": self._published(where, cells.get("published", "").strip()),
-            "report_type": self._choice(where, "report_type", cells.get("report_type", "").strip(), REPORT_TYPES),
+            "report_type": self._choice(
+                where, "report_type", cells.get("report_type", "").strip(), REPORT_TYPES
+            ),
             "url": cells.get("report_url", "").strip() or None,
         }
         spec = self.reports.setdefault(key, ReportSpec(key, where))
@@ -308,7 +314,9 @@ class _RowReader:
             row.report_only = True
             if extra:
                 names = ", ".join(f"'{n}'" for n in extra)
-                self.warnings.append(f"{where}: a report row with no item: its {names} not kept (they belong to items)")
+                self.warnings.append(
+                    f"{where}: a report row with no item: its {names} not kept (they belong to items)"
+                )
             return row
         text = clean_text(cells.get("text", ""))
         if not text:
@@ -317,7 +325,9 @@ class _RowReader:
         if kind and not is_placeholder(kind):
             row.kind = self._choice(where, "kind", kind, KINDS) or ""
         else:
-            row.kind = ItemKind.RECOMMENDATION.value  # the commonest kind; a present-but-blank cell is flagged
+            row.kind = (
+                ItemKind.RECOMMENDATION.value
+            )  # the commonest kind; a present-but-blank cell is flagged
             if "kind" in cells:
                 self.warnings.append(f"{where}: kind is blank: taken as recommendation")
         row.number = " ".join(cells.get("number", "").split())
@@ -363,17 +373,24 @@ class _RowReader:
             if not raw or is_placeholder(raw):
                 continue
             if not raw.isdecimal() or (column == "version" and int(raw) < 1):
-                self.errors.append(f"{row.where}: {column} '{raw}' is not a whole number{' of 1 or more' if column == 'version' else ''}")
+                self.errors.append(
+                    f"{row.where}: {column} '{raw}' is not a whole number{' of 1 or more' if column == 'version' else ''}"
+                )
             elif target == "version":
                 row.version = int(raw)
             else:
                 row.given["retarget_count"] = int(raw)
 
-    def _deadline(self, row: ParsedRow, cells: Mapping[str, str], text: str, published: PartialDate | None) -> None:
+    def _deadline(
+        self, row: ParsedRow, cells: Mapping[str, str], text: str, published: PartialDate | None
+    ) -> None:
         """Deadline text and due date from the ``deadline``/``due_date`` cells, else from the item's text."""
         deadline, due = self._due_cell(row.where, "deadline", cells.get("deadline", ""), published)
         due_text, due_date = self._due_cell(row.where, "due_date", cells.get("due_date", ""), published)
-        deadline, due = deadline or due_text, due_date or due  # a due date given outright beats one worked out
+        deadline, due = (
+            deadline or due_text,
+            due_date or due,
+        )  # a due date given outright beats one worked out
         if deadline is not None:
             row.given["deadline_text"] = deadline
         if due is not None:

@@ -69,10 +69,18 @@ class ImportResult:
     seq: int | None = None  # change counter value the import wrote under; None if nothing was written
     header: str = "line 1"  # where the header row was found
     columns: list[str] = field(default_factory=list)  # how each header was read
-    unusual_columns: list[str] = field(default_factory=list)  # those read as a near-miss, or kept as their own
-    mappings: list[str] = field(default_factory=list)  # values read as something else: "'Closed' → signed_off"
-    kept: list[str] = field(default_factory=list)  # fields left as changed in the tracker (the file is behind)
-    conflicts: list[str] = field(default_factory=list)  # rows left alone: both sides changed, or a stale version
+    unusual_columns: list[str] = field(
+        default_factory=list
+    )  # those read as a near-miss, or kept as their own
+    mappings: list[str] = field(
+        default_factory=list
+    )  # values read as something else: "'Closed' → signed_off"
+    kept: list[str] = field(
+        default_factory=list
+    )  # fields left as changed in the tracker (the file is behind)
+    conflicts: list[str] = field(
+        default_factory=list
+    )  # rows left alone: both sides changed, or a stale version
     overwrites: int = 0  # fields replaced only because of ``overwrite``
 
     @property
@@ -177,9 +185,13 @@ async def import_table(
     except (StaleDataError, IntegrityError) as error:
         # Another writer changed one of these items, or added the same report, mid-import.
         raise ImportRejected(
-            [f"the tracker changed while importing ({type(error).__name__}); nothing was written, run it again"]
+            [
+                f"the tracker changed while importing ({type(error).__name__}); nothing was written, run it again"
+            ]
         ) from error
-    except DataError as error:  # a value the database refuses that the size checks missed: still nothing written
+    except (
+        DataError
+    ) as error:  # a value the database refuses that the size checks missed: still nothing written
         detail = str(error.orig).splitlines()[0] if error.orig else type(error).__name__
         raise ImportRejected([f"the database refused a value ({detail}); nothing was written"]) from error
     if dry_run:
@@ -188,6 +200,7 @@ async def import_table(
 
 
 # ---- writing ------------------------------------------------------------------------------------
+
 
 @dataclass(slots=True)
 class _Plan:
@@ -227,11 +240,18 @@ class _Run:
                 items[(it.report_id, it.kind, it.match_key)] = it
         evidence = await _latest_evidence(s, [i.id for i in items.values()])
 
-        report_plans = {key: _plan_report(spec, reports.get(key), aliases) for key, spec in parsed.reports.items()}
+        report_plans = {
+            key: _plan_report(spec, reports.get(key), aliases) for key, spec in parsed.reports.items()
+        }
         item_rows = [row for row in parsed.rows if not row.report_only]
         matched = _match(items, reports, item_rows)
         protected = await _changed_outside_imports(
-            s, [i.id for i, r in zip(matched, item_rows, strict=True) if i is not None and i.import_base is None and r.version is None]
+            s,
+            [
+                i.id
+                for i, r in zip(matched, item_rows, strict=True)
+                if i is not None and i.import_base is None and r.version is None
+            ],
         )
         plans: list[_Plan] = []
         matches = iter(matched)
@@ -240,7 +260,11 @@ class _Run:
             if row.report_only:
                 continue
             item = next(matches)
-            if item is not None and row.latest_evidence and row.latest_evidence != (evidence.get(item.id) or "").strip():
+            if (
+                item is not None
+                and row.latest_evidence
+                and row.latest_evidence != (evidence.get(item.id) or "").strip()
+            ):
                 self.result.warnings.append(
                     f"{row.where}: latest_evidence differs from the stored evidence and is not imported "
                     "(evidence is added through the bot, so it is attributed)"
@@ -248,7 +272,9 @@ class _Run:
             if item is None:
                 plans.append(_Plan(row, None))
                 continue
-            decision = decide(item, row, diff(item, row), overwrite=self.overwrite, protected=protected.get(item.id, ()))
+            decision = decide(
+                item, row, diff(item, row), overwrite=self.overwrite, protected=protected.get(item.id, ())
+            )
             self.result.kept += decision.kept
             self.result.conflicts += decision.conflicts
             plans.append(_Plan(row, item, decision))
@@ -263,7 +289,9 @@ class _Run:
                 reports[key] = await self._write_report(s, parsed.reports[key], reports.get(key), plan)
         await self._write_items(s, plans, reports, seq)
 
-    async def _write_report(self, s: AsyncSession, spec: ReportSpec, report: Report | None, plan: dict) -> Report:
+    async def _write_report(
+        self, s: AsyncSession, spec: ReportSpec, report: Report | None, plan: dict
+    ) -> Report:
         if report is None:
             published = spec.published
             report = Report(
@@ -283,17 +311,26 @@ class _Run:
                     continue
                 if name == "published":
                     old: object = PartialDate.of(report.published, report.published_precision)
-                    report.published, report.published_precision = plan[name].start, plan[name].precision.value
+                    report.published, report.published_precision = (
+                        plan[name].start,
+                        plan[name].precision.value,
+                    )
                 else:
                     old = getattr(report, name)
                     setattr(report, name, plan[name])
-                self.result.changes.append(f"report {spec.key}: {name} {show(old, limit=60)} → {show(plan[name], limit=60)}")
+                self.result.changes.append(
+                    f"report {spec.key}: {name} {show(old, limit=60)} → {show(plan[name], limit=60)}"
+                )
         for alias in plan.get("aliases", ()):
-            s.add(ReportAlias(report_id=report.id, alias=alias, added_by=self.actor.name, created_at=self.now))
+            s.add(
+                ReportAlias(report_id=report.id, alias=alias, added_by=self.actor.name, created_at=self.now)
+            )
             self.result.changes.append(f"report {spec.key}: alias '{alias}' added")
         return report
 
-    async def _write_items(self, s: AsyncSession, plans: list[_Plan], reports: dict[str, Report], seq: int) -> None:
+    async def _write_items(
+        self, s: AsyncSession, plans: list[_Plan], reports: dict[str, Report], seq: int
+    ) -> None:
         created: list[tuple[Item, ParsedRow]] = []
         changed: list[_Plan] = []
         for p in plans:
@@ -320,7 +357,9 @@ class _Run:
                         p.item.match_key = p.row.match_key  # now matched on its number, like the file says
                     label = _EVENT_FIELD.get(name, name)
                     mark = " (overwrite)" if name in p.decision.overwrites else ""
-                    self.result.changes.append(f"{p.row.label}: {label} {show(old, limit=60)} → {show(new, limit=60)}{mark}")
+                    self.result.changes.append(
+                        f"{p.row.label}: {label} {show(old, limit=60)} → {show(new, limit=60)}{mark}"
+                    )
                 self.result.overwrites += len(p.decision.overwrites & {n for n, _, _ in p.diffs})
                 p.item.import_base = p.decision.base
                 p.item.updated_at = self.now
@@ -355,9 +394,13 @@ class _Run:
         for p in plans:
             if p.item is not None and p.decision.base is not None and p.decision.base != p.item.import_base:
                 table = cast(SqlTable, Item.__table__)
-                await s.execute(update(table).where(table.c.id == p.item.id).values(import_base=p.decision.base))
+                await s.execute(
+                    update(table).where(table.c.id == p.item.id).values(import_base=p.decision.base)
+                )
 
-    def _event(self, item_id: int, action: str, row: ParsedRow, extra_note: str | None = None, **kw: Any) -> ItemEvent:
+    def _event(
+        self, item_id: int, action: str, row: ParsedRow, extra_note: str | None = None, **kw: Any
+    ) -> ItemEvent:
         # The note says which file and line did it, so the audit trail leads back to the source.
         note = f"{self.table.name} {row.where}" + (f"; {extra_note}" if extra_note else "")
         return event_row(item_id, action, self.actor, self.source, at=self.now, note=note, **kw)
@@ -371,7 +414,9 @@ def _plan_report(spec: ReportSpec, report: Report | None, aliases: dict[int, set
     for name in _REPORT_FIELDS:
         value = getattr(spec, name)
         if name == "published":
-            if value is not None and not _same_published(value, PartialDate.of(report.published, report.published_precision)):
+            if value is not None and not _same_published(
+                value, PartialDate.of(report.published, report.published_precision)
+            ):
                 plan[name] = value
         elif value is not None and value != getattr(report, name):
             plan[name] = value

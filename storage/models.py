@@ -386,7 +386,6 @@ class ReminderDelivery(Base):
     error: Mapped[str | None] = mapped_column(Text)
 
 
-
 # ==== delivery under faults: outbox, per-person questions (migration 0005) ====
 
 

@@ -89,7 +89,9 @@ class Outbox:
 
     async def retry(self, entry: OutboxEntry, done: int, at: dt.datetime, error: str) -> None:
         """Some replies are still to go: ``done`` were delivered; try again at ``at``."""
-        await self._set(entry.id, None, state=PENDING, done=done, next_at=at, lease_until=None, error=error[:500])
+        await self._set(
+            entry.id, None, state=PENDING, done=done, next_at=at, lease_until=None, error=error[:500]
+        )
 
     async def failed(self, entry: OutboxEntry, done: int, error: str) -> None:
         """The connector refused for good (the bot was removed, the conversation is gone)."""
@@ -106,7 +108,9 @@ class Outbox:
             rows = [OutboxEntry.of(r) for r in (await s.scalars(q)).all()]
         taken = []
         for e in rows:
-            if await self._set(e.id, e.version, state=SENDING, lease_until=now + lease, attempts=e.attempts + 1):
+            if await self._set(
+                e.id, e.version, state=SENDING, lease_until=now + lease, attempts=e.attempts + 1
+            ):
                 taken.append(OutboxEntry(e.id, e.key, e.service_url, e.conversation_id, e.activities, e.done,
                                          SENDING, e.attempts + 1, e.version + 1, e.created_at))  # fmt: skip
         return taken
@@ -120,6 +124,8 @@ class Outbox:
         """Forget delivered (and failed) rows older than any re-delivery could be."""
         async with self._sessions() as s, s.begin():
             res = await s.execute(
-                delete(ReplyOutbox).where(ReplyOutbox.state.in_((SENT, FAILED)), ReplyOutbox.created_at < older_than)
+                delete(ReplyOutbox).where(
+                    ReplyOutbox.state.in_((SENT, FAILED)), ReplyOutbox.created_at < older_than
+                )
             )
             return int(cast(CursorResult[Any], res).rowcount or 0)

@@ -76,7 +76,9 @@ class People:
 
     async def set_remind(self, aad_id: str, name: str, remind: bool | None, *, by: str) -> PersonView:
         """Record the reminder choice (None: back to the default), and who made it."""
-        return await self._upsert(aad_id, name, remind=remind, remind_changed_by=by[:200], remind_changed_at=utcnow())
+        return await self._upsert(
+            aad_id, name, remind=remind, remind_changed_by=by[:200], remind_changed_at=utcnow()
+        )
 
     async def get(self, aad_id: str) -> PersonView | None:
         async with self._sessions() as s:

@@ -136,7 +136,9 @@ class ReadModel:
             self._memo.popitem(last=False)
         return value
 
-    def kept_list(self, key: Hashable, select: Callable[[ItemView], bool], order: Callable[[ItemView], Any]) -> list[ItemView]:
+    def kept_list(
+        self, key: Hashable, select: Callable[[ItemView], bool], order: Callable[[ItemView], Any]
+    ) -> list[ItemView]:
         """The items ``select`` picks, sorted by ``order`` (unique per item), kept current across
         changes by patching rather than rebuilt (see :class:`_KeptList`). Read it, don't modify it."""
         kept = self._kept.get(key)

@@ -229,13 +229,17 @@ class Store:
 
     async def _reports(self, s: AsyncSession) -> tuple[ReportView, ...]:
         aliases: dict[int, list[str]] = {}
-        for rid, alias in (await s.execute(select(ReportAlias.report_id, ReportAlias.alias).order_by(ReportAlias.id))).all():
+        for rid, alias in (
+            await s.execute(select(ReportAlias.report_id, ReportAlias.alias).order_by(ReportAlias.id))
+        ).all():
             aliases.setdefault(rid, []).append(alias)
         rows = (await s.scalars(select(Report).order_by(Report.id))).all()
         return tuple(ReportView.of(r, tuple(aliases.get(r.id, ()))) for r in rows)
 
     async def _latest_evidence(self, s: AsyncSession, item_ids: Sequence[int] | None) -> dict[int, str]:
-        newest = select(Evidence.item_id, func.max(Evidence.id).label("eid")).where(Evidence.kind == "evidence")
+        newest = select(Evidence.item_id, func.max(Evidence.id).label("eid")).where(
+            Evidence.kind == "evidence"
+        )
         if item_ids is not None:
             if not item_ids:
                 return {}
@@ -267,9 +271,24 @@ class Store:
             if item is None:
                 raise NotFound(f"no item {item_id}")
             report = await s.get(Report, item.report_id)
-            aliases = tuple((await s.scalars(select(ReportAlias.alias).where(ReportAlias.report_id == report.id).order_by(ReportAlias.id))).all())
-            ev = (await s.scalars(select(Evidence).where(Evidence.item_id == item_id).order_by(Evidence.id))).all()
-            evq = select(ItemEvent).where(ItemEvent.item_id == item_id).order_by(ItemEvent.id.desc()).limit(events)
+            aliases = tuple(
+                (
+                    await s.scalars(
+                        select(ReportAlias.alias)
+                        .where(ReportAlias.report_id == report.id)
+                        .order_by(ReportAlias.id)
+                    )
+                ).all()
+            )
+            ev = (
+                await s.scalars(select(Evidence).where(Evidence.item_id == item_id).order_by(Evidence.id))
+            ).all()
+            evq = (
+                select(ItemEvent)
+                .where(ItemEvent.item_id == item_id)
+                .order_by(ItemEvent.id.desc())
+                .limit(events)
+            )
             hist = list(reversed((await s.scalars(evq)).all()))
             latest = next((e.text for e in reversed(ev) if e.kind == "evidence"), None)
             return ItemDetail(
@@ -284,7 +303,9 @@ class Store:
         async with self._sessions() as s:
             if await s.get(Item, item_id) is None:
                 raise NotFound(f"no item {item_id}")
-            rows = (await s.scalars(select(ItemEvent).where(ItemEvent.item_id == item_id).order_by(ItemEvent.id))).all()
+            rows = (
+                await s.scalars(select(ItemEvent).where(ItemEvent.item_id == item_id).order_by(ItemEvent.id))
+            ).all()
             return tuple(EventView.of(e) for e in rows)
 
     async def events_since(self, since: dt.datetime, *, limit: int = 5000) -> tuple[EventView, ...]:
@@ -304,8 +325,14 @@ class Store:
     async def count_refusals_since(self, actor_aad_id: str, since: dt.datetime) -> int:
         """Refused writes audited for this person since ``since``."""
         async with self._sessions() as s:
-            q = select(func.count()).select_from(ItemEvent).where(
-                ItemEvent.actor_aad_id == actor_aad_id, ItemEvent.at >= since, ItemEvent.action == "refused"
+            q = (
+                select(func.count())
+                .select_from(ItemEvent)
+                .where(
+                    ItemEvent.actor_aad_id == actor_aad_id,
+                    ItemEvent.at >= since,
+                    ItemEvent.action == "refused",
+                )
             )
             return int(await s.scalar(q) or 0)
 
@@ -329,7 +356,9 @@ class Store:
         returns ``duplicate=True``.
         """
         source = Source(source.kind, source.conversation_id, fit_id(source.activity_id))
-        actor = Actor(actor.name[:200] if actor.name else actor.name, actor.aad_id)  # a display name, not an id
+        actor = Actor(
+            actor.name[:200] if actor.name else actor.name, actor.aad_id
+        )  # a display name, not an id
         try:
             async with self._sessions() as s, s.begin():
                 if idempotency_key:
@@ -374,7 +403,10 @@ class Store:
                                     old=item.status, new=change.status, note=change.note))  # fmt: skip
             item.status = change.status
             item.status_changed_at = now
-        if change.set_owner and (change.owner_name, change.owner_aad_id) != (item.owner_name, item.owner_aad_id):
+        if change.set_owner and (change.owner_name, change.owner_aad_id) != (
+            item.owner_name,
+            item.owner_aad_id,
+        ):
             events.append(event_row(item.id, "owner_changed", actor, source, at=now, field_name="owner",
                                     old=item.owner_name, new=change.owner_name, note=change.note))  # fmt: skip
             item.owner_name = change.owner_name
@@ -463,7 +495,9 @@ class Store:
                 q = q.where(Inspection.starts_on >= on_or_after)
             return tuple(InspectionView.of(i) for i in (await s.scalars(q)).all())
 
-    async def record_refusal(self, item_id: int | None, action: str, actor: Actor, source: Source, reason: str) -> None:
+    async def record_refusal(
+        self, item_id: int | None, action: str, actor: Actor, source: Source, reason: str
+    ) -> None:
         """Audit a write that was refused (not allowed, rate limited): nothing else changes."""
         if item_id is None:
             return
@@ -538,6 +572,7 @@ class Store:
             return
         async with self._sessions() as s, s.begin():
             await s.execute(delete(BotStateRecord).where(BotStateRecord.key.in_([fit(k) for k in keys])))
+
 
 def _iso(day: dt.date | None) -> str | None:
     return None if day is None else day.isoformat()

@@ -52,13 +52,19 @@ class Subscriptions:
         for _attempt in range(2):  # a concurrent first subscribe on another instance: retry as update
             try:
                 async with self._sessions() as s, s.begin():
-                    row = await s.scalar(select(Subscription).where(Subscription.conversation_id == conversation_id))
+                    row = await s.scalar(
+                        select(Subscription).where(Subscription.conversation_id == conversation_id)
+                    )
                     changed = row is None or not row.active
                     if row is None:
                         row = Subscription(conversation_id=conversation_id, created_by=created_by)
                         s.add(row)
                     row.service_url, row.reference, row.tenant_id = service_url, reference, tenant_id
-                    row.channel_id, row.team_id, row.conversation_type = channel_id, team_id, conversation_type
+                    row.channel_id, row.team_id, row.conversation_type = (
+                        channel_id,
+                        team_id,
+                        conversation_type,
+                    )
                     row.active, row.deactivated_reason, row.updated_at = True, None, utcnow()
                     await s.flush()
                     return SubscriptionView.of(row), changed
@@ -78,7 +84,11 @@ class Subscriptions:
     async def deactivate_team(self, team_id: str, reason: str) -> int:
         """The bot was removed from a team: every channel of it stops."""
         async with self._sessions() as s, s.begin():
-            rows = (await s.scalars(select(Subscription).where(Subscription.team_id == team_id, Subscription.active))).all()
+            rows = (
+                await s.scalars(
+                    select(Subscription).where(Subscription.team_id == team_id, Subscription.active)
+                )
+            ).all()
             for row in rows:
                 row.active, row.deactivated_reason, row.updated_at = False, reason, utcnow()
             return len(rows)
@@ -90,5 +100,7 @@ class Subscriptions:
 
     async def active(self) -> list[SubscriptionView]:
         async with self._sessions() as s:
-            rows = (await s.scalars(select(Subscription).where(Subscription.active).order_by(Subscription.id))).all()
+            rows = (
+                await s.scalars(select(Subscription).where(Subscription.active).order_by(Subscription.id))
+            ).all()
             return [SubscriptionView.of(r) for r in rows]

@@ -80,7 +80,9 @@ class ReportView:
 
     @classmethod
     def of(cls, r: Report, aliases: tuple[str, ...] = ()) -> ReportView:
-        return cls(r.id, r.key, r.title, r.report_type, r.published, r.url, aliases, r.published_precision or "day")
+        return cls(
+            r.id, r.key, r.title, r.report_type, r.published, r.url, aliases, r.published_precision or "day"
+        )
 
 
 @dataclass(frozen=True, slots=True)

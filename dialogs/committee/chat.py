@@ -11,7 +11,12 @@ from dialogs.deps import Deps
 from dialogs.language import Intent, Parsed
 from dialogs.types import Outcome, Reply, Turn
 
-_ASKS = {"signed_off": Ask.SIGNED_OFF, "added": Ask.ADDED, "addressee": Ask.BY_ADDRESSEE, "retargeted": Ask.RETARGETED}
+_ASKS = {
+    "signed_off": Ask.SIGNED_OFF,
+    "added": Ask.ADDED,
+    "addressee": Ask.BY_ADDRESSEE,
+    "retargeted": Ask.RETARGETED,
+}
 
 
 def question_of(parsed: Parsed) -> CommitteeQuestion:

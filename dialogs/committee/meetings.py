@@ -50,7 +50,9 @@ def propose_meeting(policy: Policy, turn: Turn, met_on: dt.date, name: str = DEF
 async def commit_meeting(store: Store, policy: Policy, pending: Pending, turn: Turn) -> Outcome:
     """The admin said yes: record the meeting once (a second Yes finds it already recorded)."""
     if pending.met_on is None:
-        return Outcome.say("That question has expired: nothing was recorded. Please ask again.").also(pending=None)
+        return Outcome.say("That question has expired: nothing was recorded. Please ask again.").also(
+            pending=None
+        )
     return (await record_meeting(store, policy, turn, pending.met_on, pending.committee or DEFAULT_COMMITTEE,
                                  activity_id=pending.origin_activity)).also(pending=None)  # fmt: skip
 

@@ -237,7 +237,10 @@ def build_digest(
         body, lines = render(facts, caps)
         digest_card = card(
             body,
-            [execute("What's overdue?", Verb.LIST, query="overdue"), execute("Due soon", Verb.LIST, query="due")],
+            [
+                execute("What's overdue?", Verb.LIST, query="overdue"),
+                execute("Due soon", Verb.LIST, query="due"),
+            ],
         )
         if card_bytes(digest_card) <= CARD_BUDGET_BYTES:
             break

@@ -27,9 +27,15 @@ SHOWN = 5
 def personal_section(mine: list[ItemView], model: ReadModel, today: dt.date) -> list[dict[str, Any]]:
     """ "Yours: 3 overdue, 2 due in the next 30 days, 7 live", and the most pressing few."""
     overdue = [i for i in mine if i.overdue(today)]
-    soon = [i for i in mine if not i.overdue(today) and i.target_date and 0 <= (i.target_date - today).days <= SOON_DAYS]
+    soon = [
+        i
+        for i in mine
+        if not i.overdue(today) and i.target_date and 0 <= (i.target_date - today).days <= SOON_DAYS
+    ]
     head = f"Yours: {len(overdue)} overdue, {len(soon)} due in the next {SOON_DAYS} days, {len(mine)} live"
-    body: list[dict[str, Any]] = [text(f"**{escape_md(head)}**", size="Medium", color="Attention" if overdue else "Default")]
+    body: list[dict[str, Any]] = [
+        text(f"**{escape_md(head)}**", size="Medium", color="Attention" if overdue else "Default")
+    ]
     for i in (overdue + soon)[:SHOWN]:
         label = item_label(i, model.reports.get(i.report_id))
         body.append({"type": "ColumnSet", "columns": [
@@ -67,7 +73,9 @@ class DigestViews:
     def __init__(self, source: DigestSource, model: ReadModel, tz: dt.tzinfo) -> None:
         self._source, self._model, self._tz = source, model, tz
 
-    async def for_user(self, now: dt.datetime, aad_id: str | None, name: str, user_mri: str | None = None) -> dict[str, Any]:
+    async def for_user(
+        self, now: dt.datetime, aad_id: str | None, name: str, user_mri: str | None = None
+    ) -> dict[str, Any]:
         card, _ = await self._source.build(now)
         today = now.astimezone(self._tz).date()
         q = ListQuery(query="outstanding", owner_aad_id=aad_id or f"name:{name}", mine_name=name or None)

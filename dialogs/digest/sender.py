@@ -168,7 +168,9 @@ class DigestSender:
                     result, report.pending
                 ).append(sub.id)
 
-    async def _deliver(self, limit: asyncio.Semaphore, sub: SubscriptionView, claim: Claim, reply: Reply) -> str:
+    async def _deliver(
+        self, limit: asyncio.Semaphore, sub: SubscriptionView, claim: Claim, reply: Reply
+    ) -> str:
         """Post to one conversation and record the outcome; returns the state recorded."""
         async with limit:
             if not await self._deliveries.start(claim, self._clock()):
@@ -208,7 +210,10 @@ class DigestSender:
             reason = "Teams answered 403: the bot was removed from this conversation or blocked"
             await self._subs.deactivate(sub.conversation_id, reason)
             log.warning(
-                "digest subscription %d deactivated: %s (conversation %s)", sub.id, reason, sub.conversation_id
+                "digest subscription %d deactivated: %s (conversation %s)",
+                sub.id,
+                reason,
+                sub.conversation_id,
             )
         else:
             log.warning("digest to %s failed: connector answered %s", sub.conversation_id, err.status)

@@ -297,9 +297,15 @@ class Index:
         # report, so at 10,000 items this runs over a few hundred entries on every "show rec N".
         if report_id is not None:  # one report's: a look-up, not a scan of every report's "5"
             ids = self._by_report_number.get((report_id, number.lower()), ())
-            out = [item for iid in ids if (item := items.get(iid)) is not None and item.report_id == report_id]
+            out = [
+                item for iid in ids if (item := items.get(iid)) is not None and item.report_id == report_id
+            ]
         else:
-            out = [item for iid in self._by_number.get(number.lower(), ()) if (item := items.get(iid)) is not None]
+            out = [
+                item
+                for iid in self._by_number.get(number.lower(), ())
+                if (item := items.get(iid)) is not None
+            ]
         return out if kind is None else [i for i in out if i.kind == kind]
 
     def report_items(self, report_id: int, kind: str | None = None) -> list[ItemView]:

@@ -42,10 +42,26 @@ ITEM_WRITES = frozenset(
 # Writes that carry a note after ":" or " - " ("mark 34 as evidenced: CCU now tasks intel").
 EVIDENCE_INTENTS = ITEM_WRITES - {Intent.ASSIGN}  # (a re-target's note is its reason)
 # Anything that changes what the bot stores or where it posts.
-WRITES = ITEM_WRITES | {Intent.SUBSCRIBE, Intent.UNSUBSCRIBE, Intent.RECORD_MEETING, Intent.REMIND_ON, Intent.REMIND_OFF}
+WRITES = ITEM_WRITES | {
+    Intent.SUBSCRIBE,
+    Intent.UNSUBSCRIBE,
+    Intent.RECORD_MEETING,
+    Intent.REMIND_ON,
+    Intent.REMIND_OFF,
+}
 ITEM_INTENTS = ITEM_WRITES | {Intent.SHOW, Intent.OWNER}
 LIST_INTENTS = frozenset({Intent.OUTSTANDING, Intent.OVERDUE, Intent.DUE, Intent.SUMMARY})
-PLAIN_INTENTS = frozenset({Intent.GREETING, Intent.HELP, Intent.SUBSCRIBE, Intent.UNSUBSCRIBE, Intent.DIGEST_NOW,
-                           Intent.REMIND_ON, Intent.REMIND_OFF, Intent.EVIDENCE_FORM})
+PLAIN_INTENTS = frozenset(
+    {
+        Intent.GREETING,
+        Intent.HELP,
+        Intent.SUBSCRIBE,
+        Intent.UNSUBSCRIBE,
+        Intent.DIGEST_NOW,
+        Intent.REMIND_ON,
+        Intent.REMIND_OFF,
+        Intent.EVIDENCE_FORM,
+    }
+)
 # Intents no message asks for: the bot offers them and a Yes carries them out.
 OFFERED_ONLY = frozenset({Intent.LINK_OWNER})

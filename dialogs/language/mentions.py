@@ -32,9 +32,13 @@ STATUS_WORDS: Final[Mapping[str, str]] = MappingProxyType({
     "untouched": "open", "not for us": "not_for_us", "not ours": "not_for_us", "for other bodies": "not_for_us",
     "superseded": "superseded",
 })  # fmt: skip
-_STATUS = re.compile(r"\b(?:" + "|".join(re.escape(k) for k in sorted(STATUS_WORDS, key=len, reverse=True)) + r")\b")
+_STATUS = re.compile(
+    r"\b(?:" + "|".join(re.escape(k) for k in sorted(STATUS_WORDS, key=len, reverse=True)) + r")\b"
+)
 # "waiting for HMICFRS to sign off": the words between are free; bounded so the search stays linear.
-_WAITING = re.compile(r"\b(?:wait(?:ing)?|awaiting|pending)\b[^.?!]{0,40}\b(?:hmicfrs|hmic|inspectorate|sign(?:ed)?[ -]?off)\b")
+_WAITING = re.compile(
+    r"\b(?:wait(?:ing)?|awaiting|pending)\b[^.?!]{0,40}\b(?:hmicfrs|hmic|inspectorate|sign(?:ed)?[ -]?off)\b"
+)
 
 
 def statuses_in(text: str) -> tuple[str, ...]:
@@ -55,9 +59,15 @@ _OTHER_BODIES: Final = {
     "the college": "College of Policing", "home office": "Home Office", "government": "Government",
     "cps": "CPS", "crown prosecution service": "CPS", "pccs": "PCCs", "police and crime commissioners": "PCCs",
 }  # fmt: skip
-_BODY = re.compile(r"\b(?:" + "|".join(re.escape(k) for k in sorted(_OTHER_BODIES, key=len, reverse=True)) + r")\b")
-_OTHER = re.compile(r"\b(?:other bod(?:y|ies)|other agenc(?:y|ies)|other organisations|not for us|not ours|national bodies)\b")
-_FOR_US = re.compile(r"\b(?:for us|for the force|for wmp|for the police|addressed to (?:us|the force|forces|chief constables))\b")
+_BODY = re.compile(
+    r"\b(?:" + "|".join(re.escape(k) for k in sorted(_OTHER_BODIES, key=len, reverse=True)) + r")\b"
+)
+_OTHER = re.compile(
+    r"\b(?:other bod(?:y|ies)|other agenc(?:y|ies)|other organisations|not for us|not ours|national bodies)\b"
+)
+_FOR_US = re.compile(
+    r"\b(?:for us|for the force|for wmp|for the police|addressed to (?:us|the force|forces|chief constables))\b"
+)
 
 
 @dataclass(frozen=True)
@@ -112,18 +122,74 @@ PEEL_QUESTIONS: Final = (
 # Stems that say which question an item or a message is about (normalised, stemmed words).
 PEEL_CUES: Final[tuple[frozenset[str], ...]] = (
     frozenset({"victim", "victims", "crime recording", "recording", "cdi", "ethical crime recording"}),
-    frozenset({"fairly", "fair", "respectfully", "legitimacy", "stop", "search", "force", "disproportionality",
-               "complaint", "complaints", "public treatment"}),
-    frozenset({"preventing", "prevention", "deterring", "asb", "antisocial", "problem solving", "neighbourhood"}),
+    frozenset(
+        {
+            "fairly",
+            "fair",
+            "respectfully",
+            "legitimacy",
+            "stop",
+            "search",
+            "force",
+            "disproportionality",
+            "complaint",
+            "complaints",
+            "public treatment",
+        }
+    ),
+    frozenset(
+        {"preventing", "prevention", "deterring", "asb", "antisocial", "problem solving", "neighbourhood"}
+    ),
     frozenset({"responding", "response", "calls", "call", "101", "999", "attendance", "handling"}),
     frozenset({"investigating", "investigation", "investigations", "investigate", "detection", "outcomes"}),
-    frozenset({"vulnerable", "vulnerability", "safeguarding", "domestic", "child", "children", "missing", "protect",
-               "protecting", "exploitation", "mental"}),
-    frozenset({"offenders", "offender", "suspects", "suspect", "sex offenders", "mosovo", "iom", "bail", "wanted"}),
-    frozenset({"workforce", "wellbeing", "recruitment", "retention", "vetting", "ethical", "inclusive", "culture",
-               "training", "supervision", "leadership", "performance"}),
-    frozenset({"efficiently", "efficiency", "value for money", "planning", "finance", "demand", "resources", "estate",
-               "ict", "productivity"}),
+    frozenset(
+        {
+            "vulnerable",
+            "vulnerability",
+            "safeguarding",
+            "domestic",
+            "child",
+            "children",
+            "missing",
+            "protect",
+            "protecting",
+            "exploitation",
+            "mental",
+        }
+    ),
+    frozenset(
+        {"offenders", "offender", "suspects", "suspect", "sex offenders", "mosovo", "iom", "bail", "wanted"}
+    ),
+    frozenset(
+        {
+            "workforce",
+            "wellbeing",
+            "recruitment",
+            "retention",
+            "vetting",
+            "ethical",
+            "inclusive",
+            "culture",
+            "training",
+            "supervision",
+            "leadership",
+            "performance",
+        }
+    ),
+    frozenset(
+        {
+            "efficiently",
+            "efficiency",
+            "value for money",
+            "planning",
+            "finance",
+            "demand",
+            "resources",
+            "estate",
+            "ict",
+            "productivity",
+        }
+    ),
 )
 QUESTION_REF = re.compile(r"\b(?:peel )?question (?:number |no\.? )?(?P<n>[1-9])\b|\bq(?P<q>[1-9]) of peel\b")
 
@@ -187,7 +253,9 @@ def since_in(text: str, today: dt.date, last_meeting: dt.date | None) -> Since |
         if what in ("jac", "audit committee", "committee", "meeting", "board"):
             if last_meeting is None:
                 return Since(today, None, "since the last JAC (no meeting recorded)", committee=True)
-            return Since(last_meeting + dt.timedelta(days=1), None, f"since the JAC on {last_meeting:%-d %B %Y}", True)
+            return Since(
+                last_meeting + dt.timedelta(days=1), None, f"since the JAC on {last_meeting:%-d %B %Y}", True
+            )
         if what in _DAYS:
             back = (today.weekday() - _DAYS.index(what)) % 7 or 7 if what != _DAYS[today.weekday()] else 0
             return Since(today - dt.timedelta(days=back), None, f"since {what.capitalize()}")
@@ -205,7 +273,11 @@ def since_in(text: str, today: dt.date, last_meeting: dt.date | None) -> Since |
         if month:
             year_text = m.group("y1") or m.group("y2")
             day = int(m.group("d")) if m.group("d") else 1
-            year = int(year_text) if year_text else (today.year if (month, day) <= (today.month, today.day) else today.year - 1)
+            year = (
+                int(year_text)
+                if year_text
+                else (today.year if (month, day) <= (today.month, today.day) else today.year - 1)
+            )
             try:
                 start = dt.date(year, month, day)
             except ValueError:
@@ -239,7 +311,9 @@ def since_in(text: str, today: dt.date, last_meeting: dt.date | None) -> Since |
             first = add_months(today.replace(day=1), -1)
             return Since(first, month_end(first.year, first.month), f"in {first:%B %Y}")
         if unit == "year":
-            return Since(dt.date(today.year - 1, 1, 1), dt.date(today.year - 1, 12, 31), f"in {today.year - 1}")
+            return Since(
+                dt.date(today.year - 1, 1, 1), dt.date(today.year - 1, 12, 31), f"in {today.year - 1}"
+            )
         first = add_months(dt.date(today.year, 3 * ((today.month - 1) // 3) + 1, 1), -3)
         return Since(first, month_end(first.year, first.month + 2), "last quarter")
     m = _IN_MONTH.search(text)
@@ -259,7 +333,9 @@ def due_period(text: str, today: dt.date) -> object:
 
 # ---- references back, and several numbers ------------------------------------------------------------
 
-_IT = re.compile(r"\b(?:it|its|that one|that ones|this one|that item|this item|that rec|this rec|the same one|same one|that)\b")
+_IT = re.compile(
+    r"\b(?:it|its|that one|that ones|this one|that item|this item|that rec|this rec|the same one|same one|that)\b"
+)
 _ORDINAL = re.compile(
     r"\b(?:the\s+)?(?P<o>first|second|third|fourth|fifth|sixth|seventh|eighth|1st|2nd|3rd|4th|5th|6th|7th|8th|last)"
     r"\s+(?:one|item|rec|recommendation|afi)\b"

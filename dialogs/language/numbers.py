@@ -16,7 +16,9 @@ from typing import Final
 _MONTHS: Final = tuple(name.lower() for name in calendar.month_name[1:])
 
 MONTH_NUMBERS: Final[Mapping[str, int]] = MappingProxyType(
-    {name: i for i, name in enumerate(_MONTHS, 1)} | {name[:3]: i for i, name in enumerate(_MONTHS, 1)} | {"sept": 9}
+    {name: i for i, name in enumerate(_MONTHS, 1)}
+    | {name[:3]: i for i, name in enumerate(_MONTHS, 1)}
+    | {"sept": 9}
 )
 """Lower-case month names and abbreviations ("sept" included) to month numbers."""
 

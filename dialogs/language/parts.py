@@ -61,9 +61,15 @@ _PERSON_HOLDS = re.compile(
 _ME = frozenset({"me", "myself", "i"})
 # The new owner in an assignment, as typed: the last "to X", or "make X the owner".
 _NEW_OWNER = (
-    re.compile(r"^(?P<who>[a-z][a-z.' -]{1,60}?) (?:is|will be|'s) (?:now )?(?:leading|the lead|the owner|owning|taking over|responsible|in charge)\b", re.IGNORECASE),
+    re.compile(
+        r"^(?P<who>[a-z][a-z.' -]{1,60}?) (?:is|will be|'s) (?:now )?(?:leading|the lead|the owner|owning|taking over|responsible|in charge)\b",
+        re.IGNORECASE,
+    ),
     re.compile(r"^(?P<who>[a-z][a-z.' -]{1,60}?) (?:has taken|is taking|will take) over\b", re.IGNORECASE),
-    re.compile(r"^(?P<who>[a-z][a-z.' -]{1,60}?) (?:will|'ll|is going to|is to) (?:now )?(?:lead|own|take on|pick up|look after)\b", re.IGNORECASE),
+    re.compile(
+        r"^(?P<who>[a-z][a-z.' -]{1,60}?) (?:will|'ll|is going to|is to) (?:now )?(?:lead|own|take on|pick up|look after)\b",
+        re.IGNORECASE,
+    ),
     re.compile(r"^make\s+(?P<who>.+?)\s+(?:the\s+)?(?:new\s+)?(?:owner|lead)\b", re.IGNORECASE),
     re.compile(r"^.*\b(?:to|as|is)\s+(?P<who>.+?)$", re.IGNORECASE),
 )
@@ -105,8 +111,6 @@ def _swapped(word: str) -> str | None:
         return None
     diffs = [i for i, (a, b) in enumerate(zip(word, target, strict=True)) if a != b]
     return target if len(diffs) == 2 and diffs[1] == diffs[0] + 1 else None
-
-
 
 
 def correct_intent_words(text: str, known: Callable[[str], bool] = lambda _w: False) -> str:
@@ -178,7 +182,12 @@ def list_kind_hint(text: str) -> str | None:
 
 def owner_filter(head: str, raw: str, index: Index) -> tuple[str | None, bool, str]:
     """(owner as typed, "mine", the text without the owner phrase), for list requests."""
-    for pattern, must_be_known in ((_OWNED_BY, False), (_POSSESSIVE, True), (_FOR_PERSON, True), (_PERSON_HOLDS, True)):
+    for pattern, must_be_known in (
+        (_OWNED_BY, False),
+        (_POSSESSIVE, True),
+        (_FOR_PERSON, True),
+        (_PERSON_HOLDS, True),
+    ):
         for m in pattern.finditer(head):
             who = m.group("who")
             if who in _ME:
@@ -226,6 +235,7 @@ def as_typed(raw: str, phrase: str) -> str:
     m = re.search(rf"(?<!\w){pattern}(?!\w)", raw, re.IGNORECASE)
     return " ".join(m.group(0).split()) if m else phrase
 
+
 def describe(text: str) -> str | None:
     """The words that describe an item, for "I can't find an item about ..."."""
     words = [w for w in re.findall(r"[a-z0-9&'.-]+", text) if stem(w) not in STOPWORDS and w not in STOPWORDS]
@@ -246,7 +256,10 @@ def department_filter(text: str, index: Index) -> tuple[str | None, str]:
         return department, cut(text, holds)  # "what does SD&A own"
     for m in _DEPARTMENT.finditer(text):
         phrase = m.group("dept").strip()
-        if _NOT_A_THEME.search(phrase) or ((index.names_report(phrase) or index.report_covers(phrase)) and not m.group(0).rstrip().endswith(("team", "department", "dept", "unit"))):
+        if _NOT_A_THEME.search(phrase) or (
+            (index.names_report(phrase) or index.report_covers(phrase))
+            and not m.group(0).rstrip().endswith(("team", "department", "dept", "unit"))
+        ):
             continue
         department = index.department(phrase)
         if department:

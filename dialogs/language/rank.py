@@ -308,7 +308,8 @@ class Resolver:
         or the conversation's), each capped, so the work is bounded however large the tracker."""
         pool: set[int] = set()
         rare = sorted(
-            (w for w in weights if w in self.index.item_postings), key=lambda w: len(self.index.item_postings[w])
+            (w for w in weights if w in self.index.item_postings),
+            key=lambda w: len(self.index.item_postings[w]),
         )
         for w in rare[:3]:
             posting = self.index.item_postings[w]
@@ -326,7 +327,9 @@ class Resolver:
         return 100.0 * sum(wt for w, wt in weights.items() if w in names) / total if total else 0.0
 
     def _report_only(self, weights: dict[str, float], q: Query, scope: ReportView | None) -> list[Scored]:
-        rids = {scope.id} if scope else {rid for w in weights for rid in self.index.report_postings.get(w, ())}
+        rids = (
+            {scope.id} if scope else {rid for w in weights for rid in self.index.report_postings.get(w, ())}
+        )
         ranked = []
         for rid in rids:
             report = self.model.reports.get(rid)
@@ -378,4 +381,3 @@ class Resolver:
 
     def _scored(self, score: float, item: ItemView) -> Scored:
         return Scored(score, report=self.model.reports.get(item.report_id), item=item)
-

@@ -260,7 +260,11 @@ def clean(text: str) -> str:
         t = _POLITE_HEAD.sub("", t, count=1).strip()
         # Only the end can be a polite tail: look at it alone, so a long message costs one pass.
         head, tail = t[:-_TAIL_CHARS], t[-_TAIL_CHARS:]
-        t = (head + _POLITE_TAIL.sub("", tail)).strip() if len(t) > _TAIL_CHARS else _POLITE_TAIL.sub("", t).strip()
+        t = (
+            (head + _POLITE_TAIL.sub("", tail)).strip()
+            if len(t) > _TAIL_CHARS
+            else _POLITE_TAIL.sub("", t).strip()
+        )
         if t == prev:
             break
     t = " ".join(t.split())

@@ -68,11 +68,86 @@ from storage.views import ItemView, ReportView
 
 _FOLLOW_UP = re.compile(r"^(?:and|what about|how about|same for|same again for|now|also)\b")
 _THANKS_ONLY = frozenset(
-    ["thanks", "thank", "you", "thankyou", "thx", "ty", "cheers", "ta", "many", "great", "brilliant", "perfect", "lovely", "super", "fab", "fantastic", "excellent", "that's", "thats", "that", "is", "was", "really", "very", "so", "much", "a", "lot", "for", "this", "your", "help", "the", "appreciated", "much", "star", "you're", "youre", "mate", "all", "again", "helpful", "useful", "nice", "one", "cool", "ok", "okay", "awesome", "exactly", "what", "i", "needed", "wanted", "just", "it", "it's", "sorted", "top", "legend", "wonderful", "thnaks", "thansk", "thanx", "thnx", "u", "we", "that's", "spot", "on"]
+    [
+        "thanks",
+        "thank",
+        "you",
+        "thankyou",
+        "thx",
+        "ty",
+        "cheers",
+        "ta",
+        "many",
+        "great",
+        "brilliant",
+        "perfect",
+        "lovely",
+        "super",
+        "fab",
+        "fantastic",
+        "excellent",
+        "that's",
+        "thats",
+        "that",
+        "is",
+        "was",
+        "really",
+        "very",
+        "so",
+        "much",
+        "a",
+        "lot",
+        "for",
+        "this",
+        "your",
+        "help",
+        "the",
+        "appreciated",
+        "much",
+        "star",
+        "you're",
+        "youre",
+        "mate",
+        "all",
+        "again",
+        "helpful",
+        "useful",
+        "nice",
+        "one",
+        "cool",
+        "ok",
+        "okay",
+        "awesome",
+        "exactly",
+        "what",
+        "i",
+        "needed",
+        "wanted",
+        "just",
+        "it",
+        "it's",
+        "sorted",
+        "top",
+        "legend",
+        "wonderful",
+        "thnaks",
+        "thansk",
+        "thanx",
+        "thnx",
+        "u",
+        "we",
+        "that's",
+        "spot",
+        "on",
+    ]
 )
-_THANKS = re.compile(r"\b(?:thanks|thank you|thank u|thankyou|thx|ty|cheers|ta|many thanks|thnaks|thansk|thanx|thnx)\b")
+_THANKS = re.compile(
+    r"\b(?:thanks|thank you|thank u|thankyou|thx|ty|cheers|ta|many thanks|thnaks|thansk|thanx|thnx)\b"
+)
 _ADDED = re.compile(r"\b(?:added|new|came in|come in|arrived|received|published|joined)\b")
-_RETARGETED = re.compile(r"\b(?:re ?target(?:ed|ted|s)?|moved (?:their |its )?targets?|target (?:dates? )?(?:moved|changed|revised)|revised (?:their )?targets?|extended|extensions?)\b")
+_RETARGETED = re.compile(
+    r"\b(?:re ?target(?:ed|ted|s)?|moved (?:their |its )?targets?|target (?:dates? )?(?:moved|changed|revised)|revised (?:their )?targets?|extended|extensions?)\b"
+)
 _CLOSED = re.compile(r"\b(?:signed off|sign off|signed-off|closed|close|completed|complete|discharged)\b")
 _ACTOR = re.compile(
     r"^(?:what|which)(?: items| recs)? did (?P<who>[a-z][a-z.' -]{0,60}?) (?:change|do|update|sign off|evidence|close|add|record|touch|move)\b"
@@ -80,11 +155,82 @@ _ACTOR = re.compile(
     r"|\b(?:changes|updates|activity) (?:by|from) (?P<who3>[a-z][a-z.' -]{0,60}?)(?=\s+(?:this|since|last|in|on|today)\b|\s*[?!.,]|$)"
 )
 _PLURAL = re.compile(r"\b(?:ones|recs|recommendations|items|afis|actions|all)\b")
-_WE = frozenset({"we", "i", "us", "the force", "you", "anyone", "anybody", "people", "everyone", "somebody", "someone"})
+_WE = frozenset(
+    {"we", "i", "us", "the force", "you", "anyone", "anybody", "people", "everyone", "somebody", "someone"}
+)
 _WRITE_DATE = re.compile(CUE_DATE)
 # Words that belong to the tracker's world even when no report or item is named.
 _TRACKER_WORDS = frozenset(
-    ["rec", "recs", "recommendation", "recommendations", "item", "items", "afi", "afis", "action", "actions", "area", "areas", "improvement", "cause", "causes", "concern", "concerns", "report", "reports", "inspection", "inspections", "tracker", "hmicfrs", "hmic", "open", "outstanding", "overdue", "due", "evidenced", "evidence", "signed", "sign", "off", "live", "closed", "complete", "completed", "status", "owner", "owners", "lead", "leads", "deadline", "deadlines", "target", "targets", "progress", "update", "updates", "summary", "digest", "peel", "jac", "committee", "ones", "one", "anything", "everything", "all", "left", "remaining", "late", "new", "added", "mine", "my", "our", "force"]
+    [
+        "rec",
+        "recs",
+        "recommendation",
+        "recommendations",
+        "item",
+        "items",
+        "afi",
+        "afis",
+        "action",
+        "actions",
+        "area",
+        "areas",
+        "improvement",
+        "cause",
+        "causes",
+        "concern",
+        "concerns",
+        "report",
+        "reports",
+        "inspection",
+        "inspections",
+        "tracker",
+        "hmicfrs",
+        "hmic",
+        "open",
+        "outstanding",
+        "overdue",
+        "due",
+        "evidenced",
+        "evidence",
+        "signed",
+        "sign",
+        "off",
+        "live",
+        "closed",
+        "complete",
+        "completed",
+        "status",
+        "owner",
+        "owners",
+        "lead",
+        "leads",
+        "deadline",
+        "deadlines",
+        "target",
+        "targets",
+        "progress",
+        "update",
+        "updates",
+        "summary",
+        "digest",
+        "peel",
+        "jac",
+        "committee",
+        "ones",
+        "one",
+        "anything",
+        "everything",
+        "all",
+        "left",
+        "remaining",
+        "late",
+        "new",
+        "added",
+        "mine",
+        "my",
+        "our",
+        "force",
+    ]
 )
 
 
@@ -204,7 +350,9 @@ def classify(text: str) -> Intent | None:
 def suggest(text: str, limit: int = 3) -> tuple[str, ...]:
     """Examples of what people can say that look most like ``text`` ("did you mean")."""
     examples = [c.example for c in CUES if c.example and c.intent not in (Intent.GREETING, Intent.UNKNOWN)]
-    hits = process.extract(text[:SUGGEST_CHARS], list(dict.fromkeys(examples)), scorer=fuzz.WRatio, limit=limit)
+    hits = process.extract(
+        text[:SUGGEST_CHARS], list(dict.fromkeys(examples)), scorer=fuzz.WRatio, limit=limit
+    )
     return tuple(h[0] for h in hits)
 
 
@@ -329,7 +477,9 @@ def _default_intent(head: str, ctx: Context, resolver: Resolver, today: dt.date)
         number, _, _ = take_item_ref(scan)
         if number is None:
             return Intent(ctx.last_query)  # "and for PEEL?" asks the last list's question again
-    if since_in(scan, today, ctx.last_meeting) and (_ADDED.search(scan) or _CLOSED.search(scan) or _RETARGETED.search(scan)):
+    if since_in(scan, today, ctx.last_meeting) and (
+        _ADDED.search(scan) or _CLOSED.search(scan) or _RETARGETED.search(scan)
+    ):
         return Intent.SUMMARY  # "what's been added since the last JAC", "signed off in the last 3 months"
     number, _, _ = take_item_ref(QUESTION_REF.sub(" ", scan))
     if number is not None or several_numbers(scan)[0]:
@@ -393,7 +543,9 @@ _ELSEWHERE = re.compile(
     r"crime number|custody record|suspect|arrest|lunch|coffee|joke|football|officers do we have|staffing levels?|"
     r"sickness|recruitment|vacancies|promotion)\b"
 )
-_EXPLICIT_LIST = re.compile(r"\b(?:outstanding|still open|left to do|haven'?t (?:we )?(?:done|finished)|remaining|not (?:yet )?done|to do)\b")
+_EXPLICIT_LIST = re.compile(
+    r"\b(?:outstanding|still open|left to do|haven'?t (?:we )?(?:done|finished)|remaining|not (?:yet )?done|to do)\b"
+)
 
 
 def elsewhere(text: str) -> bool:
@@ -423,7 +575,13 @@ def _scope_check(intent: Intent, head: str, index: Index, parsed: Parsed) -> Par
 
 
 def _list_request(
-    intent: Intent, head: str, raw: str, ctx: Context, resolver: Resolver, today: dt.date, links: tuple[str, ...]
+    intent: Intent,
+    head: str,
+    raw: str,
+    ctx: Context,
+    resolver: Resolver,
+    today: dt.date,
+    links: tuple[str, ...],
 ) -> Parsed:
     """Outstanding, overdue, due and summary: filters (report, kind, owner, department, theme, status,
     addressee, PEEL question, dates)."""
@@ -440,7 +598,12 @@ def _list_request(
     addressee = addressee_in(scan)
     # "this month" is when something is due, unless the question is about what happened ("since",
     # "signed off", "added"): only then is it a period in the past.
-    past = intent is Intent.SUMMARY or bool(re.search(r"\bsince\b", scan)) or "signed_off" in status or _ADDED.search(scan)
+    past = (
+        intent is Intent.SUMMARY
+        or bool(re.search(r"\bsince\b", scan))
+        or "signed_off" in status
+        or _ADDED.search(scan)
+    )
     since = since_in(scan, today, ctx.last_meeting) if past else None
     words = {stem(w) for w in words_of(scan)}
     retargeted = bool(_RETARGETED.search(scan))
@@ -476,7 +639,11 @@ def _list_request(
 
 
 def _measure(
-    scan: str, status: tuple[str, ...], addressee: Addressee | None, since: Since | None, retargeted: bool = False
+    scan: str,
+    status: tuple[str, ...],
+    addressee: Addressee | None,
+    since: Since | None,
+    retargeted: bool = False,
 ) -> str | None:
     """What a committee count counts."""
     if retargeted or _RETARGETED.search(scan):
@@ -503,11 +670,21 @@ def _changes_request(head: str, raw: str, ctx: Context, resolver: Resolver, toda
         elif who in _WE and _CLOSED.search(head):
             # "what did we close in November?": the committee's count of sign-offs, not an audit trail.
             since = since_in(head, today, ctx.last_meeting)
-            return Parsed(intent=Intent.SUMMARY, text=head, status=("signed_off",), since=since, measure="signed_off")
+            return Parsed(
+                intent=Intent.SUMMARY, text=head, status=("signed_off",), since=since, measure="signed_off"
+            )
     scan = head[: CUE_WINDOW * 2]
-    since = since_in(scan, today, ctx.last_meeting) or Since(today - dt.timedelta(days=7), None, "in the last 7 days")
+    since = since_in(scan, today, ctx.last_meeting) or Since(
+        today - dt.timedelta(days=7), None, "in the last 7 days"
+    )
     res = resolver.reports(index_free(scan, actor))
-    return Parsed(intent=Intent.CHANGES, text=head, since=since, actor=actor, report=res.chosen.report if res.chosen else None)
+    return Parsed(
+        intent=Intent.CHANGES,
+        text=head,
+        since=since,
+        actor=actor,
+        report=res.chosen.report if res.chosen else None,
+    )
 
 
 def index_free(text: str, actor: str | None) -> str:
@@ -522,7 +699,7 @@ def _a_date(text: str, today: dt.date, *, future_ok: bool = False) -> dt.date | 
     found = _date_span(text)
     if found is None:
         return None
-    period = parse_period(f"on {text[found[0]:found[1]]}", today)
+    period = parse_period(f"on {text[found[0] : found[1]]}", today)
     return period.before if period is not None and period.before is not None else None
 
 
@@ -555,7 +732,11 @@ def _item_request(
         target_date = _a_date(scan, today)
         span = _date_span(scan)
         if span is not None:  # the new date is not an item reference ("to 31 March 2027")
-            scan = re.sub(r"\b(?:to|until|till|for|back to|out to)\s*$", " ", scan[: span[0]]) + " " + scan[span[1] :]
+            scan = (
+                re.sub(r"\b(?:to|until|till|for|back to|out to)\s*$", " ", scan[: span[0]])
+                + " "
+                + scan[span[1] :]
+            )
     base: dict[str, Any] = dict(intent=intent, text=head, owner=owner, mine=mine, links=links,
                                 evidence=evidence if intent in EVIDENCE_INTENTS or intent is Intent.RETARGET else None,
                                 target_date=target_date)  # fmt: skip
@@ -629,7 +810,9 @@ def _by_place(scan: str, resolver: Resolver, kind: str | None, base: dict[str, A
         found.append(pool[n - 1])
     if len(found) == 1:
         return Parsed(**base, report=report, item=found[0], candidates=(Scored(100.0, report, found[0]),))
-    return Parsed(**base, report=report, items=tuple(dict.fromkeys(found)), item_reports=(report.key,) * len(found))
+    return Parsed(
+        **base, report=report, items=tuple(dict.fromkeys(found)), item_reports=(report.key,) * len(found)
+    )
 
 
 def _referred_back(scan: str, number: str | None, ctx: Context, resolver: Resolver) -> ItemView | None:
@@ -691,8 +874,12 @@ def _about_report(
     if len(items) == 1:
         report, item = items[0]
         return Parsed(**base, report=report, item=item, candidates=(Scored(100.0, report, item),))
-    if ref.report is not None and (intent is Intent.SHOW or (intent is Intent.OWNER and _PLURAL.search(base["text"]))):
-        return Parsed(**base, report=ref.report)  # "who owns the child protection ones?": the list, with owners
+    if ref.report is not None and (
+        intent is Intent.SHOW or (intent is Intent.OWNER and _PLURAL.search(base["text"]))
+    ):
+        return Parsed(
+            **base, report=ref.report
+        )  # "who owns the child protection ones?": the list, with owners
     if not items:
         return Parsed(**base, report=ref.report, not_found=True)
     choices = tuple(Scored(100.0, report, item) for report, item in _interleave(items)[:MAX_ASK])

@@ -27,7 +27,11 @@ def reminder_items(aad_id: str, name: str, model: ReadModel, today: dt.date, day
     if nudge:
         picked = [i for i in mine if i.status in _WORKING and i.for_force and i.target_date == horizon]
     else:
-        picked = [i for i in mine if i.status in _WORKING and i.for_force and i.target_date and i.target_date <= horizon]
+        picked = [
+            i
+            for i in mine
+            if i.status in _WORKING and i.for_force and i.target_date and i.target_date <= horizon
+        ]
     return sorted(picked, key=lambda i: (i.target_date or horizon, i.id))
 
 
@@ -60,7 +64,7 @@ def reminder_reply(name: str, items: list[ItemView], model: ReadModel, today: dt
         ]})  # fmt: skip
         lines.append(f"- {label}: {due}")
     if len(items) > SHOWN:
-        body.append(text(f"…and {len(items) - SHOWN} more: say \"my items\".", isSubtle=True))
+        body.append(text(f'…and {len(items) - SHOWN} more: say "my items".', isSubtle=True))
         lines.append(f"…and {len(items) - SHOWN} more.")
     body.append(text('Say "stop reminding me" to stop these.', isSubtle=True, size="Small"))
     lines.append('Say "stop reminding me" to stop these.')

@@ -28,7 +28,7 @@ async def remind_on_handler(deps: Deps, parsed: Parsed, turn: Turn) -> Outcome:
     text = (f"OK: I'll message you {where} {WHEN}, listing your items that are overdue or due soon, "
             "each with an 'Add update' button. Say \"stop reminding me\" to stop.")  # fmt: skip
     if not person.reachable:
-        text += " Open a chat with me and say \"remind me\" there once, so I know where to send them."
+        text += ' Open a chat with me and say "remind me" there once, so I know where to send them.'
     return Outcome.say(text)
 
 
@@ -37,14 +37,15 @@ async def remind_off_handler(deps: Deps, parsed: Parsed, turn: Turn) -> Outcome:
     if not turn.user.aad_id:
         return Outcome.say("I can't change reminders: Teams did not tell me who you are.")
     await People(deps.store).set_remind(turn.user.aad_id, turn.user.name, False, by=turn.user.name)
-    return Outcome.say("OK: no more reminders. Say \"remind me about my items\" to start them again.")
+    return Outcome.say('OK: no more reminders. Say "remind me about my items" to start them again.')
 
 
 async def evidence_form_handler(deps: Deps, parsed: Parsed, turn: Turn) -> Outcome:
     """ "add evidence" with no item: the button that opens the evidence dialog (a bot cannot open
     one unasked; the item is then picked in the dialog by typeahead)."""
     card, fallback = message_card(
-        "Add evidence", ["Opens a form: pick the item, say what was done (several lines are fine), add links."],
+        "Add evidence",
+        ["Opens a form: pick the item, say what was done (several lines are fine), add links."],
         [form_button("Add evidence…")],
     )
     return Outcome(replies=[Reply(fallback + '\nOr type it: "mark 34 as evidenced: what was done".', card)])

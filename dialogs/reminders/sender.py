@@ -63,13 +63,19 @@ class ReminderSender:
         days = self._schedule.days
         out = []
         for p in await self._people.all():
-            late = opted_before is not None and p.remind_changed_at is not None and p.remind_changed_at > opted_before
+            late = (
+                opted_before is not None
+                and p.remind_changed_at is not None
+                and p.remind_changed_at > opted_before
+            )
             if p.reachable and p.wants(self._default) and not late:
                 items = reminder_items(p.aad_id, p.name, self._model, today, days, nudge=nudge)
                 out.append(Planned(p, reminder_reply(p.name, items, self._model, today, days, nudge=nudge)))
         return out
 
-    async def run(self, period: str, *, nudge: bool = False, opted_before: dt.datetime | None = None) -> RunReport:
+    async def run(
+        self, period: str, *, nudge: bool = False, opted_before: dt.datetime | None = None
+    ) -> RunReport:
         """Send ``period``'s reminders (monthly "2026-12", or a day's nudges "2026-12-02") once each.
         ``opted_before`` (the slot, for scheduled runs): someone who asks mid-month waits for the next."""
         report = RunReport(period)
@@ -87,15 +93,23 @@ class ReminderSender:
                 report.pending.append(pid)
                 continue
             state = await self._deliver(plan, claim)
-            {SENT: report.sent, FAILED: report.failed, UNCERTAIN: report.uncertain}.get(state, report.pending).append(pid)
-        report.retry_at = await self._deliveries.next_retry(period, self._clock(), {p.person.id for p in planned})
+            {SENT: report.sent, FAILED: report.failed, UNCERTAIN: report.uncertain}.get(
+                state, report.pending
+            ).append(pid)
+        report.retry_at = await self._deliveries.next_retry(
+            period, self._clock(), {p.person.id for p in planned}
+        )
         log.info("reminders %s (people %d, owner %s)", report.render().replace("digest", "reminders", 1),
                  len(planned), self.owner)  # fmt: skip
         return report
 
     async def _deliver(self, plan: Planned, claim: Claim) -> str:
         p = plan.person
-        if not await self._deliveries.start(claim, self._clock()) or plan.reply is None or p.reference is None:
+        if (
+            not await self._deliveries.start(claim, self._clock())
+            or plan.reply is None
+            or p.reference is None
+        ):
             return "lost"
         try:
             activity_id = await asyncio.wait_for(
@@ -105,7 +119,9 @@ class ReminderSender:
             )  # fmt: skip
         except (TimeoutError, PostUncertain) as err:
             await self._deliveries.mark_uncertain(claim, self._clock(), str(err) or "no answer in time")
-            log.warning("reminder to person %d may or may not have arrived: recorded uncertain, not re-sent", p.id)
+            log.warning(
+                "reminder to person %d may or may not have arrived: recorded uncertain, not re-sent", p.id
+            )
             return UNCERTAIN
         except PostRefused as err:
             await self._deliveries.mark_failed(claim, self._clock(), str(err))
@@ -132,7 +148,9 @@ async def run_reminders(sender: ReminderSender, schedule: ReminderSchedule, cloc
             if done.get(kind) != period:
                 try:
                     # A restart mid-month must not send this month's reminder to who asked after its day.
-                    await sender.run(period, nudge=kind == "nudge", opted_before=slot if kind == "monthly" else None)
+                    await sender.run(
+                        period, nudge=kind == "nudge", opted_before=slot if kind == "monthly" else None
+                    )
                     done[kind] = period
                 except Exception:
                     log.exception("reminders for %s failed; will try again", period)

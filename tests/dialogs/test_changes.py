@@ -23,7 +23,11 @@ async def test_what_changed_lists_each_change_by_whom_and_report(db_url: str) ->
         week = await ask(adapter, "what changed this week?")
         assert week.startswith("What changed this week: 2 items")
         lines = week.splitlines()
-        vetting = next(i for i, line in enumerate(lines) if line.startswith("Vetting, misconduct and misogyny (2022) (1)"))
+        vetting = next(
+            i
+            for i, line in enumerate(lines)
+            if line.startswith("Vetting, misconduct and misogyny (2022) (1)")
+        )
         assert "rec 35: " in lines[vetting + 1] and "by Alice Ames" in lines[vetting + 1]
         assert "evidence from Alice Ames" in lines[vetting + 1] or "evidenced" in lines[vetting + 1]
         assert any(line.startswith("Fraud: Time to choose (2021) (1)") for line in lines)

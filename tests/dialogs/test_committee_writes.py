@@ -191,7 +191,10 @@ async def test_retarget_write_dialog_asks_why_confirms_and_is_audited(store: Sto
     same = await writes.propose(Intent.RETARGET, rec35, turn(ED), WriteFields(target=dt.date(2023, 3, 31)))
     assert "its target is already 31 March 2023" in same.replies[0].text
     asked = await writes.propose(Intent.RETARGET, rec35, turn(ED), target)
-    assert "Why is Vetting, misconduct and misogyny (2022) rec 35's target moving to 30 June 2023?" in asked.replies[0].text
+    assert (
+        "Why is Vetting, misconduct and misogyny (2022) rec 35's target moving to 30 June 2023?"
+        in asked.replies[0].text
+    )
     assert asked.state is not None and isinstance(asked.state.pending, Pending)
     pending = dataclasses.replace(asked.state.pending, evidence="IT supplier delay")
     confirm = writes.confirm(pending, rec35)
@@ -253,7 +256,11 @@ async def test_the_jac_met_is_an_admin_write_confirmed_and_recorded(store: Store
     # Re-checked at commit: someone who lost admin rights meanwhile writes nothing.
     assert (
         "Only the SD&A tracker admins"
-        in (await commit_meeting(store, POLICY, dataclasses.replace(pending, met_on=dt.date(2022, 6, 30)), turn(ED)))
+        in (
+            await commit_meeting(
+                store, POLICY, dataclasses.replace(pending, met_on=dt.date(2022, 6, 30)), turn(ED)
+            )
+        )
         .replies[0]
         .text
     )

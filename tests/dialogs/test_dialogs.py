@@ -65,7 +65,9 @@ async def test_confirmation_survives_a_restart(db_url: str) -> None:
     async with bot_services(db_url) as svc:
         adapter = TestAdapter(svc.bot.on_turn, TEMPLATE)
         flow = await adapter.send(msg("mark vetting rec 35 as evidenced: IT monitoring live since October"))
-        await flow.assert_reply(lambda a, _d=None: _expect("Mark Vetting, misconduct and misogyny (2022) rec 35 as evidenced", a))
+        await flow.assert_reply(
+            lambda a, _d=None: _expect("Mark Vetting, misconduct and misogyny (2022) rec 35 as evidenced", a)
+        )
     # A new process: the question asked before the restart is still open in the database.
     async with bot_services(db_url) as svc:
         adapter = TestAdapter(svc.bot.on_turn, TEMPLATE)
@@ -113,9 +115,9 @@ async def test_a_new_write_replaces_the_open_question(db_url: str) -> None:
         assert "still open" not in second and "supplier chosen" in second
         await ask(adapter, "yes")
         assert (await svc.store.get_item(ids["vetting recommendation 38"])).status == "evidenced"
-        assert [e.text for e in (await svc.store.item_detail(ids["vetting recommendation 35"])).evidence][-1:] == [
-            "supplier chosen"
-        ]
+        assert [e.text for e in (await svc.store.item_detail(ids["vetting recommendation 35"])).evidence][
+            -1:
+        ] == ["supplier chosen"]
 
 
 async def test_no_cancels_and_nothing_changes(db_url: str) -> None:

@@ -46,7 +46,9 @@ async def test_my_items_match_by_name_and_are_linked_on_yes(db_url: str) -> None
         assert "Linked 2 items to you" in done
         for key in ("vetting recommendation 35", "fraud recommendation 1"):
             item = await svc.store.get_item(ids[key])
-            assert item.owner_aad_id == "aad-naomi" and item.owner_name == "DI Naomi Clarke (Public Protection)"
+            assert (
+                item.owner_aad_id == "aad-naomi" and item.owner_name == "DI Naomi Clarke (Public Protection)"
+            )
         events = (await svc.store.item_detail(ids["vetting recommendation 35"])).events
         assert events[-1].actor_name == "Naomi Clarke" and events[-1].action == "owner_changed"
 

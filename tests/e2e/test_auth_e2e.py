@@ -54,7 +54,9 @@ def _header(value: str | None) -> dict[str, str]:
     return {} if value is None else {"Authorization": value}
 
 
-async def assert_refused(ab: AuthedBot, activity: dict[str, Any], headers: dict[str, str], status: int = 401) -> Any:
+async def assert_refused(
+    ab: AuthedBot, activity: dict[str, Any], headers: dict[str, str], status: int = 401
+) -> Any:
     """POST; expect ``status``, no reply at the connector and not one row changed anywhere."""
     store = ab.bot.services.store
     before = await fingerprint(store)
@@ -230,7 +232,9 @@ async def test_many_turns_one_token_request(ab: AuthedBot) -> None:
 
 
 async def test_other_tenant_or_no_tenant_is_403_even_with_a_valid_token(ab: AuthedBot) -> None:
-    body = await assert_refused(ab, _write_attempt(ab, tenant=OTHER_TENANT), _header(f"Bearer {ab.token()}"), 403)
+    body = await assert_refused(
+        ab, _write_attempt(ab, tenant=OTHER_TENANT), _header(f"Bearer {ab.token()}"), 403
+    )
     assert body == {"error": "tenant not allowed"}
     await assert_refused(ab, _write_attempt(ab, tenant=None), _header(f"Bearer {ab.token()}"), 403)
 
@@ -240,7 +244,9 @@ async def test_other_tenant_card_click_is_403_and_writes_nothing(ab: AuthedBot) 
     (confirm,) = await ab.say("mark rec 34 as evidenced: real evidence", user="Sarah Khan", aad="aad-sarah")
     yes = next(a for a in confirm["attachments"][0]["content"]["actions"] if a["title"] == "Yes")
     ab.bot.connector.clear()
-    click = ab.bot.acts.execute("confirm", yes["data"], tenant=OTHER_TENANT, user="Sarah Khan", aad="aad-sarah")
+    click = ab.bot.acts.execute(
+        "confirm", yes["data"], tenant=OTHER_TENANT, user="Sarah Khan", aad="aad-sarah"
+    )
     await assert_refused(ab, click, _header(f"Bearer {ab.token()}"), 403)
     item = next(i for i in ab.bot.services.model.items.values() if i.number == "34")
     assert (await ab.bot.services.store.get_item(item.id)).status == "in_progress"

@@ -36,9 +36,32 @@ def seeded_db(tmp_path: Path, sqlite_template: Path, monkeypatch: pytest.MonkeyP
 
 def test_chat_one_message_and_context_across_runs(seeded_db: str, capsys: pytest.CaptureFixture[str]) -> None:
     conv = f"console-{uuid.uuid4().hex[:6]}"
-    assert main(["chat", "--as", "Alice Ames", "--conversation", conv, "mark", "vetting", "rec", "35", "as", "evidenced:", "IT", "monitoring", "live"]) == 0
+    assert (
+        main(
+            [
+                "chat",
+                "--as",
+                "Alice Ames",
+                "--conversation",
+                conv,
+                "mark",
+                "vetting",
+                "rec",
+                "35",
+                "as",
+                "evidenced:",
+                "IT",
+                "monitoring",
+                "live",
+            ]
+        )
+        == 0
+    )
     asked = capsys.readouterr().out
-    assert "Mark Vetting, misconduct and misogyny (2022) rec 35 as evidenced with note 'IT monitoring live'?" in asked
+    assert (
+        "Mark Vetting, misconduct and misogyny (2022) rec 35 as evidenced with note 'IT monitoring live'?"
+        in asked
+    )
     # A second process, same conversation: the question is still open, so "yes" writes.
     assert main(["chat", "--as", "Alice Ames", "--conversation", conv, "yes"]) == 0
     assert "is now evidenced" in capsys.readouterr().out
@@ -54,10 +77,17 @@ def test_chat_json_prints_activities(seeded_db: str, capsys: pytest.CaptureFixtu
     assert lines[0]["attachments"][0]["contentType"] == "application/vnd.microsoft.card.adaptive"
 
 
-def test_manifest_build_writes_a_package(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+def test_manifest_build_writes_a_package(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     out = tmp_path / "app.zip"
     app_id = "3f6e2a90-7c1d-4b8e-a5f2-9d0c1b2e3f4a"
-    assert main(["manifest", "build", "--app-id", app_id, "--out", str(out), "--domain", "tracker.police.example"]) == 0
+    assert (
+        main(
+            ["manifest", "build", "--app-id", app_id, "--out", str(out), "--domain", "tracker.police.example"]
+        )
+        == 0
+    )
     with zipfile.ZipFile(out) as z:
         assert sorted(z.namelist()) == ["color.png", "manifest.json", "outline.png"]
         manifest = json.loads(z.read("manifest.json"))

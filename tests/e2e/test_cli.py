@@ -23,7 +23,9 @@ def history_db(db_url: str, monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
             rec34 = ids["vetting recommendation 34"]
             teams = Source("teams", "a:personal-sarah", "act-1")
             sarah = Actor("DCI Sarah Khan", "aad-sarah")
-            await store.change_item(rec34, None, ItemChange(evidence=NewEvidence("update", "CCU tasking started")), sarah, teams)
+            await store.change_item(
+                rec34, None, ItemChange(evidence=NewEvidence("update", "CCU tasking started")), sarah, teams
+            )
             await store.record_refusal(rec34, "sign_off", Actor("Sam Stranger", "aad-stranger"), Source("teams", "a:x", "act-2"),
                                        "Only the SD&A tracker admins can do that.")  # fmt: skip
             await store.change_item(rec34, None, ItemChange(status="evidenced", evidence=NewEvidence("evidence", "Intel tasking log")),
@@ -39,7 +41,9 @@ def history_db(db_url: str, monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
     return ids
 
 
-def test_history_by_name_prints_the_whole_trail(history_db: dict[str, int], capsys: pytest.CaptureFixture[str]) -> None:
+def test_history_by_name_prints_the_whole_trail(
+    history_db: dict[str, int], capsys: pytest.CaptureFixture[str]
+) -> None:
     assert main(["history", "vetting rec 34"]) == 0
     out = capsys.readouterr().out.splitlines()
     rec34 = history_db["vetting recommendation 34"]
@@ -47,13 +51,17 @@ def test_history_by_name_prints_the_whole_trail(history_db: dict[str, int], caps
     trail = out[1:]
     assert len(trail) == 5, trail
     assert "DCI Sarah Khan update_added CCU tasking started [teams act-1]" in trail[0]
-    assert "Sam Stranger refused sign_off: Only the SD&A tracker admins can do that. [teams act-2]" in trail[1]
+    assert (
+        "Sam Stranger refused sign_off: Only the SD&A tracker admins can do that. [teams act-2]" in trail[1]
+    )
     assert "DCI Sarah Khan evidence_added Intel tasking log [teams act-3]" in trail[2]
     assert "DCI Sarah Khan status_changed status: in_progress → evidenced [teams act-3]" in trail[3]
     assert "Ada Admin owner_changed owner: DCI Sarah Khan (PSD) → DI Priya Shah [cli]" in trail[4]
 
 
-def test_history_by_id_matches_history_by_name(history_db: dict[str, int], capsys: pytest.CaptureFixture[str]) -> None:
+def test_history_by_id_matches_history_by_name(
+    history_db: dict[str, int], capsys: pytest.CaptureFixture[str]
+) -> None:
     assert main(["history", "vetting rec 34"]) == 0
     by_name = capsys.readouterr().out
     assert main(["history", str(history_db["vetting recommendation 34"])]) == 0
@@ -62,12 +70,16 @@ def test_history_by_id_matches_history_by_name(history_db: dict[str, int], capsy
     assert capsys.readouterr().out == by_name
 
 
-def test_history_of_an_item_with_no_events(history_db: dict[str, int], capsys: pytest.CaptureFixture[str]) -> None:
+def test_history_of_an_item_with_no_events(
+    history_db: dict[str, int], capsys: pytest.CaptureFixture[str]
+) -> None:
     assert main(["history", str(history_db["vetting recommendation 35"])]) == 0
     assert capsys.readouterr().out.splitlines()[1:] == []
 
 
-def test_history_explains_what_it_cannot_find(history_db: dict[str, int], capsys: pytest.CaptureFixture[str]) -> None:
+def test_history_explains_what_it_cannot_find(
+    history_db: dict[str, int], capsys: pytest.CaptureFixture[str]
+) -> None:
     assert main(["history", "999999"]) == 1
     assert "no item 999999" in capsys.readouterr().err
     assert main(["history", "the one about unicorns"]) == 1

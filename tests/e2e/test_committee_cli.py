@@ -95,7 +95,10 @@ def test_chat_today_makes_today_a_given_date(cli_db: str, capsys: pytest.Capture
     assert main(["chat", "--conversation", conv, "--today", "15 December 2022", "what's overdue?"]) == 0
     then = capsys.readouterr().out
     # Vetting, misconduct and misogyny (2022) rec 35 (due 31 March 2023) is overdue today, not in December 2022; fraud rec 1 is both.
-    assert "Vetting, misconduct and misogyny (2022) rec 35" in now and "Vetting, misconduct and misogyny (2022) rec 35" not in then
+    assert (
+        "Vetting, misconduct and misogyny (2022) rec 35" in now
+        and "Vetting, misconduct and misogyny (2022) rec 35" not in then
+    )
     assert "Fraud: Time to choose (2021) rec 1" in now and "Fraud: Time to choose (2021) rec 1" in then
     assert main(["chat", "--today", "someday", "hello"]) == 2
     assert "--today: can't read 'someday' as a date" in capsys.readouterr().err

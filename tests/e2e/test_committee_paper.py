@@ -166,7 +166,9 @@ async def test_chat_questions_over_other_periods(db_url: str) -> None:
         )
         scoped = CommitteeQuestion.since_last(Ask.SIGNED_OFF, report_key=COVID_DA)
         one = await answer(store, scoped, AS_OF, LONDON)
-        assert one.replies[0].text.startswith("COVID – policing domestic abuse during the pandemic (2021): 1 item signed off")
+        assert one.replies[0].text.startswith(
+            "COVID – policing domestic abuse during the pandemic (2021): 1 item signed off"
+        )
         assert one.state is not None and one.state.last_report == COVID_DA
         # No JAC before the first one: said plainly, not guessed.
         none = await answer(store, CommitteeQuestion.since_last(Ask.SIGNED_OFF), dt.date(2022, 6, 30), LONDON)

@@ -92,7 +92,10 @@ def test_digest_says_what_changed_who_did_it_and_what_is_due() -> None:
         "Evidenced (1):\n- Something important, number 2, with a long title rec 3: by Alice Ames, Sat 28 Nov — CCU now tasks intelligence routinely"
         in text
     )
-    assert "Signed off by HMICFRS (1):\n- Something important, number 2, with a long title rec 4: by Rachel Jones-Burns, Fri 27 Nov" in text
+    assert (
+        "Signed off by HMICFRS (1):\n- Something important, number 2, with a long title rec 4: by Rachel Jones-Burns, Fri 27 Nov"
+        in text
+    )
     assert (
         "Reopened (1):\n- Something important, number 1, with a long title rec 6: by Rachel Jones-Burns, Sun 29 Nov — HMICFRS asked for more"
         in text
@@ -104,8 +107,14 @@ def test_digest_says_what_changed_who_did_it_and_what_is_due() -> None:
     )
     assert "Also 1 progress updates." in text
     assert "Mallory" not in text  # a refused change changed nothing
-    assert "Overdue (1):\n- Something important, number 1, with a long title rec 1: overdue since 21 Oct 2026" in text
-    assert "Awaiting HMICFRS sign-off (1):\n- Something important, number 2, with a long title rec 3: evidenced 2 days ago" in text
+    assert (
+        "Overdue (1):\n- Something important, number 1, with a long title rec 1: overdue since 21 Oct 2026"
+        in text
+    )
+    assert (
+        "Awaiting HMICFRS sign-off (1):\n- Something important, number 2, with a long title rec 3: evidenced 2 days ago"
+        in text
+    )
     assert "- Something important, number 1, with a long title: 3 live, 1 overdue, 0 signed off" in text
     shows = {a["data"]["item_id"] for a in _actions(card) if a.get("verb") == "show"}
     assert shows == {1, 2, 3, 4, 5, 6}
@@ -189,7 +198,10 @@ async def test_send_the_digest_now_answers_with_the_digest_card(bot: RunningBot)
     assert_valid_card(card)
     text = text_of(reply)
     assert "Weekly status digest" in text
-    assert "Vetting, misconduct and misogyny (2022) rec 34: by Alice Ames" in text and "CCU now tasks intel routinely" in text
+    assert (
+        "Vetting, misconduct and misogyny (2022) rec 34: by Alice Ames" in text
+        and "CCU now tasks intel routinely" in text
+    )
     assert reply["summary"].startswith("Weekly status digest")
 
 

@@ -24,7 +24,9 @@ NOW = utc(2026, 11, 30, 9, 30)  # Monday: the slot (09:00) has passed
 
 async def run(settings: Settings, action: str, **kw: object) -> tuple[int, str]:
     out = io.StringIO()
-    code = await asyncio.wait_for(digest_command(settings, action, now=True, clock=lambda: NOW, out=out, **kw), 30)
+    code = await asyncio.wait_for(
+        digest_command(settings, action, now=True, clock=lambda: NOW, out=out, **kw), 30
+    )
     return code, out.getvalue()
 
 
@@ -35,7 +37,10 @@ async def left_sending(store: Store, sub_id: int, at: dt.datetime) -> None:
 
 
 async def test_uncertain_is_logged_listed_exits_non_zero_and_can_be_resent(
-    db_url: str, store: Store, teams: TimedConnector, caplog: pytest.LogCaptureFixture  # noqa: F811
+    db_url: str,
+    store: Store,
+    teams: TimedConnector,  # noqa: F811
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     convs = await subscribe(store, teams, 3)
     dead, *rest = list(convs)
@@ -43,7 +48,11 @@ async def test_uncertain_is_logged_listed_exits_non_zero_and_can_be_resent(
     settings = Settings(database_url=db_url, digest_lease_seconds=600)
     with caplog.at_level(logging.WARNING):
         code, said = await run(settings, "send")
-    assert code == 1 and "1 deliveries of 2026-W49 uncertain or failed" in said and "resend --week 2026-W49" in said
+    assert (
+        code == 1
+        and "1 deliveries of 2026-W49 uncertain or failed" in said
+        and "resend --week 2026-W49" in said
+    )
     assert any("now uncertain" in r.getMessage() and str(dead) in r.getMessage() for r in caplog.records)
     assert [len(posts(teams, convs[i])) for i in (dead, *rest)] == [0, 1, 1]
     code, said = await run(settings, "send")  # asking again does not hide it

@@ -72,7 +72,10 @@ async def test_channel_messages_only_when_mentioned_and_reply_in_thread(bot: Run
 
 async def test_mark_evidenced_confirmed_by_button_writes_once(bot: RunningBot) -> None:
     (confirm,) = await bot.say("mark 34 as evidenced: CCU now tasks intel routinely")
-    assert "Mark Vetting, misconduct and misogyny (2022) rec 34 as evidenced with note 'CCU now tasks intel routinely'?" in text_of(confirm)
+    assert (
+        "Mark Vetting, misconduct and misogyny (2022) rec 34 as evidenced with note 'CCU now tasks intel routinely'?"
+        in text_of(confirm)
+    )
     (card,) = cards_of(confirm)
     assert_valid_card(card)
     yes = next(a for a in card["actions"] if a["title"] == "Yes")

@@ -67,7 +67,11 @@ async def bot(db_url: str) -> AsyncIterator[RunningBot]:
 
 def item_id(bot: RunningBot, number: str) -> int:
     model = bot.services.model
-    return next(i.id for i in model.items.values() if i.number == number and model.reports[i.report_id].key.startswith("vetting"))
+    return next(
+        i.id
+        for i in model.items.values()
+        if i.number == number and model.reports[i.report_id].key.startswith("vetting")
+    )
 
 
 async def updates(store: Store, item: int) -> list[str | None]:
@@ -83,7 +87,9 @@ async def timed_post(bot: RunningBot, activity: dict[str, Any]) -> tuple[int, fl
 # ---- 1. effects once, replies at least once -------------------------------------------------------
 
 
-async def test_a_500_on_the_reply_to_a_committed_yes_is_retried_and_the_user_hears_what_was_saved(bot: RunningBot) -> None:
+async def test_a_500_on_the_reply_to_a_committed_yes_is_retried_and_the_user_hears_what_was_saved(
+    bot: RunningBot,
+) -> None:
     await bot.say("add update to rec 39: STA drafted")
     bot.connector.scripts[CONV] = [Scripted(200), Scripted(500)]  # typing, then the reply fails once
     replies = await bot.say("yes")
@@ -221,7 +227,9 @@ async def test_expect_replies_returns_the_replies_in_the_response(bot: RunningBo
 # ---- 5. ids and values of any length -------------------------------------------------------------------
 
 
-async def test_ids_of_any_length_work_and_an_overlong_owner_is_refused_before_any_write(bot: RunningBot) -> None:
+async def test_ids_of_any_length_work_and_an_overlong_owner_is_refused_before_any_write(
+    bot: RunningBot,
+) -> None:
     conv = "a:" + "c" * 700
     ask = bot.acts.message("add update to rec 39: long ids", conversation=conv)
     ask["id"] = "x" * 900
@@ -304,7 +312,9 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-async def test_an_instance_killed_after_committing_leaves_its_reply_to_the_other(db_url: str, tmp_path: Path) -> None:
+async def test_an_instance_killed_after_committing_leaves_its_reply_to_the_other(
+    db_url: str, tmp_path: Path
+) -> None:
     await seed(db_url)
     teams = MockConnector()
     await teams.start()
@@ -321,6 +331,7 @@ async def test_an_instance_killed_after_committing_leaves_its_reply_to_the_other
     b = TestServer(b_app, host="127.0.0.1", port=0)
     try:
         async with aiohttp.ClientSession() as http:
+
             async def post(url: str, act: dict[str, Any]) -> int:
                 async with http.post(f"{url}/api/messages", json=act) as resp:
                     return resp.status
@@ -337,7 +348,9 @@ async def test_an_instance_killed_after_committing_leaves_its_reply_to_the_other
                 pytest.fail("instance A did not start")
             assert await post(a_url, acts.message("add update to rec 39: before the crash")) == 200
             await teams.wait_for(1, within=5)
-            teams.scripts[CONV] = [Scripted(delay=6.0)]  # A's reply after the commit hangs (no typing: fast turn)
+            teams.scripts[CONV] = [
+                Scripted(delay=6.0)
+            ]  # A's reply after the commit hangs (no typing: fast turn)
             yes_activity = acts.message("yes")
             yes = asyncio.create_task(post(a_url, yes_activity))
             for _ in range(100):  # until A's reply is on the wire: the write has committed
@@ -354,7 +367,11 @@ async def test_an_instance_killed_after_committing_leaves_its_reply_to_the_other
             msgs = await teams.wait_for(2, within=10)
             assert [text_of(m) for m in msgs][1:] == [DONE_39]
             model = b_app[SERVICES].model
-            item = next(i.id for i in model.items.values() if i.number == "39" and model.reports[i.report_id].key.startswith("vetting"))
+            item = next(
+                i.id
+                for i in model.items.values()
+                if i.number == "39" and model.reports[i.report_id].key.startswith("vetting")
+            )
             async with await Store.open(db_url) as store:
                 history = await store.history(item)
             assert [e.new_value for e in history if e.action == "update_added"] == ["before the crash"]
@@ -442,7 +459,9 @@ async def test_an_error_after_a_committed_write_says_what_was_saved() -> None:
 
             act = Activities(teams.url).message("yes")
             with effects.recording():
-                await adapter.run_pipeline(ReplyContext(adapter, Activity().deserialize(act)), fails_after_committing)
+                await adapter.run_pipeline(
+                    ReplyContext(adapter, Activity().deserialize(act)), fails_after_committing
+                )
         (said,) = teams.messages()
         assert "Your change was saved (item 39 (version 2))" in text_of(said) and "Sorry" not in text_of(said)
     finally:
@@ -456,7 +475,11 @@ async def test_two_instances_deliver_each_kept_reply_once(db_url: str) -> None:
     teams = MockConnector()
     await teams.start()
     try:
-        async with await Store.open(db_url) as one, await Store.open(db_url) as two, aiohttp.ClientSession() as http:
+        async with (
+            await Store.open(db_url) as one,
+            await Store.open(db_url) as two,
+            aiohttp.ClientSession() as http,
+        ):
             for n in range(20):
                 wire = {"type": "message", "text": f"kept {n}"}
                 assert await Outbox(one).add(f"reply:k{n}", teams.url, f"a:conv-{n}", [wire], state="pending")

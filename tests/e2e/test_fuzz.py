@@ -48,17 +48,35 @@ VOCABULARY = [
     "'; DROP TABLE item; --", "\" OR 1=1", "<at>Tracker</at>", "<script>alert(1)</script>", "&nbsp;", "&amp;",
     "{{7*7}}", "${jndi:ldap://x}", "\u202e", "\u200b", "\ufeff", "👮‍♀️", "🇬🇧", "Z\u0351\u0364", "\t", "\n", "\x00", "\x1b[31m",
 ]  # fmt: skip
-USERS = [("Alice Ames", "aad-alice"), ("DCI Sarah Khan", "aad-sarah"), ("Sam Stranger", "aad-stranger"), ("No Id", "")]
+USERS = [
+    ("Alice Ames", "aad-alice"),
+    ("DCI Sarah Khan", "aad-sarah"),
+    ("Sam Stranger", "aad-stranger"),
+    ("No Id", ""),
+]
 CONVERSATIONS = [("a:fuzz-1", "personal", None), ("a:fuzz-2", "personal", None),
                  ("19:fuzz@thread.tacv2;messageid=1", "channel", "19:team-fuzz@thread.tacv2"),
                  ("19:group-fuzz@thread.v2", "groupChat", None)]  # fmt: skip
 RAW_CONVERSATIONS = [(f"a:raw-{n}", ctype, team) for n, (_, ctype, team) in enumerate(CONVERSATIONS)]
-VERBS = ["show", "start_evidence", "start_update", "more", "list", "choose", "confirm", "frobnicate", "", None]
+VERBS = [
+    "show",
+    "start_evidence",
+    "start_update",
+    "more",
+    "list",
+    "choose",
+    "confirm",
+    "frobnicate",
+    "",
+    None,
+]
 ACTIVITY_TYPES = ["message", "invoke", "conversationUpdate", "installationUpdate", "messageReaction", "event", "typing",
                   "endOfConversation", "messageUpdate", "messageDelete", "somethingNew"]  # fmt: skip
 
 # Any character at all, lone surrogates included (they travel as JSON escapes).
-chars = st.one_of(st.characters(), st.characters(categories=["Cs"]), st.sampled_from("\x00\x07\u202e\u200b\ufffd"))
+chars = st.one_of(
+    st.characters(), st.characters(categories=["Cs"]), st.sampled_from("\x00\x07\u202e\u200b\ufffd")
+)
 noise = st.text(chars, max_size=24)
 words = st.lists(st.one_of(st.sampled_from(VOCABULARY), noise), max_size=14).map(" ".join)
 long_text = st.integers(1000, 10_000).map(lambda n: ("show rec 34 " + "lorem ipsum " * 900)[:n])
@@ -67,7 +85,13 @@ requests = st.builds("{} rec {}{}".format, st.sampled_from(["mark", "add update 
                      st.sampled_from(["33", "34", "35", "38", "39", "1"]),
                      st.one_of(st.just(": done"), noise.map(": x".__add__), st.just(" as evidenced: done")))  # fmt: skip
 texts = st.one_of(words, requests, requests, noise, long_text)
-json_scalars = st.one_of(st.none(), st.booleans(), st.integers(-(2**63), 2**63), st.floats(allow_nan=False, allow_infinity=False), noise)
+json_scalars = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-(2**63), 2**63),
+    st.floats(allow_nan=False, allow_infinity=False),
+    noise,
+)
 json_values = st.recursive(json_scalars, lambda inner: st.one_of(
     st.lists(inner, max_size=4), st.dictionaries(st.one_of(noise, st.sampled_from(["verb", "item_id", "token", "answer"])), inner, max_size=4)
 ), max_leaves=6)  # fmt: skip
@@ -100,7 +124,11 @@ class Fuzzer:
         status, answer = self.run(self.bot.post(body))
         self.sent += 1
         self.statuses[status] = self.statuses.get(status, 0) + 1
-        is_other_invoke = isinstance(activity, dict) and activity.get("type") == "invoke" and activity.get("name") != "adaptiveCard/action"
+        is_other_invoke = (
+            isinstance(activity, dict)
+            and activity.get("type") == "invoke"
+            and activity.get("name") != "adaptiveCard/action"
+        )
         assert status < 500 or (status == 501 and is_other_invoke), (status, answer, activity)
         if status == 200 and isinstance(answer, dict) and "value" in answer:
             assert "Traceback" not in json.dumps(answer)
@@ -108,7 +136,9 @@ class Fuzzer:
 
     def base(self, user: tuple[str, str], conv: tuple[str, str, str | None]) -> dict[str, Any]:
         conversation, ctype, team = conv
-        return self.bot.acts.base(conversation=conversation, conversation_type=ctype, user=user[0], aad=user[1], team=team)
+        return self.bot.acts.base(
+            conversation=conversation, conversation_type=ctype, user=user[0], aad=user[1], team=team
+        )
 
 
 def fuzz_settings(examples: int) -> settings:
@@ -120,7 +150,9 @@ def run_messages(f: Fuzzer) -> None:
     @fuzz_settings(EXAMPLES["messages"])
     @given(text=texts, user=st.sampled_from(USERS), conv=st.sampled_from(CONVERSATIONS), mention=st.booleans(),
            value=st.one_of(st.none(), st.none(), json_values))  # fmt: skip
-    def check(text: str, user: tuple[str, str], conv: tuple[str, str, str | None], mention: bool, value: Any) -> None:
+    def check(
+        text: str, user: tuple[str, str], conv: tuple[str, str, str | None], mention: bool, value: Any
+    ) -> None:
         if says_yes(text):
             return  # the one thing the fuzzer never says
         act = f.bot.acts.message(text, conversation=conv[0], conversation_type=conv[1], mention=mention,
@@ -142,8 +174,20 @@ def run_cards(f: Fuzzer) -> None:
     @fuzz_settings(EXAMPLES["cards"])
     @given(verb=st.sampled_from(VERBS), data=data, invoke=st.booleans(), user=st.sampled_from(USERS),
            conv=st.sampled_from(CONVERSATIONS))  # fmt: skip
-    def check(verb: str | None, data: dict[str, Any], invoke: bool, user: tuple[str, str], conv: tuple[str, str, str | None]) -> None:
-        kw = {"conversation": conv[0], "conversation_type": conv[1], "user": user[0], "aad": user[1], "team": conv[2]}
+    def check(
+        verb: str | None,
+        data: dict[str, Any],
+        invoke: bool,
+        user: tuple[str, str],
+        conv: tuple[str, str, str | None],
+    ) -> None:
+        kw = {
+            "conversation": conv[0],
+            "conversation_type": conv[1],
+            "user": user[0],
+            "aad": user[1],
+            "team": conv[2],
+        }
         payload = {"verb": verb, **data}
         act = f.bot.acts.execute(str(verb), payload, **kw) if invoke else f.bot.acts.submit(payload, **kw)
         # A "yes" for a token the bot never issued cannot confirm anything; "YES" is not "yes".
@@ -165,7 +209,13 @@ def run_activities(f: Fuzzer) -> None:
     @fuzz_settings(EXAMPLES["activities"])
     @given(kind=st.one_of(st.sampled_from(ACTIVITY_TYPES), noise), fields=fields, keep=st.booleans(),
            user=st.sampled_from(USERS), conv=st.sampled_from(RAW_CONVERSATIONS))  # fmt: skip
-    def check(kind: str, fields: dict[str, Any], keep: bool, user: tuple[str, str], conv: tuple[str, str, str | None]) -> None:
+    def check(
+        kind: str,
+        fields: dict[str, Any],
+        keep: bool,
+        user: tuple[str, str],
+        conv: tuple[str, str, str | None],
+    ) -> None:
         # Either a real activity with some fields replaced, or the generated fields alone.
         act = f.base(user, conv) if keep else {}
         act.update(fields)
@@ -215,4 +265,6 @@ async def test_fuzzed_activities_never_5xx_and_never_write(bot: RunningBot) -> N
     questions = [m for m in bot.connector.messages() if "Reply yes or no" in text_of(m)]
     assert len(questions) >= 3  # writes were proposed, each one "yes" away (typically 10-30 of them)
     assert fuzzer.sent >= 700 and elapsed < 60, (fuzzer.sent, elapsed)
-    print(f"fuzz: {fuzzer.sent} activities in {elapsed:.1f}s, statuses {fuzzer.statuses}, {len(questions)} questions")
+    print(
+        f"fuzz: {fuzzer.sent} activities in {elapsed:.1f}s, statuses {fuzzer.statuses}, {len(questions)} questions"
+    )

@@ -24,7 +24,6 @@ FIELDS = {"intent", "report", "item", "needs_clarification", "candidates", "due_
           "owner", "evidence", "links"}  # fmt: skip
 
 
-
 @pytest.fixture
 def seeded(tmp_path: Path, sqlite_template: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
     """A migrated SQLite copy with the small dataset; DATABASE_URL points at it."""
@@ -125,14 +124,19 @@ def test_pretty_output_without_json(seeded: dict[str, int], capsys: pytest.Captu
     assert "intent: show" in text and f"report: {VETTING}" in text
 
 
-def test_new_fields_status_since_items_and_changes(seeded: dict[str, int], capsys: pytest.CaptureFixture[str]) -> None:
+def test_new_fields_status_since_items_and_changes(
+    seeded: dict[str, int], capsys: pytest.CaptureFixture[str]
+) -> None:
     (listed,) = parse(capsys, "show everything that is evidenced and awaiting sign-off", "--json")
     assert listed["intent"] == "outstanding" and listed["status"] == ["evidenced"] and listed["since"] is None
     (changed,) = parse(capsys, "what changed since Monday?", "--json", "--today", "2026-12-02")
     assert changed["intent"] == "changes" and changed["since"] == "2026-11-30"
     (several,) = parse(capsys, "mark 33 and 34 as evidenced: CCU tasking log", "--json")
     assert several["intent"] == "mark_evidenced" and several["evidence"] == "CCU tasking log"
-    assert [i["id"] for i in several["items"]] == [seeded["vetting recommendation 33"], seeded["vetting recommendation 34"]]
+    assert [i["id"] for i in several["items"]] == [
+        seeded["vetting recommendation 33"],
+        seeded["vetting recommendation 34"],
+    ]
     (plain,) = parse(capsys, "show rec 35", "--json")
     assert plain["items"] == [] and plain["status"] is None
 

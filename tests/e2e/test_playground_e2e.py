@@ -372,7 +372,11 @@ async def test_channel_mention_gets_the_list_in_the_thread(rig: Rig) -> None:
     assert text.startswith(f"{CHILD_PROTECTION_TITLE} (1–6 of 6)")
     # Six rows, the overdue one first, each with its own Show button.
     # Six rows that can be told apart: none of the items has a number or text, so each shows its reference.
-    rows = [line for line in text.splitlines() if line.startswith("- Child Protection (2014) rec (unnumbered, ref ")]
+    rows = [
+        line
+        for line in text.splitlines()
+        if line.startswith("- Child Protection (2014) rec (unnumbered, ref ")
+    ]
     assert len(rows) == 6 and len({row.split(")")[1] for row in rows}) == 6
     assert "DI Naomi Clarke (Child Protection), overdue since" in text.splitlines()[1]
     shows = [a for a in _actions(card) if a.get("verb") == "show"]
@@ -421,7 +425,10 @@ async def test_show_button_on_a_list_row_answers_with_that_item(rig: Rig) -> Non
     assert item_message["conversation"]["id"] == thread
     card = _only_card(item_message)
     # An unnumbered item with no text of its own is told apart by its tracker reference.
-    assert card["body"][0]["text"] == f"**Child Protection (2014) recommendation (unnumbered, ref {show['data']['item_id']})**"
+    assert (
+        card["body"][0]["text"]
+        == f"**Child Protection (2014) recommendation (unnumbered, ref {show['data']['item_id']})**"
+    )
     facts = {f["title"]: f["value"] for f in card["body"][2]["facts"]}
     assert facts["Report"] == "Child Protection report 2014"
     assert facts["Owner"] == "DI Naomi Clarke (Child Protection)"
@@ -528,7 +535,9 @@ async def test_compose_box_search_returns_ranked_item_cards(rig: Rig) -> None:
         assert attachment["content"]["refresh"]["action"]["verb"] == "refresh_item"
     # A typo still finds it, and in a group chat too.
     answer = await pg.invoke(pg.config.group_chat_ids[0], "composeExtension/query", _search("fraudd"))
-    assert "Fraud: Time to choose (2021) rec 1" in [a["preview"]["content"]["title"] for a in answer["composeExtension"]["attachments"]]
+    assert "Fraud: Time to choose (2021) rec 1" in [
+        a["preview"]["content"]["title"] for a in answer["composeExtension"]["attachments"]
+    ]
 
 
 async def test_pasted_hmicfrs_link_unfurls_to_the_report_card(rig: Rig) -> None:
@@ -575,12 +584,19 @@ async def test_evidence_dialog_fetch_and_submit_writes_after_confirmation(rig: R
         assert len(await store.evidence(item_id)) == before, "nothing is written before Yes"
     yes = next(a for a in confirm["actions"] if a["data"]["answer"] == "yes")
     done = await pg.invoke(chat, "task/submit", {"data": yes["data"]})
-    assert done["task"]["type"] == "message" and "Update added to VAWG interim (2021) rec 2" in done["task"]["value"]
+    assert (
+        done["task"]["type"] == "message"
+        and "Update added to VAWG interim (2021) rec 2" in done["task"]["value"]
+    )
     async with _store(rig.server.database_url) as store:
         detail = await store.item_detail(item_id)
     assert detail.evidence[-1].text == note and detail.evidence[-1].author_name == pg.config.user_name
     [added] = [e for e in detail.events if e.action == "update_added" and e.new_value == note]
-    assert (added.actor_name, added.source, added.source_conversation_id) == (pg.config.user_name, "teams", chat)
+    assert (added.actor_name, added.source, added.source_conversation_id) == (
+        pg.config.user_name,
+        "teams",
+        chat,
+    )
 
 
 async def test_owner_reminder_arrives_in_personal_chat(rig: Rig) -> None:
@@ -605,7 +621,11 @@ async def test_owner_reminder_arrives_in_personal_chat(rig: Rig) -> None:
     text = text_of(reminder)
     assert "of your items" in text and "overdue since" in text
     adds = [a for a in _actions(card) if a.get("title") == "Add update"]
-    assert adds and adds[0]["data"]["item_id"] == item_id and adds[0]["data"]["msteams"] == {"type": "task/fetch"}
+    assert (
+        adds
+        and adds[0]["data"]["item_id"] == item_id
+        and adds[0]["data"]["msteams"] == {"type": "task/fetch"}
+    )
     # Once per period: sending again posts nothing more.
     code, output = await _tracker_cli(["remind", "send", "--now"], rig.server.database_url)
     assert code == 0 and "already done 1" in output, output

@@ -51,7 +51,11 @@ async def test_opt_in_then_one_reminder_per_period_across_instances(bot: Running
     posted = bot.connector.messages("a:personal-sarah")[before:]
     assert len(posted) == 1
     text = text_of(posted[0])
-    assert "2 of your items are overdue" in text and "Vetting, misconduct and misogyny (2022) rec 34" in text and "Vetting, misconduct and misogyny (2022) rec 39" in text
+    assert (
+        "2 of your items are overdue" in text
+        and "Vetting, misconduct and misogyny (2022) rec 34" in text
+        and "Vetting, misconduct and misogyny (2022) rec 39" in text
+    )
     assert "rec 33" not in text  # signed off
     (card,) = cards_of(posted[0])
     assert_valid_card(card)
@@ -85,7 +89,9 @@ async def test_nudge_n_days_before_due_and_cli(db_url: str, seeded: dict[str, in
         (nudge,) = bot.connector.messages("a:personal-jo")[-1:]
         assert "1 of your items is due in 14 days" in text_of(nudge)
         out = io.StringIO()
-        assert await remind_command(Settings(database_url=db_url), "preview", False, clock=clock, out=out) == 0
+        assert (
+            await remind_command(Settings(database_url=db_url), "preview", False, clock=clock, out=out) == 0
+        )
         assert "Insp Jo Bell" in out.getvalue() and "PEEL 2021/22 AFI 2" in out.getvalue()
         out = io.StringIO()
         assert await remind_command(Settings(database_url=db_url), "send", False, clock=clock, out=out) == 0

@@ -36,7 +36,9 @@ def signing() -> KeyPair:
 @pytest.fixture
 async def ab(db_url: str, signing: KeyPair) -> AsyncIterator[AuthedBot]:
     # Lists in mixed case: object ids are compared case-insensitively.
-    async with authed_bot(db_url, signing, editors=frozenset({"AAD-Editor"}), admins=frozenset({"aad-admin"})) as running:
+    async with authed_bot(
+        db_url, signing, editors=frozenset({"AAD-Editor"}), admins=frozenset({"aad-admin"})
+    ) as running:
         yield running
 
 
@@ -76,7 +78,11 @@ async def test_owner_and_editors_can_add_updates_and_mark_evidenced(ab: AuthedBo
     assert await trail(store, item_id(ab, "34")) == [
         ("update_added", None, "aad-sarah"), ("evidence_added", None, "aad-sarah"), ("status_changed", "status", "aad-sarah"),
     ]  # fmt: skip
-    assert [a for a, _, _ in await trail(store, item_id(ab, "35"))] == ["update_added", "evidence_added", "status_changed"]
+    assert [a for a, _, _ in await trail(store, item_id(ab, "35"))] == [
+        "update_added",
+        "evidence_added",
+        "status_changed",
+    ]
     assert (await store.get_item(item_id(ab, "35"))).status == "evidenced"
 
 
@@ -97,18 +103,26 @@ async def test_others_are_refused_clearly_audited_and_nothing_changes(ab: Authed
     (reply,) = await ab.say("yes", **STRANGER)
     assert "Sorry, I can't do that" not in text_of(reply) and "evidenced" not in text_of(reply)
     # Someone without an AAD object id owns nothing (rec 38 has no owner either).
-    (reply,) = await ab.say("add update to rec 38: anonymous", user="No Id", aad="", conversation="a:personal-noid")
+    (reply,) = await ab.say(
+        "add update to rec 38: anonymous", user="No Id", aad="", conversation="a:personal-noid"
+    )
     assert OWNER_ONLY in text_of(reply)
     # Nothing but the refusals (and conversation state) was written.
     after = await fingerprint(store)
     for table in ("item", "evidence", "report", "subscription"):
         assert after[table] == before[table], table
-    refusals = [e for i in (34, 35, 38) for e in await store.history(item_id(ab, str(i))) if e.action == "refused"]
+    refusals = [
+        e for i in (34, 35, 38) for e in await store.history(item_id(ab, str(i))) if e.action == "refused"
+    ]
     assert len(refusals) == 5 and all(e.note == OWNER_ONLY for e in refusals)
     assert len(after["item_event"]) == len(before["item_event"]) + 5
     # Changing where the digest goes needs an editor too (nothing to audit on an item).
-    await ab.post(ab.bot.acts.channel("post the weekly digest here", user=STRANGER["user"], aad=STRANGER["aad"]))
-    assert "Only the SD&A editors can change where the digest is posted" in text_of(ab.bot.connector.messages()[-1])
+    await ab.post(
+        ab.bot.acts.channel("post the weekly digest here", user=STRANGER["user"], aad=STRANGER["aad"])
+    )
+    assert "Only the SD&A editors can change where the digest is posted" in text_of(
+        ab.bot.connector.messages()[-1]
+    )
     assert (await fingerprint(store))["subscription"] == before["subscription"]
 
 
@@ -121,7 +135,14 @@ async def test_only_admins_sign_off_reopen_and_assign(ab: AuthedBot) -> None:
             assert text_of(reply).startswith(f"Sorry, I can't do that: {ADMINS_ONLY}"), (who["user"], request)
             refused_before += 1
     events = [e for n in ("33", "34", "39") for e in await store.history(item_id(ab, n))]
-    assert sorted(e.field for e in events if e.action == "refused") == ["assign", "assign", "reopen", "reopen", "sign_off", "sign_off"]
+    assert sorted(e.field for e in events if e.action == "refused") == [
+        "assign",
+        "assign",
+        "reopen",
+        "reopen",
+        "sign_off",
+        "sign_off",
+    ]
     assert (await store.get_item(item_id(ab, "33"))).status == "signed_off"
     # An admin can do all three.
     assert "signed off" in await write(ab, "sign off rec 34", ADMIN)
@@ -137,7 +158,10 @@ async def test_with_an_app_id_and_no_lists_only_owners_write(
 ) -> None:
     caplog.set_level(logging.INFO)
     async with authed_bot(db_url, signing) as ab:
-        assert "TRACKER_EDITORS and TRACKER_ADMINS are empty: only item owners can record evidence" in caplog.text
+        assert (
+            "TRACKER_EDITORS and TRACKER_ADMINS are empty: only item owners can record evidence"
+            in caplog.text
+        )
         assert "auth on" in caplog.text
         (reply,) = await ab.say("add update to rec 34: hello", **STRANGER)
         assert OWNER_ONLY in text_of(reply)
@@ -152,7 +176,10 @@ async def test_local_mode_everyone_may_write_and_the_startup_log_says_so(
     caplog.set_level(logging.INFO)
     await seed(db_url)
     async with running_bot(Settings(database_url=db_url)) as bot:
-        assert "local mode: no MicrosoftAppId and no TRACKER_EDITORS/TRACKER_ADMINS, so everyone may write" in caplog.text
+        assert (
+            "local mode: no MicrosoftAppId and no TRACKER_EDITORS/TRACKER_ADMINS, so everyone may write"
+            in caplog.text
+        )
         assert "auth OFF (local mode)" in caplog.text
         for request, done in [("add update to rec 35: anyone", "Update added"), ("sign off rec 35", "signed off"),
                               ("assign rec 38 to Bob Brown", "now owned by")]:  # fmt: skip

@@ -62,7 +62,9 @@ async def test_a_redelivered_yes_writes_once_and_gets_the_same_reply_again(bot: 
     assert (await bot.post(yes))[0] == 200
     assert (await bot.post(yes))[0] == 200  # Teams re-sends what it thinks timed out (issue 16: reply again)
     msgs = bot.connector.messages()
-    assert [text_of(m) for m in msgs[1:]] == ["Update added to Vetting, misconduct and misogyny (2022) rec 39."] * 2
+    assert [text_of(m) for m in msgs[1:]] == [
+        "Update added to Vetting, misconduct and misogyny (2022) rec 39."
+    ] * 2
     assert await changes(bot.services.store, item(bot, "39")) == [("update_added", "STA drafted")]
 
 
@@ -73,7 +75,9 @@ async def test_a_redelivered_request_asks_once(bot: RunningBot) -> None:
 
 
 @pytest.mark.parametrize("concurrent", [False, True], ids=["one-after-another", "at-once"])
-async def test_submit_button_clicked_twice_writes_once_and_replies_once(bot: RunningBot, concurrent: bool) -> None:
+async def test_submit_button_clicked_twice_writes_once_and_replies_once(
+    bot: RunningBot, concurrent: bool
+) -> None:
     (confirm,) = await bot.say("mark rec 35 as evidenced: IT monitoring live")
     clicks = [bot.acts.submit(yes_button(confirm)) for _ in range(2)]  # two clicks: two activities
     if concurrent:
@@ -98,7 +102,11 @@ async def test_execute_button_clicked_twice_writes_once(bot: RunningBot, concurr
         answers = [await bot.post(c) for c in clicks]
     texts = sorted(str(body["value"]["body"][0]["text"]) for _, body in answers)
     # The card is replaced in place: once with the result, once (the loser) with "Already done".
-    assert texts[0].startswith("Already done") and texts[1] == "Vetting, misconduct and misogyny (2022) rec 35 is now evidenced, awaiting HMICFRS sign-off."
+    assert (
+        texts[0].startswith("Already done")
+        and texts[1]
+        == "Vetting, misconduct and misogyny (2022) rec 35 is now evidenced, awaiting HMICFRS sign-off."
+    )
     assert len(bot.connector.messages()) == 1  # just the question: no extra messages
     trail = await changes(bot.services.store, item(bot, "35"))
     assert trail == [("evidence_added", "IT monitoring live"), ("status_changed", "evidenced")]
@@ -149,7 +157,9 @@ async def test_malformed_and_non_activity_bodies_are_400(bot: RunningBot) -> Non
         status, answer = await bot.post(body)
         assert status == 400, (body[:40], status, answer)
         assert set(answer) == {"error"}  # a short reason, no trace
-    async with bot.http.post(f"{bot.url}/api/messages", data="hi", headers={"Content-Type": "text/plain"}) as resp:
+    async with bot.http.post(
+        f"{bot.url}/api/messages", data="hi", headers={"Content-Type": "text/plain"}
+    ) as resp:
         assert resp.status == 415
     assert bot.connector.received == []
     assert await fingerprint(bot.services.store) == before
@@ -238,7 +248,9 @@ async def test_odd_text_gets_a_normal_answer(bot: RunningBot) -> None:
 
 async def test_odd_text_as_evidence_is_stored_cleanly(bot: RunningBot) -> None:
     evidence = "a\\u0000b \\ud800 c \\u202e rtl \\u200b zw 😀 '; DROP TABLE item; -- <b>x</b>"
-    raw = json.dumps(bot.acts.message("TEXT"), ensure_ascii=False).replace("TEXT", f"add update to rec 39: {evidence}")
+    raw = json.dumps(bot.acts.message("TEXT"), ensure_ascii=False).replace(
+        "TEXT", f"add update to rec 39: {evidence}"
+    )
     assert (await bot.post(raw))[0] == 200
     assert (await bot.post(bot.acts.message("yes")))[0] == 200
     assert "Update added" in text_of(bot.connector.messages()[-1])
@@ -346,7 +358,9 @@ async def test_write_rate_limit_refuses_politely_and_audits(db_url: str) -> None
         assert [(e.action, e.note) for e in trail][-1] == ("refused", "rate limited")
         assert [e.new_value for e in trail if e.action == "update_added"] == ["update 1", "update 2"]
         # Someone else is not held back by Alice's limit.
-        await bot.say("add update to rec 39: from Bob", user="Bob Brown", aad="aad-bob", conversation="a:personal-bob")
+        await bot.say(
+            "add update to rec 39: from Bob", user="Bob Brown", aad="aad-bob", conversation="a:personal-bob"
+        )
         (done,) = await bot.say("yes", user="Bob Brown", aad="aad-bob", conversation="a:personal-bob")
         assert "Update added" in text_of(done)
 
@@ -370,6 +384,7 @@ async def test_logs_carry_turn_ids_and_never_tokens_or_secrets(db_url: str, log_
     # Tokens and secrets: not whole, not in part (the signature alone is the secret part of a JWT).
     for secret in (inbound, inbound.split(".")[2], inbound.split(".")[1], outbound, APP_PASSWORD):
         assert secret not in text
+
     # The turn's lines carry its ids, whichever module logged them.
     def of(activity: dict[str, Any]) -> list[dict[str, Any]]:
         return [x for x in lines if x.get("activity_id") == activity["id"]]

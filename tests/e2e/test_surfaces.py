@@ -79,12 +79,17 @@ async def test_search_ranks_by_the_resolver_with_preview_and_card(bot: RunningBo
     status, body = await bot.post(invoke(bot, "composeExtension/query", query("CCU")))
     assert status == 200
     assert body["composeExtension"]["type"] == "result"
-    assert titles(body)[:2] == ["Vetting, misconduct and misogyny (2022) rec 34", "Vetting, misconduct and misogyny (2022) rec 33"]  # live items first on a tie
+    assert titles(body)[:2] == [
+        "Vetting, misconduct and misogyny (2022) rec 34",
+        "Vetting, misconduct and misogyny (2022) rec 33",
+    ]  # live items first on a tie
     for att in body["composeExtension"]["attachments"]:
         assert att["contentType"] == "application/vnd.microsoft.card.adaptive"
         assert att["preview"]["contentType"] == "application/vnd.microsoft.card.thumbnail"
         assert_valid_card(att["content"])
-        assert att["content"]["refresh"]["action"]["verb"] == "refresh_item"  # the inserted card stays current
+        assert (
+            att["content"]["refresh"]["action"]["verb"] == "refresh_item"
+        )  # the inserted card stays current
     for typed, first in (("vetting 34", "Vetting, misconduct and misogyny (2022) rec 34"), ("vetitng 34", "Vetting, misconduct and misogyny (2022) rec 34"),
                          ("stop and search", None), ("fraud", "Fraud: Time to choose (2021) rec 1")):  # fmt: skip
         _, body = await bot.post(invoke(bot, "composeExtension/query", query(typed)))
@@ -95,21 +100,30 @@ async def test_search_ranks_by_the_resolver_with_preview_and_card(bot: RunningBo
 
 
 async def test_empty_query_lists_my_live_items_and_paging_is_bounded(bot: RunningBot) -> None:
-    _, body = await bot.post(invoke(bot, "composeExtension/query", query(None), aad="aad-sarah", user="Sarah Khan"))
-    assert titles(body) == ["Vetting, misconduct and misogyny (2022) rec 34", "Vetting, misconduct and misogyny (2022) rec 39"]  # rec 33 is signed off
+    _, body = await bot.post(
+        invoke(bot, "composeExtension/query", query(None), aad="aad-sarah", user="Sarah Khan")
+    )
+    assert titles(body) == [
+        "Vetting, misconduct and misogyny (2022) rec 34",
+        "Vetting, misconduct and misogyny (2022) rec 39",
+    ]  # rec 33 is signed off
     _, body = await bot.post(invoke(bot, "composeExtension/query", query("", skip=1, count=1), aad="aad-sarah",
                                     user="Sarah Khan"))  # fmt: skip
     assert titles(body) == ["Vetting, misconduct and misogyny (2022) rec 39"]
     _, body = await bot.post(invoke(bot, "composeExtension/query", query("chief constables", count=500)))
     assert 0 < len(titles(body)) <= 25
     _, body = await bot.post(invoke(bot, "composeExtension/query", query("xyzzy plugh")))
-    assert body["composeExtension"]["type"] == "message" and "No items match" in body["composeExtension"]["text"]
+    assert (
+        body["composeExtension"]["type"] == "message" and "No items match" in body["composeExtension"]["text"]
+    )
 
 
 # ---- 2. link unfurling ---------------------------------------------------------------------------
 
 
-async def test_query_link_previews_our_item_links_and_ignores_others(bot: RunningBot, seeded: dict[str, int]) -> None:
+async def test_query_link_previews_our_item_links_and_ignores_others(
+    bot: RunningBot, seeded: dict[str, int]
+) -> None:
     item_id = seeded["vetting recommendation 35"]
     _, body = await bot.post(invoke(bot, "composeExtension/queryLink",
                                     {"url": f"https://tracker.example.com/items/{item_id}"}))  # fmt: skip
@@ -122,7 +136,9 @@ async def test_query_link_previews_our_item_links_and_ignores_others(bot: Runnin
 # ---- 3. cards that stay current ------------------------------------------------------------------
 
 
-async def test_item_and_list_cards_refresh_to_the_current_state(bot: RunningBot, db_url: str, seeded: dict[str, int]) -> None:
+async def test_item_and_list_cards_refresh_to_the_current_state(
+    bot: RunningBot, db_url: str, seeded: dict[str, int]
+) -> None:
     (shown,) = await bot.say("show rec 35")
     card = shown["attachments"][0]["content"]
     assert card["refresh"]["action"] == {"type": "Action.Execute", "title": "Refresh", "verb": "refresh_item",
@@ -140,7 +156,10 @@ async def test_item_and_list_cards_refresh_to_the_current_state(bot: RunningBot,
     refresh = listed["attachments"][0]["content"]["refresh"]["action"]
     assert refresh["verb"] == "refresh_list"
     _, body = await bot.post(bot.acts.execute("refresh_list", refresh["data"]))
-    assert "Overdue" in json.dumps(body["value"]) and body["value"]["refresh"]["action"]["verb"] == "refresh_list"
+    assert (
+        "Overdue" in json.dumps(body["value"])
+        and body["value"]["refresh"]["action"]["verb"] == "refresh_list"
+    )
 
 
 async def test_digest_refresh_shows_each_reader_their_own_section(bot: RunningBot) -> None:
@@ -151,7 +170,9 @@ async def test_digest_refresh_shows_each_reader_their_own_section(bot: RunningBo
     card = body["value"]
     assert_valid_card(card)
     assert "Yours: 0 overdue" not in json.dumps(card)
-    assert "Yours:" in json.dumps(card) and "Vetting, misconduct and misogyny (2022) rec 34" in json.dumps(card)
+    assert "Yours:" in json.dumps(card) and "Vetting, misconduct and misogyny (2022) rec 34" in json.dumps(
+        card
+    )
     assert card["refresh"]["userIds"] == ["29:aad-sarah"]
 
 
@@ -179,7 +200,13 @@ async def test_evidence_dialog_confirms_then_writes_once_with_audit(bot: Running
     ids = {b.get("id") for b in form["body"]}
     assert {"evidence", "links", "intent"} <= ids
     # Nothing typed: the form comes back with a clear problem, nothing written.
-    submit = {"verb": "evidence_review", "item_id": item_id, "intent": "mark_evidenced", "evidence": " ", "links": ""}
+    submit = {
+        "verb": "evidence_review",
+        "item_id": item_id,
+        "intent": "mark_evidenced",
+        "evidence": " ",
+        "links": "",
+    }
     _, body = await bot.post(invoke(bot, "task/submit", {"data": submit}))
     assert "the text is needed" in json.dumps(body["task"]["value"]["card"]["content"])
     submit["evidence"] = "Threat assessment approved by the CCU board.\nSee the minutes."
@@ -198,7 +225,9 @@ async def test_evidence_dialog_confirms_then_writes_once_with_audit(bot: Running
         item = await store.get_item(item_id)
         assert item.status == "evidenced"
         evidence = await store.evidence(item_id)
-        assert [e.text for e in evidence] == ["Threat assessment approved by the CCU board.\nSee the minutes."]
+        assert [e.text for e in evidence] == [
+            "Threat assessment approved by the CCU board.\nSee the minutes."
+        ]
         assert evidence[0].links == ("https://intranet.example/ccu/sta-2023",)
         events = await store.history(item_id)
         assert any(e.actor_name == "Alice Ames" and e.source == "teams" for e in events)
@@ -211,7 +240,9 @@ async def test_add_evidence_command_offers_the_dialog(bot: RunningBot) -> None:
     (button,) = card["actions"]
     assert button["type"] == "Action.Submit" and button["data"]["msteams"] == {"type": "task/fetch"}
     _, body = await bot.post(invoke(bot, "task/fetch", {"data": button["data"]}))
-    assert any(b.get("id") == "item_id" for b in body["task"]["value"]["card"]["content"]["body"])  # typeahead
+    assert any(
+        b.get("id") == "item_id" for b in body["task"]["value"]["card"]["content"]["body"]
+    )  # typeahead
     (detail,) = await bot.say("show rec 35")
     titles = [a["title"] for a in detail["attachments"][0]["content"]["actions"]]
     assert "Add evidence…" in titles
@@ -281,18 +312,26 @@ async def test_search_invoke_answers_within_100_ms_at_10000_items(db_url: str) -
         assert p90 <= 100.0, samples
 
 
-async def test_compose_box_add_evidence_command_is_the_same_dialog(bot: RunningBot, seeded: dict[str, int]) -> None:
+async def test_compose_box_add_evidence_command_is_the_same_dialog(
+    bot: RunningBot, seeded: dict[str, int]
+) -> None:
     """The manifest's action command (composeExtension/fetchTask + submitAction) runs the same dialog."""
     item_id = seeded["disproportionality recommendation 4"]
-    _, body = await bot.post(invoke(bot, "composeExtension/fetchTask", {"commandId": "addEvidence", "data": {}}))
+    _, body = await bot.post(
+        invoke(bot, "composeExtension/fetchTask", {"commandId": "addEvidence", "data": {}})
+    )
     form = body["task"]["value"]["card"]["content"]
     assert_valid_teams_card(form)
     submit = {"verb": "evidence_review", "item_id": str(item_id), "intent": "add_update",
               "evidence": "Quarterly S&S scrutiny panel stood up.", "links": ""}  # fmt: skip
-    _, body = await bot.post(invoke(bot, "composeExtension/submitAction", {"commandId": "addEvidence", "data": submit}))
+    _, body = await bot.post(
+        invoke(bot, "composeExtension/submitAction", {"commandId": "addEvidence", "data": submit})
+    )
     page = body["task"]["value"]["card"]["content"]
     yes = next(a for a in page["actions"] if a["data"].get("answer") == "yes")
-    _, body = await bot.post(invoke(bot, "composeExtension/submitAction", {"commandId": "addEvidence", "data": yes["data"]}))
+    _, body = await bot.post(
+        invoke(bot, "composeExtension/submitAction", {"commandId": "addEvidence", "data": yes["data"]})
+    )
     assert "Update added to Disproportionate use of police powers (2021) rec 4" in body["task"]["value"]
 
 

@@ -110,7 +110,9 @@ class MockConnector:
             and (conversation is None or r["conversation"].split(";")[0] == conversation.split(";")[0])
         ]  # fmt: skip
 
-    async def wait_for(self, count: int, conversation: str | None = None, within: float = 5.0) -> list[dict[str, Any]]:
+    async def wait_for(
+        self, count: int, conversation: str | None = None, within: float = 5.0
+    ) -> list[dict[str, Any]]:
         """Wait until at least ``count`` messages arrived (in ``conversation``)."""
         deadline = asyncio.get_running_loop().time() + within
         while len(self.messages(conversation)) < count:
@@ -138,7 +140,11 @@ def text_of(activity: dict[str, Any]) -> str:
 
 
 def cards_of(activity: dict[str, Any]) -> list[dict[str, Any]]:
-    return [a["content"] for a in activity.get("attachments") or [] if a.get("contentType") == "application/vnd.microsoft.card.adaptive"]
+    return [
+        a["content"]
+        for a in activity.get("attachments") or []
+        if a.get("contentType") == "application/vnd.microsoft.card.adaptive"
+    ]
 
 
 class Activities:
@@ -171,7 +177,9 @@ class Activities:
         if mention:
             tag = f"<at>{BOT_NAME}</at>"
             act["text"] = f"{tag} {text}"
-            act["entities"] = [{"type": "mention", "text": tag, "mentioned": {"id": BOT_ID, "name": BOT_NAME}}]
+            act["entities"] = [
+                {"type": "mention", "text": tag, "mentioned": {"id": BOT_ID, "name": BOT_NAME}}
+            ]
         else:
             act["text"] = text
         act["textFormat"] = "plain"
@@ -200,12 +208,16 @@ class Activities:
 
     def install(self, *, conversation: str = "19:sdna@thread.tacv2", team: str = "19:team-sdna@thread.tacv2",
                 conversation_type: str = "channel", user: str = "Alice Ames", aad: str = "aad-alice") -> dict[str, Any]:  # fmt: skip
-        act = self.base(conversation=conversation, conversation_type=conversation_type, team=team, user=user, aad=aad)
+        act = self.base(
+            conversation=conversation, conversation_type=conversation_type, team=team, user=user, aad=aad
+        )
         act.update({"type": "conversationUpdate", "membersAdded": [{"id": BOT_ID, "name": BOT_NAME}]})
         act["channelData"]["eventType"] = "teamMemberAdded"
         return act
 
-    def uninstall(self, *, conversation: str = "19:sdna@thread.tacv2", team: str = "19:team-sdna@thread.tacv2") -> dict[str, Any]:
+    def uninstall(
+        self, *, conversation: str = "19:sdna@thread.tacv2", team: str = "19:team-sdna@thread.tacv2"
+    ) -> dict[str, Any]:
         act = self.base(conversation=conversation, conversation_type="channel", team=team)
         act.update({"type": "installationUpdate", "action": "remove"})
         return act
@@ -221,7 +233,9 @@ class RunningBot:
     http: aiohttp.ClientSession
     app: web.Application
 
-    async def post(self, activity: dict[str, Any] | str | bytes, *, headers: dict[str, str] | None = None) -> tuple[int, Any]:
+    async def post(
+        self, activity: dict[str, Any] | str | bytes, *, headers: dict[str, str] | None = None
+    ) -> tuple[int, Any]:
         """POST to /api/messages; returns (status, JSON body or text)."""
         data = activity if isinstance(activity, (str, bytes)) else json.dumps(activity)
         hdrs = {"Content-Type": "application/json", **(headers or {})}
@@ -248,7 +262,9 @@ class RunningBot:
 
 
 @asynccontextmanager
-async def running_bot(settings: Settings, *, clock: Any = None, background: tuple = ()) -> AsyncIterator[RunningBot]:
+async def running_bot(
+    settings: Settings, *, clock: Any = None, background: tuple = ()
+) -> AsyncIterator[RunningBot]:
     """Start the mock connector and the real app (typing shown immediately, fixed clock)."""
     connector = MockConnector()
     await connector.start()
@@ -257,7 +273,9 @@ async def running_bot(settings: Settings, *, clock: Any = None, background: tupl
     await server.start_server()
     try:
         async with aiohttp.ClientSession() as http:
-            yield RunningBot(str(server.make_url("")).rstrip("/"), connector, Activities(connector.url), http, app)
+            yield RunningBot(
+                str(server.make_url("")).rstrip("/"), connector, Activities(connector.url), http, app
+            )
     finally:
         await server.close()
         await connector.stop()

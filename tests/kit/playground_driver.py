@@ -1104,13 +1104,17 @@ class Playground:
                     return entry.response
             return answer if isinstance(answer, dict) else {"body": answer}
         template = await self.activity_template("install", conversation_id)
-        activity = {k: v for k, v in template.items() if k not in ("action", "membersAdded", "membersRemoved")}
+        activity = {
+            k: v for k, v in template.items() if k not in ("action", "membersAdded", "membersRemoved")
+        }
         current = self.config.raw["config"]["currentUser"]
         activity.update(type="invoke", name=name, value=value, id=f"invoke-{time.monotonic_ns()}",
                         **{"from": {"id": current["id"], "name": current.get("name", ""),
                                     "aadObjectId": current.get("aadObjectId")}})  # fmt: skip
         await self._request("POST", "/_internal/v1/customActivities", json_body=activity)
-        entry = await self._await_delivery(after, lambda e: e.activity.get("id") == activity["id"], f"the {name} invoke", timeout)
+        entry = await self._await_delivery(
+            after, lambda e: e.activity.get("id") == activity["id"], f"the {name} invoke", timeout
+        )
         return entry.response if isinstance(entry.response, dict) else {"body": entry.response}
 
     async def invoke_execute(

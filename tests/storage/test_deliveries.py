@@ -114,7 +114,9 @@ async def test_a_post_that_may_have_gone_out_is_never_claimed_again(store: Store
     ca, cb = await ledger.claim(a, WEEK, "p", NOW), await ledger.claim(b, WEEK, "p", NOW)
     assert ca and cb and await ledger.start(ca, NOW) and await ledger.start(cb, NOW)
     assert await ledger.mark_uncertain(ca, NOW, "no answer within 30s")
-    assert await ledger.expire_stale(WEEK, NOW + LEASE - dt.timedelta(seconds=1)) == []  # may still be posting
+    assert (
+        await ledger.expire_stale(WEEK, NOW + LEASE - dt.timedelta(seconds=1)) == []
+    )  # may still be posting
     assert await ledger.claim(b, WEEK, "q", NOW + dt.timedelta(days=1)) is None
     assert len(await ledger.expire_stale(WEEK, NOW + LEASE)) == 1
     for sub in (a, b):

@@ -48,7 +48,9 @@ async def build(store: Store, tmp_path: Path) -> None:
     await store.change_item(items["34"].id, None, ItemChange(
         status="evidenced", owner_name="DI Owen Hughes", owner_aad_id="aad-owen", set_owner=True,
         evidence=NewEvidence("evidence", "CCU tasking log, Jan–Mar\nsecond line")), ALICE, src)  # fmt: skip
-    await store.change_item(items["33"].id, None, ItemChange(evidence=NewEvidence("update", "Working on it")), ALICE, src)
+    await store.change_item(
+        items["33"].id, None, ItemChange(evidence=NewEvidence("update", "Working on it")), ALICE, src
+    )
     await store.change_item(items["7.10"].id, None, ItemChange(status="signed_off"), ALICE, src)
 
 
@@ -90,9 +92,15 @@ async def test_export_columns_order_and_values(store: Store, tmp_path: Path) -> 
     rec34 = got[4]
     assert rec34["latest_evidence"] == "CCU tasking log, Jan–Mar\nsecond line"
     assert (rec34["status"], rec34["owner"], rec34["register_status"], rec34["themes"]) == (
-        "Awaiting sign-off", "DI Owen Hughes", "being-progressed", "counter-corruption")
+        "Awaiting sign-off",
+        "DI Owen Hughes",
+        "being-progressed",
+        "counter-corruption",
+    )
     # Dates known to the day are date cells; counts are numbers; text is text.
-    assert rec34["aliases"] == "the misogyny one; vetting; VMM" and rec34["published"] == dt.datetime(2022, 11, 2)
+    assert rec34["aliases"] == "the misogyny one; vetting; VMM" and rec34["published"] == dt.datetime(
+        2022, 11, 2
+    )
     assert (rec34["due_date"], rec34["deadline"]) == (dt.datetime(2023, 4, 30), "By 30 April 2023")
     assert (rec34["version"], rec34["retarget_count"], rec34["rag_override"]) == (2, 0, "")
     assert got[1]["text"] == "=SUM(A1) is not a formula" and got[1]["for_force"] == "no"

@@ -49,13 +49,17 @@ def sqlite_file(tmp_path: Path, sqlite_template: Path) -> Path:
     return path
 
 
-async def test_sqlite_write_waits_in_a_thread_when_another_connection_holds_the_lock(sqlite_file: Path) -> None:
+async def test_sqlite_write_waits_in_a_thread_when_another_connection_holds_the_lock(
+    sqlite_file: Path,
+) -> None:
     hot = await LoopSqlite.open(str(sqlite_file))
     other = sqlite3.connect(sqlite_file, isolation_level=None, check_same_thread=False)
     try:
         other.execute("BEGIN IMMEDIATE")  # holds the write lock, as a long import would
         claim = asyncio.create_task(
-            hot.write("INSERT INTO processed_key (key, created_at) VALUES (?, ?)", ("in:locked", "2026-11-26"))
+            hot.write(
+                "INSERT INTO processed_key (key, created_at) VALUES (?, ?)", ("in:locked", "2026-11-26")
+            )
         )
         ticks = 0
         for _ in range(10):  # the loop keeps running while the statement waits
@@ -86,7 +90,9 @@ async def test_sqlite_loop_writes_are_checkpointed_in_the_thread(
     hot = await LoopSqlite.open(str(sqlite_file))
     try:
         for n in range(4):
-            await hot.write("INSERT INTO processed_key (key, created_at) VALUES (?, ?)", (f"in:{n}", "2026-11-26"))
+            await hot.write(
+                "INSERT INTO processed_key (key, created_at) VALUES (?, ?)", (f"in:{n}", "2026-11-26")
+            )
         assert rows_in_main_file() == 0  # the loop connection never checkpoints by itself
         await hot.write("INSERT INTO processed_key (key, created_at) VALUES (?, ?)", ("in:4", "2026-11-26"))
     finally:

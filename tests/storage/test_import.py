@@ -20,8 +20,23 @@ from tests.conftest import SAMPLE_CSV
 
 SAMPLE = SAMPLE_CSV
 ADMIN = Actor("Rachel Admin", "aad-admin")
-HEADER = ["report_title", "report_short", "published", "kind", "number", "addressee", "due_date", "text", "status", "owner"]
-VETTING = ["An inspection of vetting, misconduct, and misogyny in the police service", "vetting-misconduct-misogyny", "2022-11-02"]
+HEADER = [
+    "report_title",
+    "report_short",
+    "published",
+    "kind",
+    "number",
+    "addressee",
+    "due_date",
+    "text",
+    "status",
+    "owner",
+]
+VETTING = [
+    "An inspection of vetting, misconduct, and misogyny in the police service",
+    "vetting-misconduct-misogyny",
+    "2022-11-02",
+]
 REC_34 = "By 30 April 2023, chief constables should make sure that their counter-corruption units actively seek corruption-related intelligence as a matter of routine."  # fmt: skip
 
 
@@ -42,10 +57,16 @@ async def items_by_number(store: Store) -> dict[str, ItemView]:
 
 async def test_sample_csv_imports_cleanly(store: Store) -> None:
     result = await import_file(store, SAMPLE, actor=ADMIN)
-    assert (result.reports_created, result.items_created, result.items_updated, result.items_unchanged) == (6, 11, 0, 0)
+    assert (result.reports_created, result.items_created, result.items_updated, result.items_unchanged) == (
+        6,
+        11,
+        0,
+        0,
+    )
     assert result.warnings == [] and result.seq == 1
     snap = await store.snapshot()
     assert snap.seq == 1 and len(snap.items) == 11
+
     def starting(prefix: str) -> ItemView:
         (found,) = [i for i in snap.items if i.text.startswith(prefix)]
         return found
@@ -53,9 +74,16 @@ async def test_sample_csv_imports_cleanly(store: Store) -> None:
     partners = starting("Structures and funding")  # addressed to Government / partner agencies
     assert partners.status == "not_for_us" and not partners.for_force
     legit = starting("To address this cause of concern, we recommend")
-    assert (legit.deadline_text, legit.due_date) == ("Within six months (of December 2016)", dt.date(2017, 6, 30))
+    assert (legit.deadline_text, legit.due_date) == (
+        "Within six months (of December 2016)",
+        dt.date(2017, 6, 30),
+    )
     fraud = starting("By 30 September 2021")
-    assert (fraud.number, fraud.due_date, fraud.deadline_text) == ("1", dt.date(2021, 9, 30), "By 30 September 2021")
+    assert (fraud.number, fraud.due_date, fraud.deadline_text) == (
+        "1",
+        dt.date(2021, 9, 30),
+        "By 30 September 2021",
+    )
     events = await store.history(fraud.id)
     assert [(e.action, e.source, e.actor_aad_id) for e in events] == [("created", "import", "aad-admin")]
     assert "line 8" in (events[0].note or "")
@@ -64,10 +92,39 @@ async def test_sample_csv_imports_cleanly(store: Store) -> None:
 
 
 async def test_header_variants_case_and_kinds(store: Store, tmp_path: Path) -> None:
-    header = [" Report ", "REPORT_SHORT", "Published", "Kind", "No.", "Addressed to", "Deadline", "Text", "Status", "Owner"]
+    header = [
+        " Report ",
+        "REPORT_SHORT",
+        "Published",
+        "Kind",
+        "No.",
+        "Addressed to",
+        "Deadline",
+        "Text",
+        "Status",
+        "Owner",
+    ]
     rows = [
-        [*VETTING, "Recommendation", "34", "Chief constables", "", REC_34, "Awaiting sign-off", "DCI Sarah Khan (PSD)"],
-        [*VETTING, "Area for Improvement", "", "the force", "Within six months", "Improve vetting file quality.", "In progress", ""],
+        [
+            *VETTING,
+            "Recommendation",
+            "34",
+            "Chief constables",
+            "",
+            REC_34,
+            "Awaiting sign-off",
+            "DCI Sarah Khan (PSD)",
+        ],
+        [
+            *VETTING,
+            "Area for Improvement",
+            "",
+            "the force",
+            "Within six months",
+            "Improve vetting file quality.",
+            "In progress",
+            "",
+        ],
         [*VETTING, "Cause of concern", "", "NPCC", "", "The NPCC should review guidance.", "", ""],
         [*VETTING, "afi", "7.1", "IOPC and College of Policing", "", "An AFI for others.", "signed off", ""],
     ]
@@ -76,7 +133,12 @@ async def test_header_variants_case_and_kinds(store: Store, tmp_path: Path) -> N
     items = {i.text: i for i in (await store.snapshot()).items}
     rec = items[REC_34]
     assert (rec.kind, rec.status, rec.owner_name, rec.deadline_text, rec.due_date) == (
-        "recommendation", "evidenced", "DCI Sarah Khan (PSD)", "By 30 April 2023", dt.date(2023, 4, 30))
+        "recommendation",
+        "evidenced",
+        "DCI Sarah Khan (PSD)",
+        "By 30 April 2023",
+        dt.date(2023, 4, 30),
+    )
     afi = items["Improve vetting file quality."]
     assert (afi.kind, afi.status, afi.due_date) == ("afi", "in_progress", dt.date(2023, 5, 2))  # 6 months on
     coc = items["The NPCC should review guidance."]
@@ -88,8 +150,34 @@ async def test_xlsx_import(store: Store, tmp_path: Path) -> None:
     wb = openpyxl.Workbook()
     ws = wb.active
     ws.append(HEADER)
-    ws.append([VETTING[0], VETTING[1], dt.datetime(2022, 11, 2), "recommendation", 34, "Chief constables", None, REC_34, "open", None])
-    ws.append([VETTING[0], VETTING[1], dt.datetime(2022, 11, 2), "afi", 7.1, "the force", dt.datetime(2023, 3, 31), "AFI text", None, None])
+    ws.append(
+        [
+            VETTING[0],
+            VETTING[1],
+            dt.datetime(2022, 11, 2),
+            "recommendation",
+            34,
+            "Chief constables",
+            None,
+            REC_34,
+            "open",
+            None,
+        ]
+    )
+    ws.append(
+        [
+            VETTING[0],
+            VETTING[1],
+            dt.datetime(2022, 11, 2),
+            "afi",
+            7.1,
+            "the force",
+            dt.datetime(2023, 3, 31),
+            "AFI text",
+            None,
+            None,
+        ]
+    )
     wb.create_sheet("Ignored").append(["not", "read"])
     wb.save(tmp_path / "t.xlsx")
     result = await import_file(store, tmp_path / "t.xlsx")
@@ -125,13 +213,25 @@ async def test_changed_cell_is_one_audited_change(store: Store, tmp_path: Path) 
     assert after.status == "evidenced" and after.version == before.version + 1 and after.status_changed_at
     events = (await store.history(after.id))[1:]
     assert [(e.action, e.field, e.old_value, e.new_value, e.source, e.actor_aad_id) for e in events] == [
-        ("status_changed", "status", "open", "evidenced", "import", "aad-admin")]
+        ("status_changed", "status", "open", "evidenced", "import", "aad-admin")
+    ]
     delta = await store.snapshot(since_seq=seq)
     assert [i.id for i in delta.items] == [after.id]
 
 
 async def test_empty_cells_never_blank_and_evidence_survives(store: Store, tmp_path: Path) -> None:
-    rows = [[*VETTING, "recommendation", "34", "Chief constables", "", REC_34, "in progress", "DCI Sarah Khan (PSD)"]]
+    rows = [
+        [
+            *VETTING,
+            "recommendation",
+            "34",
+            "Chief constables",
+            "",
+            REC_34,
+            "in progress",
+            "DCI Sarah Khan (PSD)",
+        ]
+    ]
     await import_file(store, write_csv(tmp_path / "a.csv", rows))
     item = (await items_by_number(store))["34"]
     await store.change_item(item.id, None, ItemChange(status="evidenced", evidence=NewEvidence("evidence", "CCU tasking log")),
@@ -141,14 +241,23 @@ async def test_empty_cells_never_blank_and_evidence_survives(store: Store, tmp_p
     result = await import_file(store, write_csv(tmp_path / "b.csv", blank))
     assert result.items_unchanged == 1 and not result.changed
     detail = await store.item_detail(item.id)
-    assert (detail.item.status, detail.item.owner_name, detail.item.addressee) == ("evidenced", "DCI Sarah Khan (PSD)", "Chief constables")
+    assert (detail.item.status, detail.item.owner_name, detail.item.addressee) == (
+        "evidenced",
+        "DCI Sarah Khan (PSD)",
+        "Chief constables",
+    )
     assert [e.text for e in detail.evidence] == ["CCU tasking log"]
     assert await store.history(item.id) == history
     # A changed owner replaces the name and drops the old owner's Teams id, audited as owner_changed.
     rows[0][8:] = ["", "DI Owen Hughes (CCU)"]
     await import_file(store, write_csv(tmp_path / "c.csv", rows))
     last = (await store.history(item.id))[-1]
-    assert (last.action, last.field, last.old_value, last.new_value) == ("owner_changed", "owner", "DCI Sarah Khan (PSD)", "DI Owen Hughes (CCU)")
+    assert (last.action, last.field, last.old_value, last.new_value) == (
+        "owner_changed",
+        "owner",
+        "DCI Sarah Khan (PSD)",
+        "DI Owen Hughes (CCU)",
+    )
     assert await count(store, Evidence) == 1
 
 
@@ -159,7 +268,9 @@ async def test_blank_number_matches_on_text(store: Store, tmp_path: Path) -> Non
     rows[0][5] = "All police forces"
     result = await import_file(store, write_csv(tmp_path / "a.csv", rows))
     assert (result.items_created, result.items_updated) == (0, 1)
-    assert result.changes == [f'vetting-misconduct-misogyny rec "{text[:39]}…": addressee All forces → All police forces']
+    assert result.changes == [
+        f'vetting-misconduct-misogyny rec "{text[:39]}…": addressee All forces → All police forces'
+    ]
     rows.append([*VETTING, "recommendation", "", "All forces", "", text + " Another one.", "", ""])
     result = await import_file(store, write_csv(tmp_path / "a.csv", rows))
     assert (result.items_created, result.items_unchanged) == (1, 1)
@@ -199,9 +310,15 @@ async def test_bad_rows_are_all_reported_and_nothing_is_written(store: Store, tm
 
 async def test_dry_run_reports_the_same_changes_and_writes_nothing(store: Store, tmp_path: Path) -> None:
     dry = await import_file(store, SAMPLE, dry_run=True)
-    assert await store.current_seq() == 0 and await store.reports() == () and await count(store, ItemEvent) == 0
+    assert (
+        await store.current_seq() == 0 and await store.reports() == () and await count(store, ItemEvent) == 0
+    )
     real = await import_file(store, SAMPLE)
-    assert (dry.items_created, dry.reports_created, dry.changes) == (real.items_created, real.reports_created, real.changes)
+    assert (dry.items_created, dry.reports_created, dry.changes) == (
+        real.items_created,
+        real.reports_created,
+        real.changes,
+    )
     assert dry.seq is None and "Dry run: nothing was written." in dry.render()
     rows = [[*VETTING, "recommendation", "34", "", "", REC_34, "", ""]]
     await import_file(store, write_csv(tmp_path / "a.csv", rows))
@@ -223,7 +340,9 @@ async def test_unknown_columns_are_kept_and_latest_evidence_is_warned(store: Sto
     rows[0][-2] = "Evidence typed into the sheet"
     result = await import_file(store, write_csv(tmp_path / "a.csv", rows, header))
     assert not result.changed and len(result.warnings) == 1
-    assert result.warnings[0].startswith("line 2: latest_evidence differs from the stored evidence and is not imported")
+    assert result.warnings[0].startswith(
+        "line 2: latest_evidence differs from the stored evidence and is not imported"
+    )
 
 
 async def test_report_only_rows_and_aliases(store: Store, tmp_path: Path) -> None:

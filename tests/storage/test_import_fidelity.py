@@ -375,9 +375,11 @@ async def test_the_forces_own_file_never_reverts_a_teams_change(store: Store, tm
     # sign-off date); nothing is reverted, each is listed.
     result = await import_file(store, path)
     assert result.conflicts == [] and result.changes == [], result.render()
-    assert len(result.kept) == 4 and any(
-        "rec 34" in k and "status stays 'signed_off'" in k for k in result.kept
-    ) and any("signed_off_on stays (blank)" in k for k in result.kept)
+    assert (
+        len(result.kept) == 4
+        and any("rec 34" in k and "status stays 'signed_off'" in k for k in result.kept)
+        and any("signed_off_on stays (blank)" in k for k in result.kept)
+    )
     assert await items(store) == after_teams
     assert {i.id: await store.history(i.id) for i in after_teams.values()} == history
     # The spreadsheet's own edits still come in; an edit where Teams also moved is a conflict.

@@ -52,7 +52,9 @@ def test_patched_lists_match_a_rescan_after_every_change() -> None:
             kept = model.kept_list(name, select, _order)
             assert kept == sorted((i for i in model.items.values() if select(i)), key=_order), (step, name)
         for rid in (1, 2, 3):
-            assert {i.id for i in model.items_of_report(rid)} == {i.id for i in model.items.values() if i.report_id == rid}
+            assert {i.id for i in model.items_of_report(rid)} == {
+                i.id for i in model.items.values() if i.report_id == rid
+            }
 
 
 def test_an_older_view_arriving_late_changes_no_list() -> None:

@@ -44,7 +44,9 @@ async def test_vetting_recommendations_are_the_papers_words(store: Store) -> Non
     snap = await store.snapshot()
     (vetting,) = [r for r in snap.reports if r.key == "vetting-misconduct-misogyny"]
     assert (vetting.published, vetting.report_type) == (dt.date(2022, 11, 2), "national_thematic")
-    assert {"vetting", "vetting inspection", "the misogyny one", "vetting misconduct misogyny", "VMM"} <= set(vetting.aliases)
+    assert {"vetting", "vetting inspection", "the misogyny one", "vetting misconduct misogyny", "VMM"} <= set(
+        vetting.aliases
+    )
     recs = {i.number: i for i in snap.items if i.report_id == vetting.id}
     assert sorted(recs) == sorted(DEADLINES)
     for number, item in recs.items():
@@ -59,7 +61,9 @@ async def test_no_seeded_item_presents_invented_text(store: Store) -> None:
     keys = {r.id: r.key for r in snap.reports}
     demo = [i for i in snap.items if keys[i.report_id] in DEMO_REPORTS]
     assert len(demo) == 23
-    fragment = "The force should review how it manages sex offenders to make sure it has the capacity and capabili"
+    fragment = (
+        "The force should review how it manages sex offenders to make sure it has the capacity and capabili"
+    )
     assert fragment in PAPER
     for item in demo:
         if keys[item.report_id] == "vetting-misconduct-misogyny":
@@ -84,14 +88,20 @@ async def test_spread_fills_every_view(store: Store) -> None:
     recent = await store.events_since(NOW - dt.timedelta(days=7))
     assert len(recent) >= 8 and {e.source for e in recent} == {"seed"}
     assert {"status_changed", "owner_changed", "evidence_added", "update_added"} <= {e.action for e in recent}
-    due_soon = [i for i in snap.items if i.live and i.due_date and today <= i.due_date <= today + dt.timedelta(days=30)]
+    due_soon = [
+        i
+        for i in snap.items
+        if i.live and i.due_date and today <= i.due_date <= today + dt.timedelta(days=30)
+    ]
     assert len(due_soon) >= 2
     for item in due_soon:  # no date is put in HMICFRS's mouth: demo dates are the force's own targets
         assert item.deadline_text and "not an HMICFRS deadline" in item.deadline_text
     assert len([i for i in snap.items if i.overdue(today)]) >= 3
     assert {"open", "in_progress", "evidenced", "signed_off", "not_for_us"} <= {i.status for i in snap.items}
     evidenced = [i for i in snap.items if i.status == "evidenced"]
-    assert evidenced and all(i.latest_evidence and i.latest_evidence.startswith("Force note:") for i in evidenced)
+    assert evidenced and all(
+        i.latest_evidence and i.latest_evidence.startswith("Force note:") for i in evidenced
+    )
     assert any(i.owner_name is None and i.live for i in snap.items)
     detail = await store.item_detail(evidenced[0].id)
     assert all(e.at and e.at <= NOW for e in detail.events) and detail.evidence[-1].created_at <= NOW

@@ -17,12 +17,19 @@ SRC = Source("teams", "conv-1", "act-1")
 
 async def _item(store: Store, number: str = "34") -> int:
     async with store.sessions() as s, s.begin():
-        r = Report(key="vetting", title="An inspection of vetting, misconduct, and misogyny in the police service")
+        r = Report(
+            key="vetting", title="An inspection of vetting, misconduct, and misogyny in the police service"
+        )
         s.add(r)
         await s.flush()
-        i = Item(report_id=r.id, kind="recommendation", number=number, match_key=number,
-                 text="By 30 April 2023, chief constables should make sure that their counter-corruption units "
-                 "actively seek corruption-related intelligence as a matter of routine.")
+        i = Item(
+            report_id=r.id,
+            kind="recommendation",
+            number=number,
+            match_key=number,
+            text="By 30 April 2023, chief constables should make sure that their counter-corruption units "
+            "actively seek corruption-related intelligence as a matter of routine.",
+        )
         s.add(i)
         await s.flush()
         return i.id
@@ -32,9 +39,14 @@ async def test_evidence_changes_status_and_is_audited(store: Store) -> None:
     item_id = await _item(store)
     before = await store.get_item(item_id)
     res = await store.change_item(
-        item_id, before.version,
-        ItemChange(status="evidenced", evidence=NewEvidence("evidence", "CCU now tasks intel routinely", ("https://x/y",))),
-        ALICE, SRC,
+        item_id,
+        before.version,
+        ItemChange(
+            status="evidenced",
+            evidence=NewEvidence("evidence", "CCU now tasks intel routinely", ("https://x/y",)),
+        ),
+        ALICE,
+        SRC,
     )
     assert res.item.status == "evidenced"
     assert res.item.version == before.version + 1
@@ -43,7 +55,9 @@ async def test_evidence_changes_status_and_is_audited(store: Store) -> None:
     assert [e.text for e in detail.evidence] == ["CCU now tasks intel routinely"]
     assert detail.evidence[0].links == ("https://x/y",)
     assert detail.evidence[0].source_activity_id == "act-1"
-    actions = [(e.action, e.old_value, e.new_value, e.actor_aad_id, e.source_activity_id) for e in detail.events]
+    actions = [
+        (e.action, e.old_value, e.new_value, e.actor_aad_id, e.source_activity_id) for e in detail.events
+    ]
     assert ("status_changed", "open", "evidenced", "aad-alice", "act-1") in actions
     assert any(a[0] == "evidence_added" for a in actions)
     assert await store.current_seq() >= 1
@@ -64,8 +78,16 @@ async def test_concurrent_writers_one_wins(store: Store) -> None:
     item_id = await _item(store)
     v = (await store.get_item(item_id)).version
     results = await asyncio.gather(
-        *[store.change_item(item_id, v, ItemChange(evidence=NewEvidence("update", f"note {n}")), ALICE,
-                            Source("teams", "c", f"a{n}")) for n in range(5)],
+        *[
+            store.change_item(
+                item_id,
+                v,
+                ItemChange(evidence=NewEvidence("update", f"note {n}")),
+                ALICE,
+                Source("teams", "c", f"a{n}"),
+            )
+            for n in range(5)
+        ],
         return_exceptions=True,
     )
     ok = [r for r in results if not isinstance(r, BaseException)]

@@ -47,7 +47,9 @@ def test_list_card_with_huge_texts_and_more() -> None:
     card, fallback = list_card("Outstanding items from Vetting", items, {1: REPORT}, TODAY, total=400, page=3,
                                page_size=8, more={"query": "outstanding", "page": 4}, empty="none")  # fmt: skip
     _check(card, fallback)
-    empty, text = list_card("Overdue items", [], {}, TODAY, total=0, page=0, page_size=8, more=None, empty="Nothing is overdue.")
+    empty, text = list_card(
+        "Overdue items", [], {}, TODAY, total=0, page=0, page_size=8, more=None, empty="Nothing is overdue."
+    )
     _check(empty, text)
 
 
@@ -59,9 +61,20 @@ def test_detail_card_with_long_history() -> None:
 
 
 def test_question_cards() -> None:
-    _check(*confirm_card("Mark Vetting, misconduct and misogyny (2022) rec 34 as evidenced with note '" + HUGE[:200] + "'?", "tok", "Links: " + HUGE))
-    options = [(f"Vetting, misconduct and misogyny (2022) rec {n}: {HUGE}", {"token": "t", "item_id": n}) for n in range(10)]
-    _check(*choice_card("Which item about \"counter corruption\" do you mean?", options))
+    _check(
+        *confirm_card(
+            "Mark Vetting, misconduct and misogyny (2022) rec 34 as evidenced with note '"
+            + HUGE[:200]
+            + "'?",
+            "tok",
+            "Links: " + HUGE,
+        )
+    )
+    options = [
+        (f"Vetting, misconduct and misogyny (2022) rec {n}: {HUGE}", {"token": "t", "item_id": n})
+        for n in range(10)
+    ]
+    _check(*choice_card('Which item about "counter corruption" do you mean?', options))
     _check(*message_card("I can't find rec 99.", [HUGE, HUGE], None))
 
 

@@ -13,7 +13,7 @@ from dialogs.cards import list_card
 from dialogs.frozen import FrozenCard
 from tests.unit.test_cards import REPORT, TODAY, item
 
-ODD = "fallback with \"quotes\", \\ back-slashes, </script>, \u2028 and 🚓"
+ODD = 'fallback with "quotes", \\ back-slashes, </script>, \u2028 and 🚓'
 
 
 def _card() -> dict:
@@ -55,7 +55,9 @@ def test_attachments_without_frozen_cards_and_other_fields_survive() -> None:
         "type": "message",
         "attachments": [{"contentType": "a", "content": {"x": 1}, "name": "n"}, {"contentType": "b", "content": {"y": [1, 2]}}, {"content": {"z": "é"}}],
     }  # fmt: skip
-    assert json.loads(encode_activity({"attachments": [{"content": FrozenCard({})}]})) == {"attachments": [{"content": {}}]}
+    assert json.loads(encode_activity({"attachments": [{"content": FrozenCard({})}]})) == {
+        "attachments": [{"content": {}}]
+    }
 
 
 def test_a_frozen_card_refuses_changes_and_copies_are_plain() -> None:

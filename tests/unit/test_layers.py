@@ -20,7 +20,7 @@ DATABASE_LIBRARIES = ("sqlalchemy", "asyncpg", "aiosqlite", "sqlite3", "alembic"
 # What language understanding may use: the standard library's pure parts, rapidfuzz, itself, and
 # the read-only views of the tracker it resolves against.
 LANGUAGE_MAY_IMPORT = frozenset({
-    "__future__", "array", "bisect", "calendar", "collections", "dataclasses", "datetime", "enum", "functools", "heapq", "bisect", "math",
+    "__future__", "array", "bisect", "calendar", "collections", "dataclasses", "datetime", "enum", "functools", "heapq", "math",
     "re", "types", "typing", "unicodedata", "rapidfuzz", "dialogs.language", "storage.views", "storage.readmodel",
 })  # fmt: skip
 
@@ -72,11 +72,19 @@ def _internal(name: str) -> str | None:
     return None
 
 
-GRAPH = {m: sorted({t for name, _ in _imports(m, p) if (t := _internal(name)) and t != m}) for m, p in SOURCES.items()}
+GRAPH = {
+    m: sorted({t for name, _ in _imports(m, p) if (t := _internal(name)) and t != m})
+    for m, p in SOURCES.items()
+}
 
 
 def test_the_walk_sees_the_whole_project() -> None:
-    assert {"bot.app", "dialogs.conversation", "dialogs.language.understand", "storage.store"} <= SOURCES.keys()
+    assert {
+        "bot.app",
+        "dialogs.conversation",
+        "dialogs.language.understand",
+        "storage.store",
+    } <= SOURCES.keys()
     assert "storage.store" in GRAPH["dialogs.conversation"]  # the walk does find real arrows
 
 
@@ -90,7 +98,9 @@ def test_no_backward_arrow(module: str) -> None:
 @pytest.mark.parametrize("module", sorted(m for m in SOURCES if not m.startswith("bot")))
 def test_botbuilder_only_at_the_edge(module: str) -> None:
     found = [(n, line) for n, line in _imports(module, SOURCES[module]) if n.split(".")[0] in EDGE_ONLY]
-    assert not found, f"{module} imports {found}: only bot/ may use botbuilder (the edge moves to the Agents SDK alone)"
+    assert not found, (
+        f"{module} imports {found}: only bot/ may use botbuilder (the edge moves to the Agents SDK alone)"
+    )
 
 
 @pytest.mark.parametrize("module", sorted(m for m in SOURCES if m.startswith("dialogs.language")))
@@ -104,11 +114,15 @@ def test_language_understanding_is_pure(module: str) -> None:
 
 @pytest.mark.parametrize("module", sorted(m for m in SOURCES if not m.startswith("storage")))
 def test_only_the_store_talks_to_the_database(module: str) -> None:
-    drivers = [(n, line) for n, line in _imports(module, SOURCES[module]) if n.split(".")[0] in DATABASE_LIBRARIES]
+    drivers = [
+        (n, line) for n, line in _imports(module, SOURCES[module]) if n.split(".")[0] in DATABASE_LIBRARIES
+    ]
     assert not drivers, f"{module} imports {drivers}: outside storage/ the Store is the one way in"
     text = SOURCES[module].read_text(encoding="utf-8")
     for needle in (".sessions", "session_factory", "create_engine"):
-        assert needle not in text, f"{module} uses {needle}: nothing outside storage/ gets the session factory"
+        assert needle not in text, (
+            f"{module} uses {needle}: nothing outside storage/ gets the session factory"
+        )
 
 
 def test_no_import_cycles() -> None:

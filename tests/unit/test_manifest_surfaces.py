@@ -41,7 +41,9 @@ def test_search_and_evidence_commands_and_link_handler(manifest: dict[str, Any])
     assert set(manifest["bots"][0]["scopes"]) == {"personal", "groupChat", "team"}
     (handler,) = ext["messageHandlers"]
     assert handler["type"] == "link"
-    assert {"www.justiceinspectorates.gov.uk", "tracker.example.police.uk"} <= set(handler["value"]["domains"])
+    assert {"www.justiceinspectorates.gov.uk", "tracker.example.police.uk"} <= set(
+        handler["value"]["domains"]
+    )
 
 
 def test_command_lists_come_from_the_routes_and_help_matches(manifest: dict[str, Any]) -> None:
@@ -49,7 +51,9 @@ def test_command_lists_come_from_the_routes_and_help_matches(manifest: dict[str,
     assert set(lists) == {"personal", "team", "groupChat"}
     for scope, commands in lists.items():
         assert 0 < len(commands) <= 10
-        assert commands == [{"title": r.title, "description": r.description} for r in manifest_commands(scope)]
+        assert commands == [
+            {"title": r.title, "description": r.description} for r in manifest_commands(scope)
+        ]
     assert "remind me" in [c["title"] for c in lists["personal"]]
     help_text = help_reply(help_routes(), "Alice").text
     for commands in lists.values():
@@ -82,7 +86,9 @@ def _microsoft_validate(manifest: dict[str, Any], tmp_path: Path) -> dict[str, A
     script = _validator_installed()
     path = tmp_path / "manifest.json"
     path.write_text(json.dumps(manifest), encoding="utf-8")
-    done = subprocess.run(["node", str(script), str(path)], capture_output=True, text=True, timeout=60, check=False)
+    done = subprocess.run(
+        ["node", str(script), str(path)], capture_output=True, text=True, timeout=60, check=False
+    )
     assert done.stdout, done.stderr
     return json.loads(done.stdout)
 

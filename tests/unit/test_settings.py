@@ -19,8 +19,13 @@ def test_defaults_are_local_mode() -> None:
 
 
 def test_every_problem_is_reported_at_once() -> None:
-    env = {"MicrosoftAppId": "not-a-guid", "PORT": "eighty", "TRACKER_DIGEST_DAY": "funday",
-           "DATABASE_URL": "mysql://x", "TRACKER_WRITE_LIMIT": "lots"}
+    env = {
+        "MicrosoftAppId": "not-a-guid",
+        "PORT": "eighty",
+        "TRACKER_DIGEST_DAY": "funday",
+        "DATABASE_URL": "mysql://x",
+        "TRACKER_WRITE_LIMIT": "lots",
+    }
     with pytest.raises(SettingsError) as err:
         Settings.from_env(env)
     msg = str(err.value)
@@ -32,8 +37,15 @@ def test_auth_needs_password_tenant_and_allowlist() -> None:
     with pytest.raises(SettingsError) as err:
         Settings.from_env({"MicrosoftAppId": GUID})
     assert "MicrosoftAppPassword" in str(err.value) and "TRACKER_ALLOWED_TENANTS" in str(err.value)
-    s = Settings.from_env({"MicrosoftAppId": GUID, "MicrosoftAppPassword": "s3cret", "MicrosoftAppTenantId": TENANT,
-                           "TRACKER_ALLOWED_TENANTS": TENANT, "TRACKER_ADMINS": "AAD-Admin"})
+    s = Settings.from_env(
+        {
+            "MicrosoftAppId": GUID,
+            "MicrosoftAppPassword": "s3cret",
+            "MicrosoftAppTenantId": TENANT,
+            "TRACKER_ALLOWED_TENANTS": TENANT,
+            "TRACKER_ADMINS": "AAD-Admin",
+        }
+    )
     assert s.auth_enabled and s.admins == frozenset({"aad-admin"})
     assert "s3cret" not in repr(s)
 
@@ -45,7 +57,12 @@ def test_readme_documents_every_variable() -> None:
 
 
 @pytest.mark.parametrize(
-    "url", ["sqlite+aiosqlite://", "sqlite+aiosqlite:///:memory:", "sqlite+aiosqlite:///file:t?mode=memory&uri=true"]
+    "url",
+    [
+        "sqlite+aiosqlite://",
+        "sqlite+aiosqlite:///:memory:",
+        "sqlite+aiosqlite:///file:t?mode=memory&uri=true",
+    ],
 )
 def test_in_memory_sqlite_is_refused_with_the_reason(url: str) -> None:
     with pytest.raises(SettingsError, match="in-memory SQLite"):
@@ -53,5 +70,9 @@ def test_in_memory_sqlite_is_refused_with_the_reason(url: str) -> None:
 
 
 def test_file_databases_are_accepted() -> None:
-    for url in ("sqlite+aiosqlite:///var/t.db", "sqlite+aiosqlite:////tmp/t.db", "postgresql+asyncpg://u@h/db"):
+    for url in (
+        "sqlite+aiosqlite:///var/t.db",
+        "sqlite+aiosqlite:////tmp/t.db",
+        "postgresql+asyncpg://u@h/db",
+    ):
         assert Settings.from_env({"DATABASE_URL": url}).database_url == url

@@ -662,8 +662,12 @@ CASES = [
     case("cheers, that's great", "greeting"),
     # ---- two slips ---------------------------------------------------------------------------------
     case("shwo rec 35 from the vettign report", "show", item=rec(VET, "35")),
-    case("mrak 39 as evidnced: threat assessment signed", "mark_evidenced", item=rec(VET, "39"),
-         evidence="threat assessment signed"),
+    case(
+        "mrak 39 as evidnced: threat assessment signed",
+        "mark_evidenced",
+        item=rec(VET, "39"),
+        evidence="threat assessment signed",
+    ),
     case("whats outstnading from the custdoy report", "outstanding", report=CUSTODY),
     case("waht's overdeu on vetting?", "overdue", report=VET),
     # ---- what changed ------------------------------------------------------------------------------
@@ -674,18 +678,41 @@ CASES = [
     case("what's happened recently", "changes", since="2026-11-18"),
     case("recent changes on vetting", "changes", report=VET, since="2026-11-18"),
     # ---- the committee's counts ------------------------------------------------------------------------
-    case("how many have been signed off in the last 3 months?", "summary", measure="signed_off", since="2026-08-25"),
+    case(
+        "how many have been signed off in the last 3 months?",
+        "summary",
+        measure="signed_off",
+        since="2026-08-25",
+    ),
     case("what's been added since the 1st of October?", "summary", measure="added", since="2026-10-01"),
     case("how many are for us and how many for the IOPC or NPCC?", "summary", measure="addressee"),
-    case("what did we close in October?", "summary", measure="signed_off", since="2026-10-01", status=["signed_off"]),
+    case(
+        "what did we close in October?",
+        "summary",
+        measure="signed_off",
+        since="2026-10-01",
+        status=["signed_off"],
+    ),
     case("how many re-targeted more than once?", "summary", measure="retargeted"),
     # ---- moving a target; the committee's own record --------------------------------------------------
-    case("move rec 35's target date to 30 June 2027: IT supplier delay", "retarget", item=rec(VET, "35"),
-         evidence="IT supplier delay", target_date="2027-06-30"),
-    case("extend the deadline for AFI 2 to 31 March 2027: new BWV system", "retarget", item=afi(PEEL, "2"),
-         evidence="new BWV system", target_date="2027-03-31"),
+    case(
+        "move rec 35's target date to 30 June 2027: IT supplier delay",
+        "retarget",
+        item=rec(VET, "35"),
+        evidence="IT supplier delay",
+        target_date="2027-06-30",
+    ),
+    case(
+        "extend the deadline for AFI 2 to 31 March 2027: new BWV system",
+        "retarget",
+        item=afi(PEEL, "2"),
+        evidence="new BWV system",
+        target_date="2027-03-31",
+    ),
     case("the JAC met on 22 September 2026", "record_meeting", target_date="2026-09-22"),
-    case("record that the audit committee met on 3 November 2026", "record_meeting", target_date="2026-11-03"),
+    case(
+        "record that the audit committee met on 3 November 2026", "record_meeting", target_date="2026-11-03"
+    ),
     case("the JAC pack please", "committee_pack"),
     case("write the paper for the audit committee", "committee_pack"),
     # ---- writes in the words people use ---------------------------------------------------------------

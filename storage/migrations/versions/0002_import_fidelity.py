@@ -22,7 +22,9 @@ depends_on = None
 
 def upgrade() -> None:
     with op.batch_alter_table("report") as batch:
-        batch.add_column(sa.Column("published_precision", sa.String(length=16), nullable=False, server_default="day"))
+        batch.add_column(
+            sa.Column("published_precision", sa.String(length=16), nullable=False, server_default="day")
+        )
     with op.batch_alter_table("item") as batch:
         batch.add_column(sa.Column("extra_columns", sa.JSON(), nullable=True))
         batch.add_column(sa.Column("import_base", sa.JSON(), nullable=True))

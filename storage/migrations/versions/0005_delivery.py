@@ -41,14 +41,22 @@ def upgrade() -> None:
     op.create_index("ix_reply_outbox_created_at", "reply_outbox", ["created_at"])
     # Conversation and team ids are Teams' to choose, of any length: posting needs them whole.
     with op.batch_alter_table("subscription") as batch:
-        batch.alter_column("conversation_id", type_=sa.Text(), existing_type=sa.String(length=400), existing_nullable=False)
-        batch.alter_column("team_id", type_=sa.Text(), existing_type=sa.String(length=400), existing_nullable=True)
+        batch.alter_column(
+            "conversation_id", type_=sa.Text(), existing_type=sa.String(length=400), existing_nullable=False
+        )
+        batch.alter_column(
+            "team_id", type_=sa.Text(), existing_type=sa.String(length=400), existing_nullable=True
+        )
 
 
 def downgrade() -> None:
     with op.batch_alter_table("subscription") as batch:
-        batch.alter_column("team_id", type_=sa.String(length=400), existing_type=sa.Text(), existing_nullable=True)
-        batch.alter_column("conversation_id", type_=sa.String(length=400), existing_type=sa.Text(), existing_nullable=False)
+        batch.alter_column(
+            "team_id", type_=sa.String(length=400), existing_type=sa.Text(), existing_nullable=True
+        )
+        batch.alter_column(
+            "conversation_id", type_=sa.String(length=400), existing_type=sa.Text(), existing_nullable=False
+        )
     op.drop_index("ix_reply_outbox_created_at", table_name="reply_outbox")
     op.drop_index("ix_reply_outbox_state", table_name="reply_outbox")
     op.drop_table("reply_outbox")
