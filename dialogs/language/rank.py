@@ -235,10 +235,23 @@ class Resolver:
             return Reference(report=named, report_only=named is not None, not_found=named is None)
         seeds = {r for r in (named.id if named else None, context) if r is not None} | q.aliased
         pool, examined = self._narrow(weights, seeds)
-        ranked = self._score(q, [self.model.items[i] for i in pool if i in self.model.items], weights)
-        best = ranked[0].score if ranked else 0.0
+        items = self.model.items
         scope = None
-        if named is not None:
+        if (
+            named is not None
+            and named.id in q.aliased
+            and self._report_score(weights, named.id) >= 100.0 - 1e-9
+        ):
+            # Named by an alias that says every word: the report scopes the search whatever its
+            # items say (the rule below would decide so), so only its own candidates are scored.
+            scope = named
+            ranked = self._score(
+                q, [items[i] for i in pool if i in items and items[i].report_id == named.id], weights
+            )
+        else:
+            ranked = self._score(q, [items[i] for i in pool if i in items], weights)
+        best = ranked[0].score if ranked else 0.0
+        if named is not None and scope is None:
             in_named = [s for s in ranked if s.item and s.item.report_id == named.id]
             best_named = max(in_named[0].score if in_named else 0.0, self._report_score(weights, named.id))
             elsewhere = max((s.score for s in ranked if s.item and s.item.report_id != named.id), default=0.0)
