@@ -229,7 +229,24 @@ def find(q: ListQuery, model: ReadModel, today: dt.date) -> list[ItemView]:
 
     report_id = report.id if report else None
     # Kept current across writes (one item moved in or out), not rebuilt by a scan after each one.
-    return model.kept_list(key, lambda i: matches(i, q, report_id, today), sort_key)
+    return model.kept_list(
+        key, lambda i: matches(i, q, report_id, today), sort_key, _pool(q, model, report_id)
+    )
+
+
+def _pool(q: ListQuery, model: ReadModel, report_id: int | None) -> list[ItemView] | None:
+    """Where a list's items can be, when that is fewer than all of them: a report's items, or those of
+    the owners, department or theme asked for (found among the few distinct names and themes with the
+    very tests :func:`matches` applies, so the pool holds every item it would pick). None: all items."""
+    if report_id is not None:
+        return model.items_of_report(report_id)
+    if q.owner:
+        return model.items_owned_by(n for n in model.owner_names() if _owned_by(n or None, q.owner))
+    if q.department:
+        return model.items_owned_by(n for n in model.owner_names() if _in_department(n or None, q.department))
+    if q.theme:
+        return model.items_with_themes(t for t in model.themes() if _has_theme((t,), q.theme))
+    return None
 
 
 def run_list(q: ListQuery, model: ReadModel, today: dt.date) -> Outcome:

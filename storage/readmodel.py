@@ -70,6 +70,8 @@ class ReadModel:
         self._memo_generation = 0
         self._kept: OrderedDict[Hashable, _KeptList] = OrderedDict()
         self._by_report: dict[int, dict[int, ItemView]] | None = None
+        self._by_owner: dict[str, dict[int, ItemView]] | None = None  # owner name as written
+        self._by_theme: dict[str, dict[int, ItemView]] | None = None  # theme as written
 
     def subscribe(self, listener: Listener) -> None:
         """``listener(model, changed_items, full)`` runs after each load or change."""
@@ -108,7 +110,7 @@ class ReadModel:
         if snap.full:
             self.items = {i.id: i for i in snap.items}
             self._kept.clear()
-            self._by_report = None
+            self._by_report = self._by_owner = self._by_theme = None
         else:
             for i in snap.items:
                 old = self.items.get(i.id)
@@ -137,13 +139,18 @@ class ReadModel:
         return value
 
     def kept_list(
-        self, key: Hashable, select: Callable[[ItemView], bool], order: Callable[[ItemView], Any]
+        self,
+        key: Hashable,
+        select: Callable[[ItemView], bool],
+        order: Callable[[ItemView], Any],
+        pool: Iterable[ItemView] | None = None,
     ) -> list[ItemView]:
         """The items ``select`` picks, sorted by ``order`` (unique per item), kept current across
-        changes by patching rather than rebuilt (see :class:`_KeptList`). Read it, don't modify it."""
+        changes by patching rather than rebuilt (see :class:`_KeptList`). ``pool``: where to look
+        when building it (every item ``select`` can pick must be in it). Read it, don't modify it."""
         kept = self._kept.get(key)
         if kept is None:
-            kept = self._kept[key] = _KeptList(select, order, self.items.values())
+            kept = self._kept[key] = _KeptList(select, order, self.items.values() if pool is None else pool)
             if len(self._kept) > KEPT_LISTS:
                 self._kept.popitem(last=False)
         else:
@@ -157,6 +164,53 @@ class ReadModel:
             if old is not None and old.report_id != new.report_id:
                 self._by_report.get(old.report_id, {}).pop(old.id, None)
             self._by_report.setdefault(new.report_id, {})[new.id] = new
+        if self._by_owner is not None:
+            if old is not None:
+                self._by_owner.get(old.owner_name or "", {}).pop(old.id, None)
+            self._by_owner.setdefault(new.owner_name or "", {})[new.id] = new
+        if self._by_theme is not None:
+            for theme in old.themes if old is not None else ():
+                self._by_theme.get(theme, {}).pop(old.id, None)  # type: ignore[union-attr]
+            for theme in new.themes:
+                self._by_theme.setdefault(theme, {})[new.id] = new
+
+    def owner_names(self) -> list[str]:
+        """Every owner name as written on items ("" for none): few, next to the items."""
+        return list(self._owners_index())
+
+    def items_owned_by(self, names: Iterable[str]) -> list[ItemView]:
+        """The items whose owner name (as written) is one of ``names``."""
+        index = self._owners_index()
+        return [item for name in names for item in index.get(name, {}).values()]
+
+    def themes(self) -> list[str]:
+        """Every theme as written on items."""
+        return list(self._themes_index())
+
+    def items_with_themes(self, themes: Iterable[str]) -> list[ItemView]:
+        """The items carrying any of ``themes`` (each once)."""
+        index = self._themes_index()
+        found: dict[int, ItemView] = {}
+        for theme in themes:
+            found.update(index.get(theme, {}))
+        return list(found.values())
+
+    def _owners_index(self) -> dict[str, dict[int, ItemView]]:
+        if self._by_owner is None:
+            index: dict[str, dict[int, ItemView]] = {}
+            for item in self.items.values():
+                index.setdefault(item.owner_name or "", {})[item.id] = item
+            self._by_owner = index
+        return self._by_owner
+
+    def _themes_index(self) -> dict[str, dict[int, ItemView]]:
+        if self._by_theme is None:
+            index: dict[str, dict[int, ItemView]] = {}
+            for item in self.items.values():
+                for theme in item.themes:
+                    index.setdefault(theme, {})[item.id] = item
+            self._by_theme = index
+        return self._by_theme
 
     def items_of_report(self, report_id: int) -> list[ItemView]:
         """The items of one report (from an index kept current across changes, not a scan)."""

@@ -13,13 +13,14 @@ from storage.views import ItemView, ReportView, Snapshot
 TODAY = dt.date(2026, 12, 2)
 STATUSES = ("open", "in_progress", "evidenced", "signed_off", "not_for_us")
 OWNERS = ("DCI Sarah Khan (PSD)", "DI Naomi Clarke (Public Protection)", None)
+THEMES = ((), ("fraud",), ("fraud", "victims"), ("victims",))
 
 
 def _item(n: int, rng: random.Random) -> ItemView:
     due = TODAY + dt.timedelta(days=rng.randint(-60, 60)) if rng.random() < 0.8 else None
     return ItemView(n, rng.randint(1, 3), "recommendation", str(rng.randint(1, 40)), f"text {n}", None, True, None,
-                    due, rng.choice(OWNERS), None, (), rng.choice(STATUSES), None, None, None, None, 1, None, None,
-                    None)  # fmt: skip
+                    due, rng.choice(OWNERS), None, rng.choice(THEMES), rng.choice(STATUSES), None, None, None, None, 1,
+                    None, None, None)  # fmt: skip
 
 
 def _order(i: ItemView) -> tuple[dt.date, int, int]:
@@ -43,6 +44,7 @@ def test_patched_lists_match_a_rescan_after_every_change() -> None:
         changed = dataclasses.replace(
             current, version=current.version + 1, status=rng.choice(STATUSES), owner_name=rng.choice(OWNERS),
             due_date=TODAY + dt.timedelta(days=rng.randint(-60, 60)), report_id=rng.randint(1, 3),
+            themes=rng.choice(THEMES),
         )  # fmt: skip
         if step % 3:
             model.apply(changed)
@@ -51,6 +53,12 @@ def test_patched_lists_match_a_rescan_after_every_change() -> None:
         for name, select in selects.items():
             kept = model.kept_list(name, select, _order)
             assert kept == sorted((i for i in model.items.values() if select(i)), key=_order), (step, name)
+        for owner in OWNERS:
+            by_owner = {i.id for i in model.items_owned_by([owner or ""])}
+            assert by_owner == {i.id for i in model.items.values() if i.owner_name == owner}, (step, owner)
+        for theme in ("fraud", "victims"):
+            with_theme = {i.id for i in model.items_with_themes([theme])}
+            assert with_theme == {i.id for i in model.items.values() if theme in i.themes}, (step, theme)
         for rid in (1, 2, 3):
             assert {i.id for i in model.items_of_report(rid)} == {
                 i.id for i in model.items.values() if i.report_id == rid
