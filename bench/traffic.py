@@ -99,8 +99,8 @@ def refresh_value(item_id: int) -> dict[str, Any]:
     return {
         "action": {
             "type": "Action.Execute",
-            "verb": "refresh",
-            "data": {"verb": "refresh", "item_id": item_id},
+            "verb": "refresh_item",
+            "data": {"verb": "refresh_item", "item_id": item_id},
         },
         "trigger": "automatic",
     }

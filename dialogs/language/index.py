@@ -141,6 +141,8 @@ class Index:
             person, department = split_owner(item.owner_name)
             for w in surface_words(person):
                 if w not in RANKS and len(w) > 1:
+                    if stem(w) not in self._people:
+                        self._corrected.clear()  # a new name: words once unknown may be it now
                     self._people.add(stem(w))
                     self._people_surface.setdefault(w[0], set()).add(w)
             if department:
@@ -185,11 +187,18 @@ class Index:
     def knows(self, word: str) -> bool:
         """Is ``word`` (as typed) part of our vocabulary: report names, item texts, owners, acronyms?"""
         self.ensure_items()
+        known = self._corrected.get("\0" + word)  # answers kept with the corrections, forgotten with them
+        if known is not None:
+            return known == "1"
         w = stem(normalise(word).strip(".'"))
-        return (
+        found = (
             w in self.report_postings or w in self.item_postings or w in self._people or w in GLOSSARY
             or w in STOPWORDS
         )  # fmt: skip
+        if len(self._corrected) >= _CORRECTED_LIMIT:
+            self._corrected.clear()
+        self._corrected["\0" + word] = "1" if found else "0"
+        return found
 
     def correct(self, word: str) -> str:
         """A typo in a word as written, fixed against the words of the tracker (and of requests)."""

@@ -715,7 +715,7 @@ _PLACE = re.compile(
 )
 _BOTH = re.compile(r"\b(?:both|them|all of them|those|these|the two|both of them)\b")
 SUGGEST_CHARS = 120  # "did you mean": the start of what was said is enough to compare
-REQUEST_CHARS = CUE_WINDOW  # ~70 words: more than any request; the cues read no further either
+REQUEST_CHARS = 280  # ~50 words: more than any request says before its note
 _TRACKER_REF = re.compile(r"\bref(?:erence)?\s?#?\s?(\d{1,9})\b")
 
 

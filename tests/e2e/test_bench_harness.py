@@ -47,7 +47,7 @@ def test_mixed_traffic_is_understood_and_its_invokes_are_well_formed() -> None:
                 assert set(value["queryOptions"]) == {"skip", "count"}
             elif step.invoke == REFRESH_INVOKE:
                 action = (step.value or {})["action"]
-                assert (action["type"], action["verb"]) == ("Action.Execute", "refresh")
+                assert (action["type"], action["verb"]) == ("Action.Execute", "refresh_item")
                 assert action["data"]["item_id"] in model.items
             elif step.kind not in (Kind.CONFIRM,) and step.text != "more":
                 parsed = understand(step.text, context(last_report_key=last_report), resolver, TODAY)
