@@ -31,7 +31,14 @@ from rapidfuzz import fuzz, process
 from dialogs.language.cues import CUE_DATE, CUE_WINDOW, CUES, CUES_BY_INTENT
 from dialogs.language.dates import Period, parse_period
 from dialogs.language.index import Index
-from dialogs.language.intents import EVIDENCE_INTENTS, ITEM_WRITES, LIST_INTENTS, PLAIN_INTENTS, Intent
+from dialogs.language.intents import (
+    EVIDENCE_INTENTS,
+    ITEM_WRITES,
+    LIST_INTENTS,
+    PLAIN_INTENTS,
+    WRITES,
+    Intent,
+)
 from dialogs.language.mentions import (
     QUESTION_REF,
     Addressee,
@@ -414,9 +421,13 @@ def _fix_names(text: str, names: set[str], index: Index) -> str:
 def understand(raw: str, ctx: Context, resolver: Resolver, today: dt.date) -> Parsed:
     """Understand one message and resolve what it refers to."""
     raw = " ".join(MARKUP.sub(" ", (raw or "")[:MAX_TEXT]).split())
-    if len(raw) > REQUEST_CHARS and split_evidence(raw)[1] is None:
-        # A request is said in its first words; a long message without a note is read from its start
-        # (a note after ":" is kept whole, it is what gets written).
+    if (
+        len(raw) > REQUEST_CHARS
+        and split_evidence(raw)[1] is None
+        and classify(clean(raw[:CUE_WINDOW])) not in WRITES
+    ):
+        # A request is said in its first words; a long message without a note is read from its start.
+        # Never a write: what it says (a new owner, a reason) is what gets written, so all of it.
         raw = raw[:REQUEST_CHARS]
     if raw and _greeting(raw):
         return Parsed(intent=Intent.GREETING, text=clean(raw), thanks=bool(_THANKS.search(raw.lower())))
