@@ -65,6 +65,7 @@ class Index:
         # costliest step of a query at 100,000 items, and people use the same words all day.
         # Forgotten whenever the vocabulary grows (a new word may be the one someone meant).
         self._corrected: dict[str, str] = {}
+        self._known: dict[str, bool] = {}  # knows() answers, forgotten with the corrections
         self._by_number: dict[str, list[int]] = {}
         self.by_report: dict[int, list[int]] = {}
         self._indexed: dict[int, int] = {}  # item id -> fingerprint of what we indexed
@@ -109,7 +110,7 @@ class Index:
         self._people, self._themes, self._max_id = set(), {}, 0
         self._people_surface, self._departments = {}, {}
         self._surface = {c: set(words) for c, words in self._report_surface.items()}
-        self._corrected = {}
+        self._forget_words()
         for item_id in sorted(self.model.items):
             self._index_item(self.model.items[item_id])
         self._dirty = False
@@ -129,7 +130,7 @@ class Index:
                 pool = self._surface.setdefault(word[0], set())
                 if word not in pool:
                     pool.add(word)
-                    self._corrected.clear()
+                    self._forget_words()
         if item.number:
             self._by_number.setdefault(item.number.lower(), []).append(item.id)
             self._by_report_number.setdefault((item.report_id, item.number.lower()), []).append(item.id)
@@ -142,7 +143,7 @@ class Index:
             for w in surface_words(person):
                 if w not in RANKS and len(w) > 1:
                     if stem(w) not in self._people:
-                        self._corrected.clear()  # a new name: words once unknown may be it now
+                        self._forget_words()  # a new name: words once unknown may be it now
                     self._people.add(stem(w))
                     self._people_surface.setdefault(w[0], set()).add(w)
             if department:
@@ -178,26 +179,31 @@ class Index:
         self.report_postings, self._aliases, self._exact_names = postings, aliases, exact
         self.report_words = report_words
         self._report_surface = report_surface
-        self._corrected = {}
+        self._forget_words()
         for initial, found in report_surface.items():
             self._surface.setdefault(initial, set()).update(found)
 
     # ---- words ---------------------------------------------------------------------------------
 
+    def _forget_words(self) -> None:
+        """The vocabulary grew (or was rebuilt): a word once unknown, or corrected, may be ours now."""
+        self._corrected = {}
+        self._known = {}
+
     def knows(self, word: str) -> bool:
         """Is ``word`` (as typed) part of our vocabulary: report names, item texts, owners, acronyms?"""
         self.ensure_items()
-        known = self._corrected.get("\0" + word)  # answers kept with the corrections, forgotten with them
+        known = self._known.get(word)
         if known is not None:
-            return known == "1"
+            return known
         w = stem(normalise(word).strip(".'"))
         found = (
             w in self.report_postings or w in self.item_postings or w in self._people or w in GLOSSARY
             or w in STOPWORDS
         )  # fmt: skip
-        if len(self._corrected) >= _CORRECTED_LIMIT:
-            self._corrected.clear()
-        self._corrected["\0" + word] = "1" if found else "0"
+        if len(self._known) >= _CORRECTED_LIMIT:
+            self._known.clear()
+        self._known[word] = found
         return found
 
     def correct(self, word: str) -> str:

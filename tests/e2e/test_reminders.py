@@ -5,34 +5,14 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import io
-from collections.abc import AsyncIterator
-
-import pytest
 
 from bot.cli import remind_command
 from bot.settings import Settings
-from storage.db import create_engine
 from storage.people import People
 from tests.kit.botkit import RunningBot, cards_of, running_bot, text_of
 from tests.kit.cardschema import assert_valid_card
-from tests.kit.data import seed_small
 
 SARAH = {"aad": "aad-sarah", "user": "DCI Sarah Khan", "conversation": "a:personal-sarah"}
-
-
-@pytest.fixture
-async def seeded(db_url: str) -> dict[str, int]:
-    engine = create_engine(db_url)
-    try:
-        return await seed_small(engine)
-    finally:
-        await engine.dispose()
-
-
-@pytest.fixture
-async def bot(db_url: str, seeded: dict[str, int]) -> AsyncIterator[RunningBot]:
-    async with running_bot(Settings(database_url=db_url, write_limit=100)) as running:
-        yield running
 
 
 async def test_opt_in_then_one_reminder_per_period_across_instances(bot: RunningBot, db_url: str) -> None:

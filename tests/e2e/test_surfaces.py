@@ -7,7 +7,6 @@ import copy
 import datetime as dt
 import functools
 import json
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -16,27 +15,10 @@ from jsonschema import Draft6Validator
 from jsonschema.exceptions import best_match
 
 from bot.settings import Settings
-from storage.db import create_engine
 from storage.store import Store
 from tests.conftest import SCHEMAS
 from tests.kit.botkit import MockConnector, RunningBot, cards_of, running_bot
 from tests.kit.cardschema import assert_valid_card
-from tests.kit.data import seed_small
-
-
-@pytest.fixture
-async def seeded(db_url: str) -> dict[str, int]:
-    engine = create_engine(db_url)
-    try:
-        return await seed_small(engine)
-    finally:
-        await engine.dispose()
-
-
-@pytest.fixture
-async def bot(db_url: str, seeded: dict[str, int]) -> AsyncIterator[RunningBot]:
-    async with running_bot(Settings(database_url=db_url, write_limit=100)) as running:
-        yield running
 
 
 def invoke(bot: RunningBot, name: str, value: dict[str, Any], *, aad: str = "aad-alice", user: str = "Alice Ames",
