@@ -5,12 +5,14 @@ bot in personal chat; the reminder choice records who made it and when."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from storage.fastpath import PersonLink
 from storage.models import Person, utcnow
 from storage.store import Store
 from storage.views import as_utc
@@ -47,6 +49,7 @@ class People:
     """Link people to their personal chat and record their reminder choice."""
 
     def __init__(self, store: Store) -> None:
+        self._store = store
         self._sessions = store.sessions
 
     async def _upsert(self, aad_id: str, name: str, **values: Any) -> PersonView:
@@ -69,10 +72,12 @@ class People:
         raise RuntimeError("could not store the person")
 
     async def link(self, aad_id: str, name: str, *, conversation_id: str, service_url: str,
-                   reference: dict[str, Any], tenant_id: str | None, channel_id: str = "msteams") -> PersonView:  # fmt: skip
-        """Remember where ``aad_id``'s personal chat with the bot is."""
-        return await self._upsert(aad_id, name, conversation_id=conversation_id, service_url=service_url,
-                                  reference=reference, tenant_id=tenant_id, channel_id=channel_id)  # fmt: skip
+                   reference: dict[str, Any], tenant_id: str | None, channel_id: str = "msteams") -> None:  # fmt: skip
+        """Remember where ``aad_id``'s personal chat with the bot is (the reminder choice is kept)."""
+        await self._store.link_person(PersonLink(
+            aad_id.strip().lower(), name[:200], conversation_id, service_url,
+            json.dumps(reference, separators=(",", ":")), tenant_id, channel_id or "msteams",
+        ))  # fmt: skip
 
     async def set_remind(self, aad_id: str, name: str, remind: bool | None, *, by: str) -> PersonView:
         """Record the reminder choice (None: back to the default), and who made it."""

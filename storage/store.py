@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from storage import effects
 from storage.db import create_engine, session_factory
-from storage.fastpath import FastPath, StateRow, open_fast_path
+from storage.fastpath import FastPath, PersonLink, StateRow, open_fast_path
 from storage.keys import fit, fit_id
 from storage.models import (
     BotStateRecord,
@@ -558,6 +558,11 @@ class Store:
             return []
         fitted = {fit(k): k for k in keys}
         return [(fitted.get(k, k), d, e) for k, d, e in await self._fast.read_state(list(fitted))]
+
+    async def link_person(self, person: PersonLink) -> None:
+        """Insert or update where ``person``'s personal chat is (one statement: a person's first
+        message in a chat runs it)."""
+        await self._fast.link_person(person, utcnow())
 
     async def insert_state(self, key: str, data: str) -> bool:
         """Create a state row; False if one exists."""

@@ -110,7 +110,7 @@ async def test_sqlite_errors_other_than_busy_are_raised(sqlite_file: Path) -> No
         await hot.close()
 
 
-# ---- PostgreSQL on asyncpg's pool ----------------------------------------------------------------
+# ---- PostgreSQL on a few connections of its own (storage.pgconns) ----------------------------------------------------------------
 
 
 @pytest.fixture
@@ -123,7 +123,9 @@ async def pg_fast(pg_database_url: str | None):  # type: ignore[no-untyped-def]
 
 
 async def _pid_after(fast: PgFastPath, seconds: float) -> int:
-    return int(await fast._pool.fetchval("SELECT pg_backend_pid() FROM pg_sleep($1)", seconds))
+    return int(
+        await fast._pool.run(lambda c: c.fetchval("SELECT pg_backend_pid() FROM pg_sleep($1)", seconds))
+    )
 
 
 @pytest.mark.postgres
@@ -134,8 +136,12 @@ async def test_pg_connections_never_exceed_the_pool_size(pg_fast: PgFastPath) ->
 
 @pytest.mark.postgres
 async def test_pg_a_failed_statement_leaves_the_pool_usable(pg_fast: PgFastPath) -> None:
+    first = await _pid_after(pg_fast, 0)
+    assert await _pid_after(pg_fast, 0) == first  # a healthy connection is reused
     with pytest.raises(asyncpg.UndefinedTableError):
         await pg_fast._pool.fetch("SELECT * FROM nowhere")
+    # The connection whose statement failed is closed, not handed to the next caller.
+    assert first not in {await _pid_after(pg_fast, 0), await _pid_after(pg_fast, 0)}
     assert await pg_fast.claim("in:after-error", None, NOW)
     assert not await pg_fast.claim("in:after-error", None, NOW)
 
@@ -154,6 +160,11 @@ async def test_pg_cancelled_callers_give_their_place_back(pg_fast: PgFastPath) -
     pids = await asyncio.wait_for(asyncio.gather(*(_pid_after(pg_fast, 0) for _ in range(4))), 5)
     assert len(pids) == 4
     assert await pg_fast.claim("in:after-cancel", None, NOW)
+    waiters = [asyncio.create_task(_pid_after(pg_fast, 0.2)) for _ in range(3)]  # the third one waits
+    await asyncio.sleep(0.05)
+    waiters[2].cancel()  # gave up while queued: its place goes to the next caller
+    await asyncio.gather(*waiters[:2])
+    assert await asyncio.wait_for(_pid_after(pg_fast, 0), 5)
 
 
 # ---- conversation state read with the claim -----------------------------------------------------
@@ -208,3 +219,27 @@ async def test_state_is_read_once_per_turn_with_the_claim(db_url: str) -> None:
         assert storage.reads == 2
     finally:
         await store.close()
+
+
+async def test_a_person_is_linked_in_one_statement_and_keeps_their_reminder_choice(store: Store) -> None:
+    from storage.people import People
+
+    people = People(store)
+    ref = {"conversation": {"id": "a:1"}, "serviceUrl": "https://smba.example/emea/"}
+    await people.link("AAD-Sarah ", "DCI Sarah Khan", conversation_id="a:1", service_url="https://smba.example/emea/",
+                      reference=ref, tenant_id="t-1")  # fmt: skip
+    first = await people.get("aad-sarah")
+    assert first is not None and first.reachable and first.reference == ref and first.remind is None
+    await people.set_remind("aad-sarah", "DCI Sarah Khan", True, by="DCI Sarah Khan")
+    # A new chat, and Teams did not send a name this time: the chat moves, the name and choice stay.
+    await people.link("aad-sarah", "", conversation_id="a:2", service_url="https://smba.example/uk/",
+                      reference={**ref, "conversation": {"id": "a:2"}}, tenant_id="t-1")  # fmt: skip
+    (person,) = await people.all()
+    assert (person.id, person.name, person.conversation_id, person.service_url, person.remind) == (
+        first.id, "DCI Sarah Khan", "a:2", "https://smba.example/uk/", True,
+    )  # fmt: skip
+    assert person.reference == {**ref, "conversation": {"id": "a:2"}}
+    # Two instances linking the same person at once: one row, both succeed.
+    await asyncio.gather(*(people.link("aad-owen", f"Mark Owen {n}", conversation_id=f"a:o{n}",
+                                       service_url="https://s/", reference=ref, tenant_id=None) for n in range(4)))  # fmt: skip
+    assert len([p for p in await people.all() if p.aad_id == "aad-owen"]) == 1
