@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import bisect
 import logging
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from collections.abc import Callable, Hashable, Iterable
 from typing import Any, TypeVar
 
@@ -23,7 +23,9 @@ log = logging.getLogger(__name__)
 Listener = Callable[["ReadModel", Iterable[ItemView], bool], None]
 T = TypeVar("T")
 MEMO_SIZE = 256
-KEPT_LISTS = 64  # sorted lists kept current across writes (each write patches every one)
+KEPT_LISTS = 256  # sorted lists kept current across writes (each write patches every one)
+KEPT_ENTRIES = 1_000_000  # and at most this many items in them all (8 bytes each)
+KEPT_TALLIES = 64  # counts kept current the same way (the summary's, per report and day)
 
 
 class _KeptList:
@@ -31,27 +33,45 @@ class _KeptList:
 
     Rebuilding a list means scanning every item (~10 ms at 10,000); a write changes one item, so
     moving that one item in or out (a bisection and a list insert) keeps the list current instead.
-    ``order`` must be unique per item (it ends with the item's id)."""
+    ``order`` must be unique per item (it ends with the item's id). The sort keys are not kept:
+    a bisection computes the few it needs, so a kept list costs one pointer per item."""
 
-    __slots__ = ("items", "keys", "order", "select")
+    __slots__ = ("items", "order", "select")
 
     def __init__(self, select: Callable[[ItemView], bool], order: Callable[[ItemView], Any],
                  pool: Iterable[ItemView]) -> None:  # fmt: skip
         self.select, self.order = select, order
         self.items = sorted((i for i in pool if select(i)), key=order)
-        self.keys = [order(i) for i in self.items]
+
+    def patch(self, old: ItemView | None, new: ItemView) -> int:
+        """Move ``old`` out and ``new`` in; how many items the list gained (-1, 0 or 1)."""
+        gained = 0
+        if old is not None and self.select(old):
+            at = bisect.bisect_left(self.items, self.order(old), key=self.order)
+            if at < len(self.items) and self.items[at].id == old.id:
+                del self.items[at]
+                gained -= 1
+        if self.select(new):
+            bisect.insort_left(self.items, new, key=self.order)
+            gained += 1
+        return gained
+
+
+class _KeptTally:
+    """Counts over the items, patched as items change: ``count(item)`` names what one item adds."""
+
+    __slots__ = ("count", "counts")
+
+    def __init__(self, count: Callable[[ItemView], Iterable[Hashable]], pool: Iterable[ItemView]) -> None:
+        self.count = count
+        self.counts: Counter[Hashable] = Counter()
+        for item in pool:
+            self.counts.update(count(item))
 
     def patch(self, old: ItemView | None, new: ItemView) -> None:
         if old is not None:
-            key = self.order(old)
-            at = bisect.bisect_left(self.keys, key)
-            if at < len(self.keys) and self.keys[at] == key and self.items[at].id == old.id:
-                del self.items[at], self.keys[at]
-        if self.select(new):
-            key = self.order(new)
-            at = bisect.bisect_left(self.keys, key)
-            self.items.insert(at, new)
-            self.keys.insert(at, key)
+            self.counts.subtract(self.count(old))
+        self.counts.update(self.count(new))
 
 
 class ReadModel:
@@ -69,6 +89,8 @@ class ReadModel:
         self._memo: OrderedDict[Hashable, Any] = OrderedDict()
         self._memo_generation = 0
         self._kept: OrderedDict[Hashable, _KeptList] = OrderedDict()
+        self._kept_entries = 0  # items in the kept lists
+        self._tallies: OrderedDict[Hashable, _KeptTally] = OrderedDict()
         self._by_report: dict[int, dict[int, ItemView]] | None = None
         self._by_owner: dict[str, dict[int, ItemView]] | None = None  # owner name as written
         self._by_theme: dict[str, dict[int, ItemView]] | None = None  # theme as written
@@ -110,6 +132,8 @@ class ReadModel:
         if snap.full:
             self.items = {i.id: i for i in snap.items}
             self._kept.clear()
+            self._kept_entries = 0
+            self._tallies.clear()
             self._by_report = self._by_owner = self._by_theme = None
         else:
             for i in snap.items:
@@ -151,15 +175,37 @@ class ReadModel:
         kept = self._kept.get(key)
         if kept is None:
             kept = self._kept[key] = _KeptList(select, order, self.items.values() if pool is None else pool)
-            if len(self._kept) > KEPT_LISTS:
-                self._kept.popitem(last=False)
+            self._kept_entries += len(kept.items)
+            while len(self._kept) > 1 and (len(self._kept) > KEPT_LISTS or self._kept_entries > KEPT_ENTRIES):
+                self._kept_entries -= len(self._kept.popitem(last=False)[1].items)
         else:
             self._kept.move_to_end(key)
         return kept.items
 
+    def kept_tally(
+        self,
+        key: Hashable,
+        count: Callable[[ItemView], Iterable[Hashable]],
+        pool: Iterable[ItemView] | None = None,
+    ) -> Counter[Hashable]:
+        """Counts over the items (``count(item)``: the keys one item adds one to), kept current across
+        changes like :meth:`kept_list`. ``pool``: every item that counts must be in it (``count``
+        must still give nothing for the others: patches pass it items from anywhere). Keys whose
+        count went back to 0 stay, at 0. Read it, don't modify it."""
+        tally = self._tallies.get(key)
+        if tally is None:
+            tally = self._tallies[key] = _KeptTally(count, self.items.values() if pool is None else pool)
+            if len(self._tallies) > KEPT_TALLIES:
+                self._tallies.popitem(last=False)
+        else:
+            self._tallies.move_to_end(key)
+        return tally.counts
+
     def _patch(self, old: ItemView | None, new: ItemView) -> None:
+        for tally in self._tallies.values():
+            tally.patch(old, new)
         for kept in self._kept.values():
-            kept.patch(old, new)
+            self._kept_entries += kept.patch(old, new)
         if self._by_report is not None:
             if old is not None and old.report_id != new.report_id:
                 self._by_report.get(old.report_id, {}).pop(old.id, None)

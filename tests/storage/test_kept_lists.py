@@ -74,3 +74,58 @@ def test_an_older_view_arriving_late_changes_no_list() -> None:
     live = model.kept_list("live", lambda i: i.status == "open", _order)
     model.apply(dataclasses.replace(first, status="open", version=2))  # late, older: ignored
     assert live == [] and model.items[1].status == "signed_off"
+
+
+def _changes(model: ReadModel, reports: tuple[ReportView, ...], rng: random.Random, steps: int):  # type: ignore[no-untyped-def]
+    """``steps`` random changes, some applied as our own writes, some folded in from a snapshot."""
+    for step in range(steps):
+        current = model.items[rng.randint(1, len(model.items))]
+        changed = dataclasses.replace(
+            current, version=current.version + 1, status=rng.choice(STATUSES), owner_name=rng.choice(OWNERS),
+            due_date=TODAY + dt.timedelta(days=rng.randint(-60, 60)), report_id=rng.randint(1, 3),
+        )  # fmt: skip
+        if step % 3:
+            model.apply(changed)
+        else:
+            model._install(Snapshot(seq=2 + step, reports=reports, items=(changed,), full=False))
+        yield step
+
+
+def test_kept_tallies_match_a_recount_after_every_change() -> None:
+    rng = random.Random(5)
+    reports = tuple(ReportView(r, f"r{r}", f"Report {r}", "other", None, None) for r in (1, 2, 3))
+    model = ReadModel(None)  # type: ignore[arg-type]  # in memory only
+    model._install(Snapshot(seq=1, reports=reports, items=tuple(_item(n, rng) for n in range(1, 201))))
+
+    def count(i: ItemView) -> list[object]:
+        return [i.status, ("report", i.report_id)] + (
+            ["overdue"] if i.due_date and i.due_date < TODAY else []
+        )
+
+    model.kept_tally("t", count)
+    for step in _changes(model, reports, rng, 300):  # bounded: 300 changes, each checked
+        kept = model.kept_tally("t", count)
+        fresh: dict[object, int] = {}
+        for i in model.items.values():
+            for k in count(i):
+                fresh[k] = fresh.get(k, 0) + 1
+        assert {k: n for k, n in kept.items() if n} == fresh, step
+
+
+def test_kept_lists_stay_within_their_bounds_and_count_their_items(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import storage.readmodel as readmodel
+
+    monkeypatch.setattr(readmodel, "KEPT_LISTS", 3)
+    monkeypatch.setattr(readmodel, "KEPT_ENTRIES", 250)
+    rng = random.Random(9)
+    reports = tuple(ReportView(r, f"r{r}", f"Report {r}", "other", None, None) for r in (1, 2, 3))
+    model = ReadModel(None)  # type: ignore[arg-type]
+    model._install(Snapshot(seq=1, reports=reports, items=tuple(_item(n, rng) for n in range(1, 201))))
+    for step in _changes(model, reports, rng, 60):
+        wanted = STATUSES[(step * 3) % len(STATUSES)]
+        key = ("status", wanted)
+        got = model.kept_list(key, lambda i, s=wanted: i.status == s, _order)  # type: ignore[misc]
+        assert got == sorted((i for i in model.items.values() if i.status == wanted), key=_order)
+        lists = list(model._kept.values())
+        assert model._kept_entries == sum(len(k.items) for k in lists), step
+        assert len(lists) <= 3 and (len(lists) == 1 or model._kept_entries <= 250), step
