@@ -25,12 +25,14 @@ seed: migrate
 run: seed
 	$(BIN)/tracker serve
 
-## make test: the whole suite (PostgreSQL runs too when TRACKER_TEST_POSTGRES_URL is set)
+## make test: the whole suite (PostgreSQL runs too when TRACKER_TEST_POSTGRES_URL is set), on
+## $(TEST_WORKERS) pytest-xdist workers: each has its own databases (tests/conftest.py), so they never collide
+TEST_WORKERS ?= 2
 test: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS)
 
 lint: install
 	$(BIN)/ruff check .

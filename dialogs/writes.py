@@ -358,10 +358,15 @@ class Writes:
         def result(message: str, item: ItemView, *, duplicate: bool = False) -> Outcome:
             return _result(message, item, turn, duplicate=duplicate) if alone else Outcome.say(message)
 
-        try:
-            item = await self._store.get_item(item_id)
-        except NotFound:
-            return Outcome.say("That item no longer exists: nothing was written.").also(pending=None)
+        # The read model's copy is the item as the person was asked about it when its version is the
+        # one they confirmed (the store checks that version again under the row lock, so a change
+        # made meanwhile by another instance is still caught there); otherwise read it from the store.
+        item = self._model.items.get(item_id)
+        if item is None or item.version != version:
+            try:
+                item = await self._store.get_item(item_id)
+            except NotFound:
+                return Outcome.say("That item no longer exists: nothing was written.").also(pending=None)
         intent = pending.intent
         allowed, reason = self._policy.allowed(intent, turn.user, item)
         if not allowed:
@@ -375,6 +380,8 @@ class Writes:
                 item.id, version, change_for(pending, item, turn.today), Actor(turn.user.name, turn.user.aad_id),
                 source, idempotency_key=key,
             )  # fmt: skip
+        except NotFound:  # removed since the read model last heard of it
+            return Outcome.say("That item no longer exists: nothing was written.").also(pending=None)
         except InvalidChange as err:
             return result(f"{self.label(item)}: nothing was written, {err}.", item).also(pending=None)
         except Declined:

@@ -2,7 +2,8 @@
 database behind one :class:`FastPath` protocol.
 
 Each message claims its idempotency key, reads and writes its conversation state, and a "show"
-reads an item's evidence. Through an SQLAlchemy AsyncSession each of those costs ~1-2 ms of CPU
+reads an item's evidence; a write and its confirmation count the person's recent writes (the rate
+limit), and a committed write keeps its reply in the outbox and marks it sent. Through an SQLAlchemy AsyncSession each of those costs ~1-2 ms of CPU
 (greenlet bridge, unit of work, pool); on the driver ~0.05-0.2 ms. Everything else keeps using
 SQLAlchemy. Only :class:`storage.store.Store` holds a fast path: it is how the store answers these
 calls, not a second way in.
@@ -12,14 +13,15 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-import asyncpg
 from sqlalchemy.engine import make_url
 
 from storage.db import ensure_sqlite_dir, is_sqlite
 from storage.loopsqlite import LoopSqlite
-from storage.pgconns import PgConnections
+
+if TYPE_CHECKING:  # asyncpg (~15 MB) is loaded only by an instance on PostgreSQL
+    from storage.pgconns import PgConnections
 
 StateRow = tuple[str, str, int]  # (key, data, etag)
 
@@ -36,6 +38,36 @@ class PersonLink:
     tenant_id: str | None
     channel_id: str
 
+
+@dataclass(frozen=True, slots=True)
+class OutboxRow:
+    """A new ``reply_outbox`` row (see :mod:`storage.outbox`)."""
+
+    key: str
+    service_url: str
+    conversation_id: str
+    activities: str  # JSON text of the wire activities, as SQLAlchemy's JSON type stores it
+    done: int
+    state: str
+    attempts: int
+    next_at: dt.datetime
+    lease_until: dt.datetime | None
+    error: str | None
+
+
+_OUTBOX_COLUMNS = (
+    "key, service_url, conversation_id, activities, done, state, attempts, next_at, lease_until, "
+    "version, created_at, updated_at, error"
+)
+_OUTBOX_SENT = (
+    "UPDATE reply_outbox SET state = 'sent', done = {0}, lease_until = NULL, error = NULL, "
+    "version = version + 1, updated_at = {1} WHERE id = {2}"
+)
+# The per-user write rate limit: messages (not fields) that changed something, refusals aside.
+_WRITES = (
+    "SELECT count(DISTINCT source_activity_id) FROM item_event "
+    "WHERE actor_aad_id = {0} AND at >= {1} AND action <> 'refused'"
+)
 
 # One statement for both databases: a person's first message inserts the row, later ones (a new
 # chat, a new name) update it; two instances linking the same person at once both succeed.
@@ -55,7 +87,8 @@ _EVIDENCE = (
 
 
 class FastPath(Protocol):
-    """Idempotency claims, bot state rows and an item's evidence, one statement each."""
+    """Idempotency claims, bot state rows, an item's evidence, the write rate limit's count and the
+    reply outbox's two per-write statements: one statement each."""
 
     async def claim(self, key: str, result: str | None, now: dt.datetime) -> bool:
         """Insert an idempotency key; False if it was already there."""
@@ -92,6 +125,19 @@ class FastPath(Protocol):
     async def link_person(self, person: PersonLink, now: dt.datetime) -> None:
         """Insert or update a person's row with where their personal chat is (their reminder
         choice, if any, is kept; an empty name keeps the stored one)."""
+        ...
+
+    async def count_writes(self, actor_aad_id: str, since: dt.datetime) -> int:
+        """How many messages of ``actor_aad_id`` changed items at or after ``since`` (refusals aside)."""
+        ...
+
+    async def add_outbox(self, row: OutboxRow, now: dt.datetime) -> int | None:
+        """Insert an outbox row (version 1, created now); its id, or None if its key is taken.
+        Durable like the item writes it follows (committed to disk before it returns)."""
+        ...
+
+    async def outbox_sent(self, entry_id: int, done: int, now: dt.datetime) -> None:
+        """Mark an outbox row delivered (all ``done`` of its activities)."""
         ...
 
     async def close(self) -> None: ...
@@ -166,6 +212,23 @@ class SqliteFastPath:
                 _sqlite_time(now))  # fmt: skip
         await self._conn.write(_LINK.format(*(f"?{n}" for n in range(1, 9))), args)
 
+    async def count_writes(self, actor_aad_id: str, since: dt.datetime) -> int:
+        rows = await self._conn.read(_WRITES.format("?", "?"), (actor_aad_id, _sqlite_time(since)))
+        return int(rows[0][0]) if rows else 0
+
+    async def add_outbox(self, row: OutboxRow, now: dt.datetime) -> int | None:
+        r, at = row, _sqlite_time(now)
+        sql = (f"INSERT INTO reply_outbox ({_OUTBOX_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?) "
+               "ON CONFLICT (key) DO NOTHING RETURNING id")  # fmt: skip
+        lease = _sqlite_time(r.lease_until) if r.lease_until else None
+        args = (r.key, r.service_url, r.conversation_id, r.activities, r.done, r.state, r.attempts,
+                _sqlite_time(r.next_at), lease, at, at, r.error)  # fmt: skip
+        found = await self._conn.write_returning(sql, args)
+        return int(found[0][0]) if found else None
+
+    async def outbox_sent(self, entry_id: int, done: int, now: dt.datetime) -> None:
+        await self._conn.write(_OUTBOX_SENT.format("?", "?", "?"), (done, _sqlite_time(now), entry_id))
+
 
 class PgFastPath:
     """On a few asyncpg connections of its own (:mod:`storage.pgconns`, not ``asyncpg.Pool``:
@@ -177,6 +240,10 @@ class PgFastPath:
 
     @classmethod
     async def open(cls, url: str, *, size: int = 10) -> PgFastPath:
+        import asyncpg
+
+        from storage.pgconns import PgConnections
+
         u = make_url(url)
 
         def connect() -> Any:
@@ -261,3 +328,24 @@ class PgFastPath:
         sql = _LINK.format("$1", "$2", "$3", "$4", "$5::json", "$6", "$7", "$8")
         await self._pool.execute(sql, p.aad_id, p.name, p.conversation_id, p.service_url, p.reference,
                                  p.tenant_id, p.channel_id, now)  # fmt: skip
+
+    async def count_writes(self, actor_aad_id: str, since: dt.datetime) -> int:
+        return int(await self._pool.fetchval(_WRITES.format("$1", "$2"), actor_aad_id, since) or 0)
+
+    async def add_outbox(self, row: OutboxRow, now: dt.datetime) -> int | None:
+        r = row
+        # These connections commit without waiting for the WAL flush (see open); a reply kept
+        # after a committed write must outlive a server crash like the write, so this one statement
+        # asks for a synchronous commit of its own transaction (set_config(..., is_local => true)).
+        sql = (
+            "WITH durable AS (SELECT set_config('synchronous_commit', 'on', true)) "
+            f"INSERT INTO reply_outbox ({_OUTBOX_COLUMNS}) "
+            "SELECT $1, $2, $3, $4::json, $5, $6, $7, $8, $9, 1, $10, $10, $11 FROM durable "
+            "ON CONFLICT (key) DO NOTHING RETURNING id"
+        )
+        found = await self._pool.fetchval(sql, r.key, r.service_url, r.conversation_id, r.activities, r.done,
+                                          r.state, r.attempts, r.next_at, r.lease_until, now, r.error)  # fmt: skip
+        return None if found is None else int(found)
+
+    async def outbox_sent(self, entry_id: int, done: int, now: dt.datetime) -> None:
+        await self._pool.execute(_OUTBOX_SENT.format("$1", "$2", "$3"), done, now, entry_id)

@@ -67,10 +67,25 @@ class LoopSqlite:
                 raise
             self.fallbacks += 1
             count = (await self._slow.execute(sql, args)).rowcount
+        self._count_write()
+        return count
+
+    def _count_write(self) -> None:
         self._writes += 1
         if self._writes % CHECKPOINT_EVERY == 0 and (self._checkpoint is None or self._checkpoint.done()):
             self._checkpoint = asyncio.create_task(self._run_checkpoint())
-        return count
+
+    async def write_returning(self, sql: str, args: tuple[Any, ...]) -> list[tuple[Any, ...]]:
+        """Run one autocommit write with a RETURNING clause; the rows it returned."""
+        try:
+            rows = self._fast.execute(sql, args).fetchall()
+        except sqlite3.OperationalError as err:
+            if err.sqlite_errorcode not in _WAITS:
+                raise
+            self.fallbacks += 1
+            rows = [tuple(r) for r in await (await self._slow.execute(sql, args)).fetchall()]
+        self._count_write()
+        return rows
 
     async def read(self, sql: str, args: tuple[Any, ...] | list[Any]) -> list[tuple[Any, ...]]:
         """Run one query; all its rows (fetched at once, so no read transaction stays open)."""

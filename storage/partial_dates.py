@@ -24,7 +24,6 @@ from dataclasses import dataclass
 from typing import Final
 
 from dateutil import parser as dateutil_parser
-from openpyxl.utils.datetime import from_excel
 
 __all__ = ["DateUnreadable", "PartialDate", "Precision", "is_placeholder", "read_date"]
 
@@ -148,6 +147,10 @@ def read_date(value: object) -> PartialDate | None:
 
 def _read(text: str) -> PartialDate | None:
     if _SERIAL.fullmatch(text):
+        # Imported here: openpyxl (and the numpy it loads) costs ~33 MB and 0.2 s at start-up, and
+        # only imports read spreadsheet serials; a running bot never does.
+        from openpyxl.utils.datetime import from_excel
+
         serial = float(text)
         return PartialDate(from_excel(serial).date()) if int(serial) in _SERIALS else None
     if m := _FY.fullmatch(text):

@@ -60,6 +60,9 @@ class PgConnections:
     async def fetchrow(self, sql: str, *args: Any) -> asyncpg.Record | None:
         return await self.run(lambda c: c.fetchrow(sql, *args))
 
+    async def fetchval(self, sql: str, *args: Any) -> Any:
+        return await self.run(lambda c: c.fetchval(sql, *args))
+
     async def close(self) -> None:
         self._closed = True
         for fut in self._waiters:

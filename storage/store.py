@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from storage import effects
 from storage.db import create_engine, session_factory
-from storage.fastpath import FastPath, PersonLink, StateRow, open_fast_path
+from storage.fastpath import FastPath, OutboxRow, PersonLink, StateRow, open_fast_path
 from storage.keys import fit, fit_id
 from storage.models import (
     BotStateRecord,
@@ -315,12 +315,9 @@ class Store:
             return tuple(EventView.of(e) for e in (await s.scalars(q)).all())
 
     async def count_writes_since(self, actor_aad_id: str, since: dt.datetime) -> int:
-        """How many changes one person made since ``since`` (for the per-user write rate limit)."""
-        async with self._sessions() as s:
-            q = select(func.count(func.distinct(ItemEvent.source_activity_id))).where(
-                ItemEvent.actor_aad_id == actor_aad_id, ItemEvent.at >= since, ItemEvent.action != "refused"
-            )
-            return int(await s.scalar(q) or 0)
+        """How many messages of one person changed items since ``since`` (the per-user write rate
+        limit; every write and its confirmation ask, so it is one statement on the fast path)."""
+        return await self._fast.count_writes(actor_aad_id, since)
 
     async def count_refusals_since(self, actor_aad_id: str, since: dt.datetime) -> int:
         """Refused writes audited for this person since ``since``."""
@@ -558,6 +555,15 @@ class Store:
             return []
         fitted = {fit(k): k for k in keys}
         return [(fitted.get(k, k), d, e) for k, d, e in await self._fast.read_state(list(fitted))]
+
+    async def add_outbox(self, row: OutboxRow) -> int | None:
+        """Keep replies in the outbox (for :mod:`storage.outbox`): the new row's id, or None when
+        its key already has a row. One statement: every committed write's reply is kept first."""
+        return await self._fast.add_outbox(replace(row, key=fit(row.key)), utcnow())
+
+    async def outbox_sent(self, entry_id: int, done: int) -> None:
+        """Mark an outbox row delivered (for :mod:`storage.outbox`)."""
+        await self._fast.outbox_sent(entry_id, done, utcnow())
 
     async def link_person(self, person: PersonLink) -> None:
         """Insert or update where ``person``'s personal chat is (one statement: a person's first

@@ -243,3 +243,40 @@ async def test_a_person_is_linked_in_one_statement_and_keeps_their_reminder_choi
     await asyncio.gather(*(people.link("aad-owen", f"Mark Owen {n}", conversation_id=f"a:o{n}",
                                        service_url="https://s/", reference=ref, tenant_id=None) for n in range(4)))  # fmt: skip
     assert len([p for p in await people.all() if p.aad_id == "aad-owen"]) == 1
+
+
+async def test_outbox_rows_kept_in_one_statement_are_read_taken_and_marked_sent_by_the_store(
+    store: Store,
+) -> None:
+    from storage.outbox import PENDING, SENDING, SENT, Outbox
+
+    outbox = Outbox(store)
+    now = dt.datetime.now(dt.UTC)
+    wires = [
+        {"type": "message", "text": "Rec 34 is now evidenced ✓", "attachments": [{"content": {"a": [1]}}]}
+    ]
+    kept = await outbox.add("reply:in:1", "https://smba.example/", "a:1", wires, state=SENDING,
+                            lease_until=now + dt.timedelta(seconds=30))  # fmt: skip
+    assert kept is not None and (kept.state, kept.attempts, kept.version, kept.done) == (SENDING, 1, 1, 0)
+    # A re-delivery reaching the outbox second gets None, and the first row is untouched.
+    assert await outbox.add("reply:in:1", "https://other/", "a:9", [], state=PENDING) is None
+    got = await outbox.get("reply:in:1")
+    assert got is not None and (got.id, got.service_url, got.activities) == (
+        kept.id,
+        kept.service_url,
+        tuple(wires),
+    )
+    # Leased to this instance: nobody takes it; a lease that ran out and a due retry are taken.
+    lapsed = await outbox.add("reply:in:2", "https://smba.example/", "a:2", wires, state=SENDING,
+                              lease_until=now - dt.timedelta(seconds=1))  # fmt: skip
+    due = await outbox.add("reply:in:3", "https://smba.example/", "a:3", wires, state=PENDING,
+                           next_at=now - dt.timedelta(seconds=1), error="503")  # fmt: skip
+    later = await outbox.add("reply:in:4", "https://smba.example/", "a:4", wires, state=PENDING,
+                             next_at=now + dt.timedelta(hours=1))  # fmt: skip
+    assert lapsed and due and later
+    taken = await outbox.take_due(dt.datetime.now(dt.UTC), dt.timedelta(seconds=30))
+    assert sorted(e.key for e in taken) == ["reply:in:2", "reply:in:3"]
+    await outbox.sent(kept)
+    sent = await outbox.get("reply:in:1")
+    assert sent is not None and (sent.state, sent.done, sent.version) == (SENT, 1, 2)
+    assert {e.key for e in await outbox.entries()} == {"reply:in:2", "reply:in:3", "reply:in:4"}

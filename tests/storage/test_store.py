@@ -149,3 +149,24 @@ async def test_old_idempotency_keys_are_forgotten(store: Store) -> None:
     assert not await store.claim_key("in:msteams:c:new")  # the unique key holds
     assert await store.prune_keys(utcnow() - dt.timedelta(days=2)) == 1
     assert not await store.key_used("in:msteams:c:old") and await store.key_used("in:msteams:c:new")
+
+
+async def test_the_rate_limit_counts_messages_that_changed_something_since_a_time(store: Store) -> None:
+    import datetime as dt
+
+    from storage.models import utcnow
+
+    item_id = await _item(store)
+    start = utcnow()
+    # One message that changed two fields counts once; a refusal and someone else's write do not count.
+    two_fields = ItemChange(
+        status="in_progress", evidence=NewEvidence("evidence", "CCU tasks intel routinely")
+    )
+    v = (await store.change_item(item_id, None, two_fields, ALICE, Source("teams", "c", "m1"))).item.version
+    await store.record_refusal(item_id, "sign_off", ALICE, Source("teams", "c", "m2"), "only admins")
+    await store.change_item(item_id, v, ItemChange(status="evidenced"), ALICE, Source("teams", "c", "m3"))
+    await store.change_item(item_id, None, ItemChange(status="open"), BOB, Source("teams", "c", "m4"))
+    assert await store.count_writes_since("aad-alice", start - dt.timedelta(seconds=1)) == 2
+    assert await store.count_writes_since("aad-bob", start - dt.timedelta(seconds=1)) == 1
+    assert await store.count_writes_since("aad-alice", utcnow() + dt.timedelta(seconds=1)) == 0
+    assert await store.count_writes_since("aad-nobody", start - dt.timedelta(days=1)) == 0
