@@ -115,20 +115,24 @@ class TrackerBot(TeamsActivityHandler):
             return  # in shared conversations only @mentions are for us
         if not await self._first_delivery(turn_context):
             return
-        if self._surfaces is not None:
-            await self._surfaces.seen(turn_context)  # link the person to this personal chat (reminders)
         typing = None
         if ctype == "personal" and self._typing_delay <= 0:
             await self._typing_after(turn_context, 0)  # "at once" means before the answer, not racing it
         elif ctype == "personal":
             typing = asyncio.create_task(self._typing_after(turn_context, self._typing_delay))
         try:
-            outcome = await self._run(turn_context, message_text(activity), value, is_invoke=False)
+            try:
+                outcome = await self._run(turn_context, message_text(activity), value, is_invoke=False)
+            finally:
+                if typing is not None:
+                    typing.cancel()
+            card = [Reply("", outcome.card_update)] if outcome.card_update is not None else []
+            await self._send(turn_context, [*outcome.replies, *card])
         finally:
-            if typing is not None:
-                typing.cancel()
-        card = [Reply("", outcome.card_update)] if outcome.card_update is not None else []
-        await self._send(turn_context, [*outcome.replies, *card])
+            # Link the person to this personal chat for later reminders once the answer is on its
+            # way, so a first message does not wait for it ("remind me" links the chat itself).
+            if self._surfaces is not None:
+                await self._surfaces.seen(turn_context)
 
     async def on_invoke_activity(self, turn_context: TurnContext) -> InvokeResponse:
         activity = turn_context.activity

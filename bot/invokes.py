@@ -56,6 +56,7 @@ log = logging.getLogger(__name__)
 SEARCH_COMMAND = "searchItems"
 EVIDENCE_COMMAND = "addEvidence"
 ADAPTIVE_RESPONSE = "application/vnd.microsoft.card.adaptive"
+LINKED_KEPT = 5000  # people's personal chats remembered as linked (a force's staff who use the bot)
 DigestRefresh = Callable[[dt.datetime, str | None, str, str | None], Awaitable[dict[str, Any]]]
 
 _TASK = frozenset(
@@ -91,7 +92,9 @@ class SurfaceInvokes:
         self._deps = conversation.deps
         self._digest_refresh = digest_refresh
         self._people = People(conversation.deps.store)
-        self._linked: set[tuple[str, str]] = set()  # (aad id, conversation) already linked by this process
+        # (aad id, conversation) already linked by this process, oldest first; bounded, so a
+        # long-lived instance holds the force's regular users, not everyone it ever heard from.
+        self._linked: dict[tuple[str, str], None] = {}
 
     async def seen(self, turn_context: TurnContext) -> None:
         """Someone is in a personal chat with the bot (installed it, or said anything, "my items"
@@ -114,7 +117,9 @@ class SurfaceInvokes:
             ref = reference_json(a)
             await self._people.link(aad, user.name or "", conversation_id=conv.id, service_url=a.service_url,
                                     reference=ref, tenant_id=conv.tenant_id, channel_id=a.channel_id or "msteams")  # fmt: skip
-            self._linked.add(key)
+            self._linked[key] = None
+            if len(self._linked) > LINKED_KEPT:
+                del self._linked[next(iter(self._linked))]  # linked again on their next message
         except Exception:  # linking is for later reminders: never fail the turn over it
             log.warning("could not link a person to their personal chat", exc_info=True)
 

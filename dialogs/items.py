@@ -26,7 +26,10 @@ async def item_handler(deps: Deps, parsed: Parsed, turn: Turn) -> Outcome:
     fields = _fields(parsed, turn)
     if parsed.items and not parsed.needs_clarification and not parsed.not_found:
         if parsed.intent in ITEM_WRITES:
-            items = [await deps.store.get_item(i.id) for i in parsed.items]  # the real versions
+            try:
+                items = [await current(deps, i.id) for i in parsed.items]
+            except NotFound:
+                return Outcome.say("One of those items no longer exists: nothing was changed.")
             return await deps.writes.propose_many(parsed.intent, items, turn, fields)
         return await show_several(deps, parsed.items, turn)
     if parsed.needs_clarification:
@@ -56,11 +59,23 @@ async def act(deps: Deps, intent: Intent, item_id: int, turn: Turn, fields: Writ
         return await show_item(deps.store, deps.model, item_id, turn)
     if intent is Intent.OWNER:
         return owner_outcome(item, deps.model)
-    # Writes read the item from the store, not the cache: the version must be the real one.
-    item = await deps.store.get_item(item_id)
+    try:
+        item = await current(deps, item_id)
+    except NotFound:
+        return Outcome.say("That item no longer exists.")
     out = await deps.writes.propose(intent, item, turn, fields)
     report = deps.model.reports.get(item.report_id)
     return out.also(last_report=report.key) if report else out
+
+
+async def current(deps: Deps, item_id: int) -> ItemView:
+    """The item as it stands, for a write to propose on: the read model's copy when the database
+    has the same version (one statement), else the row itself (another instance changed it and
+    this one has not heard yet). Raises NotFound."""
+    item = deps.model.items.get(item_id)
+    if item is not None and await deps.store.item_version(item_id) == item.version:
+        return item
+    return await deps.store.get_item(item_id)
 
 
 def _fields(parsed: Parsed, turn: Turn) -> WriteFields:

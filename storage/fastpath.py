@@ -2,7 +2,7 @@
 database behind one :class:`FastPath` protocol.
 
 Each message claims its idempotency key, reads and writes its conversation state, and a "show"
-reads an item's evidence; a write and its confirmation count the person's recent writes (the rate
+reads an item's evidence; a write checks the item's version, a write and its confirmation count the person's recent writes (the rate
 limit), and a committed write keeps its reply in the outbox and marks it sent. Through an SQLAlchemy AsyncSession each of those costs ~1-2 ms of CPU
 (greenlet bridge, unit of work, pool); on the driver ~0.05-0.2 ms. Everything else keeps using
 SQLAlchemy. Only :class:`storage.store.Store` holds a fast path: it is how the store answers these
@@ -87,8 +87,8 @@ _EVIDENCE = (
 
 
 class FastPath(Protocol):
-    """Idempotency claims, bot state rows, an item's evidence, the write rate limit's count and the
-    reply outbox's two per-write statements: one statement each."""
+    """Idempotency claims, bot state rows, an item's evidence and version, the write rate limit's
+    count and the reply outbox's two per-write statements: one statement each."""
 
     async def claim(self, key: str, result: str | None, now: dt.datetime) -> bool:
         """Insert an idempotency key; False if it was already there."""
@@ -125,6 +125,10 @@ class FastPath(Protocol):
     async def link_person(self, person: PersonLink, now: dt.datetime) -> None:
         """Insert or update a person's row with where their personal chat is (their reminder
         choice, if any, is kept; an empty name keeps the stored one)."""
+        ...
+
+    async def item_version(self, item_id: int) -> int | None:
+        """An item's current version (None if there is no such item)."""
         ...
 
     async def count_writes(self, actor_aad_id: str, since: dt.datetime) -> int:
@@ -211,6 +215,10 @@ class SqliteFastPath:
         args = (p.aad_id, p.name, p.conversation_id, p.service_url, p.reference, p.tenant_id, p.channel_id,
                 _sqlite_time(now))  # fmt: skip
         await self._conn.write(_LINK.format(*(f"?{n}" for n in range(1, 9))), args)
+
+    async def item_version(self, item_id: int) -> int | None:
+        rows = await self._conn.read("SELECT version FROM item WHERE id = ?", (item_id,))
+        return int(rows[0][0]) if rows else None
 
     async def count_writes(self, actor_aad_id: str, since: dt.datetime) -> int:
         rows = await self._conn.read(_WRITES.format("?", "?"), (actor_aad_id, _sqlite_time(since)))
@@ -328,6 +336,10 @@ class PgFastPath:
         sql = _LINK.format("$1", "$2", "$3", "$4", "$5::json", "$6", "$7", "$8")
         await self._pool.execute(sql, p.aad_id, p.name, p.conversation_id, p.service_url, p.reference,
                                  p.tenant_id, p.channel_id, now)  # fmt: skip
+
+    async def item_version(self, item_id: int) -> int | None:
+        version = await self._pool.fetchval("SELECT version FROM item WHERE id = $1", item_id)
+        return None if version is None else int(version)
 
     async def count_writes(self, actor_aad_id: str, since: dt.datetime) -> int:
         return int(await self._pool.fetchval(_WRITES.format("$1", "$2"), actor_aad_id, since) or 0)

@@ -260,6 +260,11 @@ class Store:
             latest = await self._latest_evidence(s, [item_id])
             return ItemView.of(item, latest.get(item_id))
 
+    async def item_version(self, item_id: int) -> int | None:
+        """The item's current version, None if it does not exist (one statement: every proposed
+        write asks, to know whether the read model's copy is the item as it stands)."""
+        return await self._fast.item_version(item_id)
+
     async def evidence(self, item_id: int) -> tuple[EvidenceView, ...]:
         """One item's evidence and updates, oldest first (a single statement: shown on every "show")."""
         return tuple(EvidenceView.from_row(r) for r in await self._fast.evidence(item_id))

@@ -68,7 +68,7 @@ class Index:
         self._known: dict[str, bool] = {}  # knows() answers, forgotten with the corrections
         self._by_number: dict[str, list[int]] = {}
         self.by_report: dict[int, list[int]] = {}
-        self._indexed: dict[int, int] = {}  # item id -> fingerprint of what we indexed
+        self._indexed = Fingerprints()  # item id -> fingerprint of what we indexed
         self._people: set[str] = set()
         self._people_surface: dict[str, set[str]] = {}  # initial -> owners' names as written (for slips)
         self._departments: dict[str, str] = {}  # normalised department words -> as written on owners
@@ -105,8 +105,11 @@ class Index:
         """Rebuild the item indexes if a change made them stale."""
         if not self._dirty:
             return
-        self.item_postings, self._by_number, self.by_report, self._indexed = {}, {}, {}, {}
-        self._by_report_number: dict[tuple[int, str], list[int]] = {}
+        self.item_postings, self._by_number, self.by_report, self._indexed = {}, {}, {}, Fingerprints()
+        # report id -> printed number -> the item's id (a tuple of ids when a report prints one
+        # number twice): at 100,000 items a list and a (report, number) key per item cost ~10 MB.
+        self._by_report_number: dict[int, dict[str, int | tuple[int, ...]]] = {}
+        self._numbers: dict[str, str] = {}  # one string per distinct printed number, shared
         self._people, self._themes, self._max_id = set(), {}, 0
         self._people_surface, self._departments = {}, {}
         self._surface = {c: set(words) for c, words in self._report_surface.items()}
@@ -132,8 +135,14 @@ class Index:
                     pool.add(word)
                     self._forget_words()
         if item.number:
-            self._by_number.setdefault(item.number.lower(), []).append(item.id)
-            self._by_report_number.setdefault((item.report_id, item.number.lower()), []).append(item.id)
+            number = item.number.lower()
+            number = self._numbers.setdefault(number, number)
+            self._by_number.setdefault(number, []).append(item.id)
+            numbers = self._by_report_number.setdefault(item.report_id, {})
+            had = numbers.get(number)
+            numbers[number] = (
+                item.id if had is None else (*((had,) if isinstance(had, int) else had), item.id)
+            )
         self.by_report.setdefault(item.report_id, []).append(item.id)
         self._note_people_and_themes(item)
 
@@ -311,7 +320,8 @@ class Index:
         # Comprehensions, not a loop of appends: a common number ("1", "5") is printed in every
         # report, so at 10,000 items this runs over a few hundred entries on every "show rec N".
         if report_id is not None:  # one report's: a look-up, not a scan of every report's "5"
-            ids = self._by_report_number.get((report_id, number.lower()), ())
+            found = self._by_report_number.get(report_id, {}).get(number.lower())
+            ids = () if found is None else (found,) if isinstance(found, int) else found
             out = [
                 item for iid in ids if (item := items.get(iid)) is not None and item.report_id == report_id
             ]
@@ -359,6 +369,32 @@ def _acronyms(department: str) -> tuple[str, ...]:
         return ()
     with_amp = "".join(w if w == "&" else w[0] for w in words).lower()
     return tuple(dict.fromkeys((with_amp, with_amp.replace("&", ""))))
+
+
+class Fingerprints:
+    """Item id -> a fingerprint of what was indexed for it, in an array by id (ids are the
+    database's dense keys): ~1 MB at 100,000 items, where a dict of int objects costs ~8 MB. An id
+    far beyond the others (a hand-edited database) goes to a dict instead of growing the array."""
+
+    def __init__(self) -> None:
+        self._dense = array("q")
+        self._sparse: dict[int, int] = {}
+
+    def get(self, item_id: int) -> int | None:
+        if 0 <= item_id < len(self._dense):
+            return self._dense[item_id] or None  # 0: nothing indexed for this id
+        return self._sparse.get(item_id)
+
+    def __setitem__(self, item_id: int, fingerprint: int) -> None:
+        fingerprint = fingerprint or 1  # 0 means "none" in the array
+        size = len(self._dense)
+        if 0 <= item_id < size:
+            self._dense[item_id] = fingerprint
+        elif 0 <= item_id < 2 * size + 4096:
+            self._dense.extend(array("q", bytes(8 * (max(item_id + 1, 2 * size) - size))))
+            self._dense[item_id] = fingerprint
+        else:
+            self._sparse[item_id] = fingerprint
 
 
 def _fingerprint(item: ItemView) -> int:

@@ -7,6 +7,7 @@ import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import pytest
 from botbuilder.core.adapters import TestAdapter
 from botbuilder.schema import Activity, ActivityTypes, ChannelAccount, ConversationAccount
 
@@ -149,3 +150,47 @@ async def test_help_lists_every_routed_intent_example(db_url: str) -> None:
         text = await ask(adapter, "help")
         for route in help_routes():
             assert route.example in text, route.name
+
+
+async def test_a_write_proposed_after_another_instance_changed_the_item_proposes_on_its_new_version(
+    db_url: str,
+) -> None:
+    """Instance A's read model has not heard of B's change yet: A still proposes on the version in the
+    database (so the Yes commits instead of failing as a conflict), and says what the item is now."""
+    ids = await _seed(db_url)
+    rec35 = ids["vetting recommendation 35"]
+    async with bot_services(db_url) as a, bot_services(db_url) as b:
+        stale = a.model.items[rec35]
+        b_adapter = TestAdapter(b.bot.on_turn, TEMPLATE)
+        assert "Assign" in await ask(b_adapter, "assign vetting rec 35 to Priya Shah")
+        assert "now owned by Priya Shah" in await ask(b_adapter, "yes")
+        assert a.model.items[rec35].version == stale.version  # A has not refreshed
+        other_chat = ConversationAccount(id="a:other-chat", conversation_type="personal")
+        a_adapter = TestAdapter(a.bot.on_turn, Activity(**{**vars(TEMPLATE), "conversation": other_chat}))
+        assert "as evidenced" in await ask(a_adapter, "mark vetting rec 35 as evidenced: monitoring live")
+        said = await ask(a_adapter, "yes")
+        assert "is now evidenced" in said, said
+        item = await a.store.get_item(rec35)
+        assert (item.status, item.owner_name, item.version) == ("evidenced", "Priya Shah", stale.version + 2)
+
+
+async def test_people_are_linked_after_the_answer_and_the_instance_remembers_only_so_many(
+    db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bot import invokes
+    from storage.people import People
+
+    monkeypatch.setattr(invokes, "LINKED_KEPT", 3)
+    await _seed(db_url)
+    async with bot_services(db_url) as svc:
+        surfaces = svc.bot._surfaces
+        assert surfaces is not None
+        for n in range(6):
+            person = ChannelAccount(id=f"29:p{n}", name=f"Person {n}", aad_object_id=f"aad-p{n}")
+            chat = ConversationAccount(id=f"a:p{n}", conversation_type="personal")
+            adapter = TestAdapter(svc.bot.on_turn, Activity(**{**vars(TEMPLATE), "from_property": person,
+                                                                "conversation": chat}))  # fmt: skip
+            assert "overdue" in (await ask(adapter, "what's overdue?")).lower()
+        people = {p.aad_id: p for p in await People(svc.store).all()}
+        assert all(people[f"aad-p{n}"].conversation_id == f"a:p{n}" for n in range(6))
+        assert list(surfaces._linked) == [(f"aad-p{n}", f"a:p{n}") for n in (3, 4, 5)]

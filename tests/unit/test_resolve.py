@@ -389,3 +389,18 @@ def test_a_number_across_1000_reports_asks_and_a_named_report_answers(
     ref = resolver.refer("from the term4321 inspection", number="42")
     assert ref.item is not None and (ref.report.key, ref.item.number) == ("report-0321", "42")
     assert CountingItems.touched <= 3 * N_REPORTS  # the number index, not the items
+
+
+def test_fingerprints_hold_dense_ids_in_an_array_and_far_ids_aside() -> None:
+    from dialogs.language.index import Fingerprints
+
+    prints = Fingerprints()
+    assert prints.get(1) is None
+    for item_id in range(1, 5000):
+        prints[item_id] = item_id * 7919 - 2**40  # negative and large fingerprints alike
+    prints[3] = 0  # a fingerprint of 0 is still "something indexed"
+    far = 2**40  # an id far beyond the rest does not grow the array to match
+    prints[far] = 5
+    assert prints.get(4999) == 4999 * 7919 - 2**40 and prints.get(3) is not None
+    assert prints.get(far) == 5 and prints.get(far - 1) is None and prints.get(-1) is None
+    assert prints.get(5000) is None and len(prints._dense) < 20_000
