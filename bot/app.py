@@ -22,6 +22,7 @@ from bot.auth import AuthUnavailable, Unauthorized
 from bot.logs import turn_log_context
 from bot.services import Clock, Services, refresh_loop, services, utc_clock
 from bot.settings import Settings
+from bot.wire import encode_body
 
 log = logging.getLogger(__name__)
 
@@ -112,7 +113,8 @@ async def _process(svc: Services, body: dict[str, Any], auth_header: str | None)
         log.info("400 unreadable activity: %s", err.__class__.__name__)
         return _problem(400, "unreadable activity")
     if invoke is not None:
-        return web.json_response(invoke.body, status=int(invoke.status or 200))
+        return web.Response(body=encode_body(invoke.body), status=int(invoke.status or 200),
+                            content_type="application/json", charset="utf-8")  # fmt: skip
     return web.Response(status=200)
 
 

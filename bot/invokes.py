@@ -26,12 +26,12 @@ from dialogs.queries import ListQuery
 from dialogs.search import MAX_PAGE, page_bounds, search_items
 from dialogs.surfaces import (
     SURFACE_VERBS,
+    KeptResults,
     SurfaceVerb,
     compose_message,
     compose_result,
     item_card,
     refreshed,
-    result_attachment,
     with_refresh,
 )
 from dialogs.types import Outcome, Turn
@@ -95,6 +95,7 @@ class SurfaceInvokes:
         # (aad id, conversation) already linked by this process, oldest first; bounded, so a
         # long-lived instance holds the force's regular users, not everyone it ever heard from.
         self._linked: dict[tuple[str, str], None] = {}
+        self._results = KeptResults()
 
     async def seen(self, turn_context: TurnContext) -> None:
         """Someone is in a personal chat with the bot (installed it, or said anything, "my items"
@@ -165,7 +166,9 @@ class SurfaceInvokes:
             return _ok(compose_message(f'No items match "{query[:80]}".'))
         reports = self._deps.model.reports
         return _ok(
-            compose_result([result_attachment(i, reports.get(i.report_id), turn.today) for i in page.items])
+            compose_result(
+                [self._results.attachment(i, reports.get(i.report_id), turn.today) for i in page.items]
+            )
         )
 
     async def _query_link(

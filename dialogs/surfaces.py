@@ -23,6 +23,7 @@ from dialogs.cards import (
     item_label,
     text,
 )
+from dialogs.frozen import FrozenCard
 from dialogs.language.index import split_owner
 from dialogs.types import Verb
 from storage.views import ItemView, ReportView
@@ -135,6 +136,28 @@ def result_attachment(item: ItemView, report: ReportView | None, today: dt.date)
     """A search result: the preview shown in the list, and the card inserted when it is chosen."""
     payload, _ = item_card(item, report, today)
     return {"contentType": ADAPTIVE, "content": payload, "preview": preview(item, report, today)}
+
+
+class KeptResults:
+    """Search results built once for an item as it stands on a day, and shared after: a page of
+    the compose box is up to 25 of them (~0.9 ms to build and ~0.5 ms to encode a page each time).
+    Kept as :class:`FrozenCard` s, so the edge splices their JSON in; the oldest are forgotten
+    beyond ``size``. The key is the item's and report's views themselves, so any change to what
+    a card shows (a new version, a report renamed) is a new entry."""
+
+    def __init__(self, size: int = 4096) -> None:
+        self._size = size
+        self._kept: dict[tuple[ItemView, ReportView | None, dt.date], FrozenCard] = {}
+
+    def attachment(self, item: ItemView, report: ReportView | None, today: dt.date) -> FrozenCard:
+        """:func:`result_attachment`, built the first time it is asked for."""
+        key = (item, report, today)
+        found = self._kept.get(key)
+        if found is None:
+            found = self._kept[key] = FrozenCard(result_attachment(item, report, today))
+            if len(self._kept) > self._size:
+                del self._kept[next(iter(self._kept))]
+        return found
 
 
 def compose_result(attachments: list[dict[str, Any]]) -> dict[str, Any]:

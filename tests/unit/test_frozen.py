@@ -72,3 +72,36 @@ def test_a_frozen_card_refuses_changes_and_copies_are_plain() -> None:
     assert type(copy.copy(frozen)) is dict
     again = pickle.loads(pickle.dumps(frozen))
     assert isinstance(again, FrozenCard) and again == frozen
+
+
+def test_a_response_body_splices_the_cards_it_carries_and_reads_back_the_same() -> None:
+    from bot.wire import encode_body
+    from dialogs.surfaces import compose_result
+
+    frozen = [FrozenCard({"contentType": "x", "content": _card(), "n": n}) for n in range(3)]
+    for att in frozen:
+        att.json()  # encoded once, before
+    trap = {"text": '"\\u0000 not a marker: 0"', "odd": ODD}
+    body = compose_result([frozen[0], trap, frozen[1], frozen[2]])
+    raw = encode_body(body)
+    assert json.loads(raw) == json.loads(json.dumps(body))
+    assert "\\u0000" not in raw.decode().replace(json.dumps(trap["text"])[1:-1], "")
+    assert frozen[1].json() in raw.decode()  # spliced as it was encoded, not encoded again
+    assert encode_body(None) == b"null" and json.loads(encode_body({"statusCode": 200, "value": frozen[0]}))
+
+
+def test_search_results_are_built_once_per_item_as_it_stands() -> None:
+    import dataclasses
+
+    from dialogs.surfaces import KeptResults, result_attachment
+
+    kept = KeptResults(size=2)
+    one, two, three = item(1, "counter-corruption"), item(2, "vetting"), item(3, "custody")
+    first = kept.attachment(one, REPORT, TODAY)
+    assert first == result_attachment(one, REPORT, TODAY) and kept.attachment(one, REPORT, TODAY) is first
+    changed = dataclasses.replace(one, status="evidenced", version=one.version + 1)
+    again = kept.attachment(changed, REPORT, TODAY)
+    assert again is not first and again == result_attachment(changed, REPORT, TODAY)
+    kept.attachment(two, REPORT, TODAY)
+    kept.attachment(three, REPORT, TODAY)  # beyond size: the oldest are forgotten
+    assert len(kept._kept) == 2 and kept.attachment(one, REPORT, TODAY) is not first
