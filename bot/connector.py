@@ -19,7 +19,7 @@ from urllib.parse import quote
 
 import aiohttp
 
-from bot.wire import encode_activity
+from bot.wire import encode_body
 
 log = logging.getLogger(__name__)
 
@@ -135,7 +135,7 @@ class Connector:
     async def _request(
         self, method: str, url: str, payload: dict[str, Any] | None, deadline: float | None
     ) -> dict[str, Any]:
-        data = encode_activity(payload) if payload is not None else None
+        data = encode_body(payload) if payload is not None else None
         headers = {"Content-Type": "application/json; charset=utf-8"}
         token = await self._token() if self._token else None
         if token:

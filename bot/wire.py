@@ -1,7 +1,7 @@
-"""Outgoing activities as JSON bytes, for the Bot Connector.
+"""What goes on the wire as JSON bytes: activities for the Bot Connector, invoke answers.
 
 Cards built once and sent many times (``dialogs.frozen.FrozenCard``) carry their own JSON; the
-encoder splices that text in rather than encoding 7-14 KB again. Anything with a ``json()`` method
+encoder splices that text in rather than encoding 7-14 KB again. A dict with a ``json()`` method
 returning its encoded text is treated that way; everything else is encoded here.
 """
 
@@ -26,26 +26,10 @@ def compact_json(value: Any) -> str:
     return _encode(value)
 
 
-def encode_activity(payload: dict[str, Any]) -> bytes:
-    """Encode an outgoing activity, splicing in the JSON pre-encoded cards already have."""
-    attachments = payload.get("attachments")
-    if not attachments or not any(isinstance(a.get("content"), PreEncoded) for a in attachments):
-        return compact_json(payload).encode()
-    parts = []
-    for a in attachments:
-        content = a.get("content")
-        if isinstance(content, PreEncoded):
-            rest = compact_json({k: v for k, v in a.items() if k != "content"})
-            parts.append(f'{rest[:-1]}{"," if len(rest) > 2 else ""}"content":{content.json()}}}')
-        else:
-            parts.append(compact_json(a))
-    head = compact_json({k: v for k, v in payload.items() if k != "attachments"})
-    return f'{head[:-1]}{"," if len(head) > 2 else ""}"attachments":[{",".join(parts)}]}}'.encode()
-
-
 def encode_body(value: Any, depth: int = 4) -> bytes:
-    """A JSON response body (an invoke's answer) with the pre-encoded values found within ``depth``
-    levels spliced in: a compose-box page carries up to 25 cards built once (``KeptResults``)."""
+    """``value`` as JSON bytes with the pre-encoded dicts found within ``depth`` levels spliced in:
+    an outgoing activity's card (``attachments[i].content``), a compose-box page of up to 25
+    result cards (``KeptResults``), a refreshed card in an invoke's answer."""
     found: list[str] = []
     marker = f"\x00{uuid.uuid4().hex}:"  # no text of ours can hold it: it is new for this body
 

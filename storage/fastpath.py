@@ -2,9 +2,10 @@
 database behind one :class:`FastPath` protocol.
 
 Each message claims its idempotency key, reads and writes its conversation state, and a "show"
-reads an item's evidence; a write checks the item's version, a write and its confirmation count the person's recent writes (the rate
-limit), and a committed write keeps its reply in the outbox and marks it sent. Through an SQLAlchemy AsyncSession each of those costs ~1-2 ms of CPU
-(greenlet bridge, unit of work, pool); on the driver ~0.05-0.2 ms. Everything else keeps using
+reads an item's evidence; a proposed write checks the item's version, a write and its
+confirmation count the person's recent writes (the rate limit), and a committed write keeps its
+reply in the outbox and marks it sent. Through an SQLAlchemy AsyncSession each of those costs
+~1-2 ms of CPU (greenlet bridge, unit of work, pool); on the driver ~0.05-0.2 ms. Everything else keeps using
 SQLAlchemy. Only :class:`storage.store.Store` holds a fast path: it is how the store answers these
 calls, not a second way in.
 """

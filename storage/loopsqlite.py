@@ -60,32 +60,30 @@ class LoopSqlite:
 
     async def write(self, sql: str, args: tuple[Any, ...]) -> int:
         """Run one autocommit write; the number of rows it changed."""
-        try:
-            count = self._fast.execute(sql, args).rowcount
-        except sqlite3.OperationalError as err:
-            if err.sqlite_errorcode not in _WAITS:
-                raise
-            self.fallbacks += 1
-            count = (await self._slow.execute(sql, args)).rowcount
-        self._count_write()
+        count, _ = await self._write(sql, args, rows=False)
         return count
-
-    def _count_write(self) -> None:
-        self._writes += 1
-        if self._writes % CHECKPOINT_EVERY == 0 and (self._checkpoint is None or self._checkpoint.done()):
-            self._checkpoint = asyncio.create_task(self._run_checkpoint())
 
     async def write_returning(self, sql: str, args: tuple[Any, ...]) -> list[tuple[Any, ...]]:
         """Run one autocommit write with a RETURNING clause; the rows it returned."""
+        _, rows = await self._write(sql, args, rows=True)
+        return rows
+
+    async def _write(
+        self, sql: str, args: tuple[Any, ...], *, rows: bool
+    ) -> tuple[int, list[tuple[Any, ...]]]:
         try:
-            rows = self._fast.execute(sql, args).fetchall()
+            cur = self._fast.execute(sql, args)
+            out = (cur.rowcount, cur.fetchall() if rows else [])
         except sqlite3.OperationalError as err:
             if err.sqlite_errorcode not in _WAITS:
                 raise
             self.fallbacks += 1
-            rows = [tuple(r) for r in await (await self._slow.execute(sql, args)).fetchall()]
-        self._count_write()
-        return rows
+            slow = await self._slow.execute(sql, args)
+            out = (slow.rowcount, [tuple(r) for r in await slow.fetchall()] if rows else [])
+        self._writes += 1
+        if self._writes % CHECKPOINT_EVERY == 0 and (self._checkpoint is None or self._checkpoint.done()):
+            self._checkpoint = asyncio.create_task(self._run_checkpoint())
+        return out
 
     async def read(self, sql: str, args: tuple[Any, ...] | list[Any]) -> list[tuple[Any, ...]]:
         """Run one query; all its rows (fetched at once, so no read transaction stays open)."""

@@ -8,7 +8,7 @@ import pickle
 
 import pytest
 
-from bot.wire import encode_activity
+from bot.wire import encode_body
 from dialogs.cards import list_card
 from dialogs.frozen import FrozenCard
 from tests.unit.test_cards import REPORT, TODAY, item
@@ -30,7 +30,7 @@ def _activity(content: dict) -> dict:
 def test_frozen_card_encodes_to_the_same_json_as_the_plain_card() -> None:
     plain = _card()
     frozen = FrozenCard(plain)
-    assert json.loads(encode_activity(_activity(frozen))) == _activity(plain)
+    assert json.loads(encode_body(_activity(frozen))) == _activity(plain)
     assert json.loads(frozen.json()) == plain
 
 
@@ -40,7 +40,7 @@ def test_fallback_is_spliced_into_the_cached_json(text: str) -> None:
     frozen = FrozenCard(plain).with_fallback(text)
     expected = {**plain, "fallbackText": text}
     assert frozen == expected and json.loads(frozen.json()) == expected
-    assert json.loads(encode_activity(_activity(frozen))) == _activity(expected)
+    assert json.loads(encode_body(_activity(frozen))) == _activity(expected)
     assert frozen.with_fallback(text) is frozen  # already there: nothing to derive
     assert json.loads(frozen.with_fallback("other").json())["fallbackText"] == "other"
 
@@ -51,11 +51,11 @@ def test_attachments_without_frozen_cards_and_other_fields_survive() -> None:
         {"contentType": "b", "content": {"y": [1, 2]}},
         {"content": FrozenCard({"z": "é"})},
     ]}  # fmt: skip
-    assert json.loads(encode_activity(mixed)) == {
+    assert json.loads(encode_body(mixed)) == {
         "type": "message",
         "attachments": [{"contentType": "a", "content": {"x": 1}, "name": "n"}, {"contentType": "b", "content": {"y": [1, 2]}}, {"content": {"z": "é"}}],
     }  # fmt: skip
-    assert json.loads(encode_activity({"attachments": [{"content": FrozenCard({})}]})) == {
+    assert json.loads(encode_body({"attachments": [{"content": FrozenCard({})}]})) == {
         "attachments": [{"content": {}}]
     }
 
@@ -75,7 +75,6 @@ def test_a_frozen_card_refuses_changes_and_copies_are_plain() -> None:
 
 
 def test_a_response_body_splices_the_cards_it_carries_and_reads_back_the_same() -> None:
-    from bot.wire import encode_body
     from dialogs.surfaces import compose_result
 
     frozen = [FrozenCard({"contentType": "x", "content": _card(), "n": n}) for n in range(3)]
