@@ -119,13 +119,27 @@ async def _process(svc: Services, body: dict[str, Any], auth_header: str | None)
 
 
 async def healthz(request: web.Request) -> web.Response:
-    """Liveness and readiness: the database answers."""
+    """Liveness and readiness: the database answers (and which event loop serves, TRACKER_EVENT_LOOP)."""
     svc = request.app[SERVICES]
     try:
         await asyncio.wait_for(svc.store.ping(), timeout=5)
     except Exception as err:
         return web.json_response({"status": "error", "database": err.__class__.__name__}, status=503)
-    return web.json_response({"status": "ok", "items": len(svc.model.items), "seq": svc.model.seq})
+    loop = type(asyncio.get_running_loop()).__module__.split(".")[0]  # "uvloop" or "asyncio"
+    return web.json_response(
+        {"status": "ok", "items": len(svc.model.items), "seq": svc.model.seq, "loop": loop}
+    )
+
+
+def new_event_loop(settings: Settings) -> asyncio.AbstractEventLoop:
+    """The loop ``tracker serve`` runs on (TRACKER_EVENT_LOOP). uvloop by default: the same asyncio
+    API with its scheduling, sockets and timers in C, which takes ~10 % off the CPU of a turn here
+    (bench/README.md); the suite runs on it too (tests/conftest.py), and a part of it on asyncio's."""
+    if settings.event_loop == "uvloop":
+        import uvloop
+
+        return uvloop.new_event_loop()
+    return asyncio.new_event_loop()
 
 
 def create_app(

@@ -45,7 +45,7 @@ async def _open_store(settings: Settings) -> Store:
 def cmd_serve(args: argparse.Namespace) -> int:
     from aiohttp import web
 
-    from bot.app import create_app
+    from bot.app import create_app, new_event_loop
     from bot.services import digest_task, reminders_task
 
     settings = _settings()
@@ -63,7 +63,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
             "local mode (no MicrosoftAppId) listening on %s: unauthenticated writes are accepted "
             "(TRACKER_INSECURE_LOCAL=on)", host)  # fmt: skip
     web.run_app(create_app(settings, background=tuple(background), freeze_gc=True), host=host, port=port,
-                print=lambda *_: None, access_log=None)  # fmt: skip
+                print=lambda *_: None, access_log=None, loop=new_event_loop(settings))  # fmt: skip
     return 0
 
 

@@ -14,8 +14,10 @@ import shutil
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+import uvloop
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
@@ -36,6 +38,15 @@ PG_SKIP = f"PostgreSQL runs need {PG_ENV} (e.g. postgresql+asyncpg://postgres@12
 
 def _pg_admin_url() -> str | None:
     return os.environ.get(PG_ENV) or None
+
+
+def pytest_asyncio_loop_factories(config: pytest.Config, item: pytest.Item) -> dict[str, Any]:
+    """Every async test runs on the loop ``tracker serve`` runs on (uvloop, bot.app.new_event_loop);
+    tests marked ``both_loops`` also on asyncio's own (TRACKER_EVENT_LOOP=asyncio)."""
+    factories: dict[str, Any] = {"uvloop": uvloop.new_event_loop}
+    if item.get_closest_marker("both_loops") is not None:
+        factories["asyncio"] = asyncio.new_event_loop
+    return factories
 
 
 @pytest.fixture(autouse=True)

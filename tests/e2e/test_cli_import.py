@@ -4,6 +4,7 @@ real process, on the real database (SQLite and PostgreSQL)."""
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import shutil
 import socket
@@ -118,7 +119,11 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def test_serve_host_and_port_flags_beat_the_environment(tmp_path: Path, sqlite_template: Path) -> None:
+@pytest.mark.parametrize("loop", [None, "asyncio"])
+def test_serve_host_and_port_flags_beat_the_environment(
+    tmp_path: Path, sqlite_template: Path, loop: str | None
+) -> None:
+    """Also: ``tracker serve`` runs on uvloop unless TRACKER_EVENT_LOOP=asyncio (healthz says which)."""
     db = tmp_path / "serve.db"
     shutil.copy(sqlite_template, db)
     port = _free_port()
@@ -128,6 +133,9 @@ def test_serve_host_and_port_flags_beat_the_environment(tmp_path: Path, sqlite_t
         if k not in ("MicrosoftAppId", "MicrosoftAppPassword", "TRACKER_ALLOWED_TENANTS")
     }
     env |= {"DATABASE_URL": f"sqlite+aiosqlite:///{db}", "HOST": "127.0.0.2", "PORT": str(_free_port())}
+    env.pop("TRACKER_EVENT_LOOP", None)
+    if loop:
+        env["TRACKER_EVENT_LOOP"] = loop
     proc = subprocess.Popen(
         [sys.executable, "-m", "bot.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
         env=env, cwd=Path(__file__).resolve().parents[1], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
@@ -137,13 +145,14 @@ def test_serve_host_and_port_flags_beat_the_environment(tmp_path: Path, sqlite_t
         while time.monotonic() < deadline and proc.poll() is None:
             try:
                 with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as reply:
-                    status = reply.status
+                    status, said = reply.status, json.loads(reply.read())
                     break
             except OSError:
                 time.sleep(0.2)
         assert status == 200, (
             proc.stderr.read().decode() if proc.poll() is not None and proc.stderr else "no answer"
         )
+        assert said["loop"] == (loop or "uvloop")
     finally:
         proc.terminate()
         try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 
@@ -13,6 +14,9 @@ from storage.subscriptions import Subscriptions
 from tests.kit.botkit import BOT_ID, RunningBot, Scripted, cards_of, running_bot, text_of
 from tests.kit.cardschema import assert_valid_card
 from tests.kit.data import seed_small
+
+# The whole conversation end to end on asyncio's own loop too (TRACKER_EVENT_LOOP=asyncio).
+pytestmark = pytest.mark.both_loops
 
 
 @pytest.fixture
@@ -181,6 +185,9 @@ async def test_healthz(bot: RunningBot) -> None:
         assert resp.status == 200
         body = await resp.json()
     assert body["status"] == "ok" and body["items"] == 10
+    assert (
+        body["loop"] == type(asyncio.get_running_loop()).__module__.split(".")[0]
+    )  # this module runs on both
 
 
 async def test_mention_is_stripped(bot: RunningBot) -> None:

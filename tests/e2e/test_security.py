@@ -139,7 +139,11 @@ async def test_same_activity_to_two_instances_sharing_a_database(db_url: str) ->
         await one.connector.idle()
         await two.connector.idle()
         replies = one.connector.messages()
-        assert len(replies) == 3 and "Update added" in text_of(replies[2])
+        # One instance commits and answers. The other either found the key claimed before that commit
+        # (says nothing) or after it, and then treats the "yes" as a redelivery: it replays the same
+        # committed answer, as it would for Teams re-sending a turn it thinks timed out.
+        answers = [text_of(r) for r in replies[2:]]
+        assert len(replies) in (3, 4) and all("Update added" in a for a in answers) and len(set(answers)) == 1
         assert two.connector.received == []
         trail = await changes(one.services.store, item(one, "39"))
         assert trail == [("update_added", "board paper drafted")]

@@ -76,3 +76,10 @@ def test_file_databases_are_accepted() -> None:
         "postgresql+asyncpg://u@h/db",
     ):
         assert Settings.from_env({"DATABASE_URL": url}).database_url == url
+
+
+def test_event_loop_is_uvloop_unless_asked_for_asyncio() -> None:
+    assert Settings.from_env({}).event_loop == "uvloop"
+    assert Settings.from_env({"TRACKER_EVENT_LOOP": " AsyncIO "}).event_loop == "asyncio"
+    with pytest.raises(SettingsError, match=r"TRACKER_EVENT_LOOP.*uvloop or asyncio, not 'trio'"):
+        Settings.from_env({"TRACKER_EVENT_LOOP": "trio"})
