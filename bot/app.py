@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
-import json
 import logging
 import re
 from collections.abc import AsyncIterator, Callable, Coroutine
@@ -22,7 +21,7 @@ from bot.auth import AuthUnavailable, Unauthorized
 from bot.logs import turn_log_context
 from bot.services import Clock, Services, refresh_loop, services, utc_clock
 from bot.settings import Settings
-from bot.wire import encode_body
+from bot.wire import decode_body, encode_body
 
 log = logging.getLogger(__name__)
 
@@ -60,11 +59,6 @@ def clean_strings(value: Any, depth: int = 0) -> Any:
     return value
 
 
-def _not_json(name: str) -> Any:
-    """NaN and Infinity are not JSON (RFC 8259), though Python's parser would accept them."""
-    raise ValueError(f"{name} is not JSON")
-
-
 def _id(value: Any) -> str | None:
     return value if isinstance(value, str) and value else None
 
@@ -78,7 +72,7 @@ async def messages(request: web.Request) -> web.StreamResponse:
     except web.HTTPRequestEntityTooLarge:
         return _problem(413, "request body too large")
     try:
-        body = json.loads(raw, parse_constant=_not_json)
+        body = decode_body(raw)
         # JSON can only carry surrogates and control characters as \u escapes, and cannot nest
         # deeper than its brackets: most activities need no walk at all (it costs ~0.2 ms).
         if b"\\u" in raw or raw.count(b"{") + raw.count(b"[") >= _MAX_DEPTH:

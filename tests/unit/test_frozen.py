@@ -85,7 +85,7 @@ def test_a_response_body_splices_the_cards_it_carries_and_reads_back_the_same() 
     raw = encode_body(body)
     assert json.loads(raw) == json.loads(json.dumps(body))
     assert "\\u0000" not in raw.decode().replace(json.dumps(trap["text"])[1:-1], "")
-    assert frozen[1].json() in raw.decode()  # spliced as it was encoded, not encoded again
+    assert frozen[1].json() in raw  # spliced as it was encoded, not encoded again
     assert encode_body(None) == b"null" and json.loads(encode_body({"statusCode": 200, "value": frozen[0]}))
 
 
@@ -104,3 +104,40 @@ def test_search_results_are_built_once_per_item_as_it_stands() -> None:
     kept.attachment(two, REPORT, TODAY)
     kept.attachment(three, REPORT, TODAY)  # beyond size: the oldest are forgotten
     assert len(kept._kept) == 2 and kept.attachment(one, REPORT, TODAY) is not first
+
+
+def test_the_encoder_writes_what_the_standard_library_would() -> None:
+    import collections
+    import enum
+
+    from dialogs.frozen import to_json
+
+    class Verb(enum.StrEnum):
+        SHOW = "show"
+
+    pair = collections.namedtuple("pair", "a b")
+    value = {"verb": Verb.SHOW, "flag": True, "n": 3, "big": 10**30, "f": 0.1, "pair": pair(1, 2),
+             "od": collections.OrderedDict(z=[1, (2, 3)]), "odd": ODD, "none": None}  # fmt: skip
+    assert json.loads(to_json(value)) == json.loads(json.dumps(value, ensure_ascii=False))
+    assert to_json({"é": "🚓"}) == '{"é":"🚓"}'.encode()  # compact, characters as they are
+    with pytest.raises(TypeError):
+        to_json({"x": object()})
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [b'{"type":"message","text":"\\ud83d\\ude93 \\u00e9"}', b'{"n":123456789012345678901234567890}',
+     b'{"id":"1700000000000000000123","v":[1.5,-2,null,true]}', b'{"text":"lone \\ud800 surrogate"}'],
+)  # fmt: skip
+def test_request_bodies_decode_as_the_standard_library_reads_them(raw: bytes) -> None:
+    from bot.wire import decode_body
+
+    assert decode_body(raw) == json.loads(raw)
+
+
+@pytest.mark.parametrize("raw", [b'{"n":NaN}', b'{"n":Infinity}', b"{'a':1}", b'{"a":', b"\xff\xfe"])
+def test_what_is_not_json_is_refused_with_a_value_error(raw: bytes) -> None:
+    from bot.wire import decode_body
+
+    with pytest.raises(ValueError):
+        decode_body(raw)
