@@ -276,9 +276,21 @@ def run_list(q: ListQuery, model: ReadModel, today: dt.date) -> Outcome:
         card = with_refresh(card, SurfaceVerb.REFRESH_LIST, q.to_data())  # stays current (issue 15)
         return FrozenCard(card).with_fallback(fallback[:4000]), fallback
 
-    # The same page of the same list is the same card until the items change (cards are never
-    # modified after they are built, so sharing one is safe).
-    card, fallback = model.memo(("page", tuple(sorted(q.to_data().items())), page, today), build)
+    # The same page of the same list is the same card while its items are (cards are never modified
+    # after they are built, so sharing one is safe). Items and reports are immutable views, replaced
+    # on every change, so the key names them by identity and the kept value holds them (see keep):
+    # a write to an item on another page leaves this page's card as it is.
+    held = (tuple(items), model.reports)
+    key = (
+        "page",
+        tuple(sorted(q.to_data().items())),
+        page,
+        today,
+        total,
+        tuple(map(id, held[0])),
+        id(held[1]),
+    )
+    card, fallback, _ = model.keep(key, lambda: (*build(), held))
     state = StateChange(last_list=ListQuery.from_data(more) if more else None,
                         last_shown=tuple(i.id for i in items), last_query=q.query)  # fmt: skip
     if report:

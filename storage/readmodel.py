@@ -26,6 +26,7 @@ MEMO_SIZE = 256
 KEPT_LISTS = 256  # sorted lists kept current across writes (each write patches every one)
 KEPT_ENTRIES = 1_000_000  # and at most this many items in them all (8 bytes each)
 KEPT_TALLIES = 64  # counts kept current the same way (the summary's, per report and day)
+KEPT_VALUES = 256  # values keyed by everything they are built from (list pages' cards), across writes
 
 
 class _KeptList:
@@ -91,6 +92,7 @@ class ReadModel:
         self._kept: OrderedDict[Hashable, _KeptList] = OrderedDict()
         self._kept_entries = 0  # items in the kept lists
         self._tallies: OrderedDict[Hashable, _KeptTally] = OrderedDict()
+        self._values: OrderedDict[Hashable, Any] = OrderedDict()
         self._by_report: dict[int, dict[int, ItemView]] | None = None
         self._by_owner: dict[str, dict[int, ItemView]] | None = None  # owner name as written
         self._by_theme: dict[str, dict[int, ItemView]] | None = None  # theme as written
@@ -160,6 +162,19 @@ class ReadModel:
         value = self._memo[key] = build()
         if len(self._memo) > MEMO_SIZE:
             self._memo.popitem(last=False)
+        return value
+
+    def keep(self, key: Hashable, build: Callable[[], T]) -> T:
+        """A value built from exactly what ``key`` names, kept across writes (least recently used
+        first out). Unlike :meth:`memo`, a write elsewhere does not throw it away: a list page whose
+        items did not change is the same card. ``key`` must name every input of ``build``; where it
+        names objects by ``id()``, the value must hold those objects, so no id is reused meanwhile."""
+        if key in self._values:
+            self._values.move_to_end(key)
+            return self._values[key]
+        value = self._values[key] = build()
+        if len(self._values) > KEPT_VALUES:
+            self._values.popitem(last=False)
         return value
 
     def kept_list(
