@@ -78,13 +78,21 @@ def query_from(parsed: Parsed, turn: Turn) -> ListQuery:
     )
 
 
-def matches(item: ItemView, q: ListQuery, report_id: int | None, today: dt.date) -> bool:
-    """Does ``item`` belong in the list ``q`` describes?"""
+def matches(
+    item: ItemView,
+    q: ListQuery,
+    report_id: int | None,
+    today: dt.date,
+    statuses: frozenset[str] | None = None,
+) -> bool:
+    """Does ``item`` belong in the list ``q`` describes? (``statuses``: ``q.statuses``, when the
+    caller asks about many items.)"""
     if report_id is not None and item.report_id != report_id:
         return False
     if q.kind and item.kind != q.kind:
         return False
-    statuses = q.statuses
+    if statuses is None:
+        statuses = q.statuses
     if q.query == "overdue":
         if not item.overdue(today):
             return False
@@ -228,9 +236,11 @@ def find(q: ListQuery, model: ReadModel, today: dt.date) -> list[ItemView]:
     key = ("list", tuple(sorted({**q.to_data(), "page": 0}.items())), today)
 
     report_id = report.id if report else None
-    # Kept current across writes (one item moved in or out), not rebuilt by a scan after each one.
+    statuses = q.statuses
+    # Kept current across writes (one item moved in or out), not rebuilt by a scan after each one;
+    # the pool is looked up only when the list is first built.
     return model.kept_list(
-        key, lambda i: matches(i, q, report_id, today), sort_key, _pool(q, model, report_id)
+        key, lambda i: matches(i, q, report_id, today, statuses), sort_key, lambda: _pool(q, model, report_id)
     )
 
 

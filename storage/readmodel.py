@@ -182,14 +182,16 @@ class ReadModel:
         key: Hashable,
         select: Callable[[ItemView], bool],
         order: Callable[[ItemView], Any],
-        pool: Iterable[ItemView] | None = None,
+        pool: Callable[[], Iterable[ItemView] | None] | None = None,
     ) -> list[ItemView]:
         """The items ``select`` picks, sorted by ``order`` (unique per item), kept current across
-        changes by patching rather than rebuilt (see :class:`_KeptList`). ``pool``: where to look
-        when building it (every item ``select`` can pick must be in it). Read it, don't modify it."""
+        changes by patching rather than rebuilt (see :class:`_KeptList`). ``pool()``: where to look
+        when building it (every item ``select`` can pick must be in it; None: every item), called
+        only then. Read the list, don't modify it."""
         kept = self._kept.get(key)
         if kept is None:
-            kept = self._kept[key] = _KeptList(select, order, self.items.values() if pool is None else pool)
+            where = pool() if pool is not None else None
+            kept = self._kept[key] = _KeptList(select, order, self.items.values() if where is None else where)
             self._kept_entries += len(kept.items)
             while len(self._kept) > 1 and (len(self._kept) > KEPT_LISTS or self._kept_entries > KEPT_ENTRIES):
                 self._kept_entries -= len(self._kept.popitem(last=False)[1].items)
