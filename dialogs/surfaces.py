@@ -145,7 +145,7 @@ class KeptResults:
     beyond ``size``. The key is the item's and report's views themselves, so any change to what
     a card shows (a new version, a report renamed) is a new entry."""
 
-    def __init__(self, size: int = 4096) -> None:
+    def __init__(self, size: int = 1024) -> None:
         self._size = size
         self._kept: dict[tuple[ItemView, ReportView | None, dt.date], FrozenCard] = {}
 
