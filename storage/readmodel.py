@@ -26,7 +26,7 @@ MEMO_SIZE = 256
 KEPT_LISTS = 256  # sorted lists kept current across writes (each write patches every one)
 KEPT_ENTRIES = 1_000_000  # and at most this many items in them all (8 bytes each)
 KEPT_TALLIES = 64  # counts kept current the same way (the summary's, per report and day)
-KEPT_VALUES = 64  # values keyed by everything they are built from (list pages' cards, ~40 KB each), across writes
+KEPT_VALUES = 64  # values keyed by all they are built from (list pages' cards, ~40 KB each)
 
 
 class _KeptList:
