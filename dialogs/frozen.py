@@ -1,7 +1,7 @@
 """Cards that are built once and sent many times carry their JSON with them; the one JSON encoder.
 
-A list page or the summary is the same card until the items change, so it is memoised (see
-:meth:`storage.readmodel.ReadModel.memo`). A :class:`FrozenCard` is encoded once, on first send,
+A list page or the summary is the same card until its items change, so it is kept (see
+:meth:`storage.readmodel.ReadModel.keep` and :meth:`~storage.readmodel.ReadModel.memo`). A :class:`FrozenCard` is encoded once, on first send,
 and :func:`to_json` puts those bytes into each outgoing body as they are (``orjson.Fragment``).
 
 orjson, not the standard library's encoder: it writes a 7-14 KB card in ~10 µs where ``json``
