@@ -75,6 +75,17 @@ class _KeptTally:
         self.counts.update(self.count(new))
 
 
+def _lru(cache: OrderedDict[Hashable, Any], key: Hashable, build: Callable[[], T], size: int) -> T:
+    """``cache[key]``, built by ``build()`` when missing; beyond ``size`` the least recently used goes."""
+    if key in cache:
+        cache.move_to_end(key)
+        return cache[key]
+    value = cache[key] = build()
+    if len(cache) > size:
+        cache.popitem(last=False)
+    return value
+
+
 class ReadModel:
     """Reports and items by id, with listeners told about every change (e.g. the search index)."""
 
@@ -156,26 +167,14 @@ class ReadModel:
         if self._memo_generation != self.generation:
             self._memo.clear()
             self._memo_generation = self.generation
-        if key in self._memo:
-            self._memo.move_to_end(key)
-            return self._memo[key]
-        value = self._memo[key] = build()
-        if len(self._memo) > MEMO_SIZE:
-            self._memo.popitem(last=False)
-        return value
+        return _lru(self._memo, key, build, MEMO_SIZE)
 
     def keep(self, key: Hashable, build: Callable[[], T]) -> T:
         """A value built from exactly what ``key`` names, kept across writes (least recently used
         first out). Unlike :meth:`memo`, a write elsewhere does not throw it away: a list page whose
         items did not change is the same card. ``key`` must name every input of ``build``; where it
         names objects by ``id()``, the value must hold those objects, so no id is reused meanwhile."""
-        if key in self._values:
-            self._values.move_to_end(key)
-            return self._values[key]
-        value = self._values[key] = build()
-        if len(self._values) > KEPT_VALUES:
-            self._values.popitem(last=False)
-        return value
+        return _lru(self._values, key, build, KEPT_VALUES)
 
     def kept_list(
         self,
