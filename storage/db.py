@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sqlalchemy import event
+from sqlalchemy import Engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError, ProgrammingError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
@@ -43,26 +43,40 @@ def create_engine(url: str, *, echo: bool = False, pool_size: int = 10) -> Async
             cur.execute("PRAGMA busy_timeout=10000")
             cur.close()
 
-        @event.listens_for(engine.sync_engine, "begin")
-        def _sqlite_begin(conn) -> None:  # type: ignore[no-untyped-def]
-            # pysqlite's default deferred transactions let two writers both read, then one fails
-            # to upgrade its lock; BEGIN IMMEDIATE takes the write lock up front instead.
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
-
-        # Hand transaction control to SQLAlchemy so the BEGIN above is the one that runs.
-        @event.listens_for(engine.sync_engine, "connect", insert=True)
-        def _no_autobegin(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def]
-            dbapi_conn.isolation_level = None
-
+        sqlite_transactions(engine.sync_engine)
         return engine
     return create_async_engine(
         url, echo=echo, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True
     )
 
 
+READS = "tracker_reads"  # an execution option: this engine's transactions only read
+
+
+def sqlite_transactions(engine: Engine) -> None:
+    """Let SQLAlchemy run SQLite's transactions: BEGIN IMMEDIATE for writers, BEGIN for readers."""
+
+    @event.listens_for(engine, "begin")
+    def _sqlite_begin(conn) -> None:  # type: ignore[no-untyped-def]
+        # pysqlite's default deferred transactions let two writers both read, then one fails to
+        # upgrade its lock; BEGIN IMMEDIATE takes the write lock up front instead. A reader must
+        # not take it: it would hold every writer off (in WAL a reader needs no lock at all).
+        conn.exec_driver_sql("BEGIN" if conn.get_execution_options().get(READS) else "BEGIN IMMEDIATE")
+
+    # Hand transaction control to SQLAlchemy so the BEGIN above is the one that runs.
+    @event.listens_for(engine, "connect", insert=True)
+    def _no_autobegin(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def]
+        dbapi_conn.isolation_level = None
+
+
 def session_factory(engine: AsyncEngine) -> async_sessionmaker:
     """Sessions that keep loaded attributes after commit (no lazy loads in async code)."""
     return async_sessionmaker(engine, expire_on_commit=False)
+
+
+def read_session_factory(engine: AsyncEngine) -> async_sessionmaker:
+    """Sessions for units of work that only read (on SQLite they take no write lock)."""
+    return async_sessionmaker(engine.execution_options(**{READS: True}), expire_on_commit=False)
 
 
 def upgrade_database(url: str, revision: str = "head") -> None:

@@ -13,18 +13,21 @@ calls, not a second way in.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
 
 from storage.db import ensure_sqlite_dir, is_sqlite
-from storage.loopsqlite import LoopSqlite
+from storage.loopsqlite import LoopSqlite, WouldWait
 
 if TYPE_CHECKING:  # asyncpg (~15 MB) is loaded only by an instance on PostgreSQL
     from storage.pgconns import PgConnections
 
 StateRow = tuple[str, str, int]  # (key, data, etag)
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,6 +148,11 @@ class FastPath(Protocol):
         """Mark an outbox row delivered (all ``done`` of its activities)."""
         ...
 
+    def transact(self, unit: Callable[[Session], T]) -> T:
+        """Run a synchronous ORM unit of work at once, in one transaction, if it can run without
+        waiting; otherwise raise :class:`~storage.loopsqlite.WouldWait`, having written nothing."""
+        ...
+
     async def close(self) -> None: ...
 
 
@@ -173,6 +181,9 @@ class SqliteFastPath:
 
     async def close(self) -> None:
         await self._conn.close()
+
+    def transact(self, unit: Callable[[Session], T]) -> T:
+        return self._conn.transact(unit)
 
     async def claim(self, key: str, result: str | None, now: dt.datetime) -> bool:
         sql = "INSERT OR IGNORE INTO processed_key (key, created_at, result) VALUES (?, ?, ?)"
@@ -269,6 +280,10 @@ class PgFastPath:
 
     async def close(self) -> None:
         await self._pool.close()
+
+    def transact(self, unit: Callable[[Session], T]) -> T:
+        # Every statement waits on the server here: units of work go through SQLAlchemy's session.
+        raise WouldWait
 
     async def claim(self, key: str, result: str | None, now: dt.datetime) -> bool:
         status = await self._pool.execute(

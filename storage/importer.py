@@ -30,16 +30,16 @@ from pathlib import Path
 from typing import IO, Any, cast
 
 from sqlalchemy import Table as SqlTable
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.exc import StaleDataError
 
 from storage.import_merge import EXTRA, Decision, decide, diff, state_of
 from storage.import_rows import ImportRejected, ParsedRow, ReportSpec, Table, parse_rows, read_table, show
-from storage.models import Evidence, Item, ItemEvent, ItemStatus, Report, ReportAlias, utcnow
+from storage.models import Item, ItemEvent, ItemStatus, Report, ReportAlias, utcnow
 from storage.partial_dates import PartialDate
-from storage.store import Store, bump_seq, event_row
+from storage.store import Store, bump_seq, event_row, latest_evidence_query
 from storage.views import Actor, Source
 
 __all__ = ["ImportRejected", "ImportResult", "Table", "import_file", "import_table", "terminal_progress"]
@@ -496,11 +496,4 @@ async def _latest_evidence(s: AsyncSession, item_ids: Sequence[int]) -> dict[int
     """Newest evidence text per item, to notice an edited ``latest_evidence`` cell."""
     if not item_ids:
         return {}
-    newest = (
-        select(Evidence.item_id, func.max(Evidence.id).label("eid"))
-        .where(Evidence.kind == "evidence", Evidence.item_id.in_(item_ids))
-        .group_by(Evidence.item_id)
-        .subquery()
-    )
-    rows = await s.execute(select(Evidence.item_id, Evidence.text).join(newest, Evidence.id == newest.c.eid))
-    return {item_id: text for item_id, text in rows.all()}
+    return {item_id: text for item_id, text in (await s.execute(latest_evidence_query(item_ids))).all()}

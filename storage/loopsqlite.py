@@ -12,6 +12,12 @@ on a connection used on the loop, set up so that it never waits:
 - ``wal_autocheckpoint=0``: a commit never checkpoints (that copies pages and does fsync); a
   checkpoint runs on the thread connection every :data:`CHECKPOINT_EVERY` loop-side writes.
 
+A change to an item (a handful of statements through the ORM) runs the same way, as one
+transaction from BEGIN IMMEDIATE to COMMIT without an await in it (:meth:`LoopSqlite.transact`).
+Run through aiosqlite, its transaction held the write lock across seven thread round trips while
+the loop served other turns; their own writes found the database locked and queued at the thread,
+sleeping in SQLite's busy handler, which set the tail of every turn under load.
+
 What is left on the loop is a B-tree lookup in pages already in memory and a ``write()`` into the
 OS page cache: bounded work, like parsing a request, not I/O that waits on something else.
 """
@@ -21,14 +27,27 @@ from __future__ import annotations
 import asyncio
 import logging
 import sqlite3
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import aiosqlite
+from sqlalchemy import create_engine
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
+from sqlalchemy.pool import StaticPool
+
+from storage.db import sqlite_transactions
 
 log = logging.getLogger(__name__)
 
 CHECKPOINT_EVERY = 1000  # loop-side writes between checkpoints (SQLite's own default is 1000 pages)
 _WAITS = (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
+T = TypeVar("T")
+
+
+class WouldWait(Exception):
+    """The unit of work could not run without waiting (another connection holds the write lock):
+    nothing was written; run it where waiting is fine."""
 
 
 class LoopSqlite:
@@ -37,6 +56,9 @@ class LoopSqlite:
     def __init__(self, fast: sqlite3.Connection, slow: aiosqlite.Connection) -> None:
         self._fast = fast
         self._slow = slow
+        # The ORM on the loop connection, for whole units of work (:meth:`transact`).
+        self._engine = create_engine("sqlite://", creator=lambda: fast, poolclass=StaticPool)
+        sqlite_transactions(self._engine)
         self._writes = 0
         self._checkpoint: asyncio.Task[None] | None = None
         self.fallbacks = 0  # statements that had to wait and went to the thread (for tests, logs)
@@ -48,15 +70,33 @@ class LoopSqlite:
             await slow.execute(f"PRAGMA {pragma}")
         # Opening a file connection reads only the header; the WAL mode set above is persistent.
         fast = sqlite3.connect(path, isolation_level=None)
-        for pragma in ("synchronous=NORMAL", "busy_timeout=0", "wal_autocheckpoint=0"):
+        for pragma in ("synchronous=NORMAL", "busy_timeout=0", "wal_autocheckpoint=0", "foreign_keys=ON"):
             fast.execute(f"PRAGMA {pragma}")
         return cls(fast, slow)
 
     async def close(self) -> None:
         if self._checkpoint is not None:
             await asyncio.gather(self._checkpoint, return_exceptions=True)
+        self._engine.dispose()
         self._fast.close()
         await self._slow.close()
+
+    def transact(self, unit: Callable[[Session], T]) -> T:
+        """Run ``unit`` as one ORM transaction on the loop connection, from BEGIN IMMEDIATE to
+        COMMIT without yielding: the write lock is held for the statements' own fraction of a
+        millisecond, never across an await while other turns run (they would find the database
+        locked and queue at the thread). Raises :class:`WouldWait`, with nothing written, when
+        another connection holds the lock; any other error rolls the whole unit back."""
+        try:
+            with Session(self._engine, expire_on_commit=False) as session, session.begin():
+                out = unit(session)
+        except OperationalError as err:
+            if getattr(err.orig, "sqlite_errorcode", None) not in _WAITS:
+                raise
+            self.fallbacks += 1
+            raise WouldWait from None
+        self._wrote()
+        return out
 
     async def write(self, sql: str, args: tuple[Any, ...]) -> int:
         """Run one autocommit write; the number of rows it changed."""
@@ -80,10 +120,13 @@ class LoopSqlite:
             self.fallbacks += 1
             slow = await self._slow.execute(sql, args)
             out = (slow.rowcount, [tuple(r) for r in await slow.fetchall()] if rows else [])
+        self._wrote()
+        return out
+
+    def _wrote(self) -> None:
         self._writes += 1
         if self._writes % CHECKPOINT_EVERY == 0 and (self._checkpoint is None or self._checkpoint.done()):
             self._checkpoint = asyncio.create_task(self._run_checkpoint())
-        return out
 
     async def read(self, sql: str, args: tuple[Any, ...] | list[Any]) -> list[tuple[Any, ...]]:
         """Run one query; all its rows (fetched at once, so no read transaction stays open)."""

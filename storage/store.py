@@ -7,15 +7,18 @@ import datetime as dt
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from functools import partial
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import Select, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.orm import Session
 
 from storage import effects
-from storage.db import create_engine, session_factory
+from storage.db import create_engine, read_session_factory, session_factory
 from storage.fastpath import FastPath, OutboxRow, PersonLink, StateRow, open_fast_path
 from storage.keys import fit, fit_id
+from storage.loopsqlite import WouldWait
 from storage.models import (
     BotStateRecord,
     CommitteeMeeting,
@@ -121,21 +124,37 @@ class ChangeResult:
     changed: bool = True
 
 
-async def bump_seq(session: AsyncSession) -> int:
+def bump_seq_now(session: Session) -> int:
     """Advance the store-wide change counter inside the caller's transaction and return it.
 
     The row lock this takes also serialises writers, so counter order is commit order."""
     # synchronize_session=False: no Meta object is loaded in a writing session, so the ORM's
     # evaluation of the WHERE against the identity map (~0.1 ms a write) would find nothing to update.
-    res = await session.execute(
+    res = session.execute(
         update(Meta).where(Meta.key == DATA_SEQ).values(value=Meta.value + 1).returning(Meta.value),
         execution_options={"synchronize_session": False},
     )
     value = res.scalar_one_or_none()
     if value is None:  # a database created without the migration's seed row
-        await session.execute(insert(Meta).values(key=DATA_SEQ, value=1))
+        session.execute(insert(Meta).values(key=DATA_SEQ, value=1))
         return 1
     return int(value)
+
+
+async def bump_seq(session: AsyncSession) -> int:
+    """:func:`bump_seq_now` in an async session."""
+    return await session.run_sync(bump_seq_now)
+
+
+def latest_evidence_query(item_ids: Sequence[int]) -> Select[int, str]:
+    """The newest evidence text of each of ``item_ids`` (that has any)."""
+    newest = (
+        select(Evidence.item_id, func.max(Evidence.id).label("eid"))
+        .where(Evidence.kind == "evidence", Evidence.item_id.in_(item_ids))
+        .group_by(Evidence.item_id)
+        .subquery()
+    )
+    return select(Evidence.item_id, Evidence.text).join(newest, Evidence.id == newest.c.eid)
 
 
 def event_row(
@@ -161,6 +180,7 @@ class Store:
     def __init__(self, engine: AsyncEngine, fast: FastPath) -> None:
         self._engine = engine
         self._sessions = session_factory(engine)
+        self._reads = read_session_factory(engine)  # take no write lock on SQLite
         self._fast = fast
 
     @classmethod
@@ -196,11 +216,11 @@ class Store:
 
     async def ping(self) -> None:
         """Raise if the database cannot answer a trivial query."""
-        async with self._sessions() as s:
+        async with self._reads() as s:
             await s.execute(select(1))
 
     async def current_seq(self) -> int:
-        async with self._sessions() as s:
+        async with self._reads() as s:
             v = await s.scalar(select(Meta.value).where(Meta.key == DATA_SEQ))
             return int(v or 0)
 
@@ -212,7 +232,7 @@ class Store:
         """
         intern = Interner()
         views: list[ItemView] = []
-        async with self._sessions() as s:
+        async with self._reads() as s:
             seq = int(await s.scalar(select(Meta.value).where(Meta.key == DATA_SEQ)) or 0)
             reports = await self._reports(s)
             last_id = 0
@@ -239,24 +259,17 @@ class Store:
         rows = (await s.scalars(select(Report).order_by(Report.id))).all()
         return tuple(ReportView.of(r, tuple(aliases.get(r.id, ()))) for r in rows)
 
-    async def _latest_evidence(self, s: AsyncSession, item_ids: Sequence[int] | None) -> dict[int, str]:
-        newest = select(Evidence.item_id, func.max(Evidence.id).label("eid")).where(
-            Evidence.kind == "evidence"
-        )
-        if item_ids is not None:
-            if not item_ids:
-                return {}
-            newest = newest.where(Evidence.item_id.in_(item_ids))
-        sub = newest.group_by(Evidence.item_id).subquery()
-        rows = await s.execute(select(Evidence.item_id, Evidence.text).join(sub, Evidence.id == sub.c.eid))
-        return {item_id: text for item_id, text in rows.all()}
+    async def _latest_evidence(self, s: AsyncSession, item_ids: Sequence[int]) -> dict[int, str]:
+        if not item_ids:
+            return {}
+        return {item_id: text for item_id, text in (await s.execute(latest_evidence_query(item_ids))).all()}
 
     async def reports(self) -> tuple[ReportView, ...]:
-        async with self._sessions() as s:
+        async with self._reads() as s:
             return await self._reports(s)
 
     async def get_item(self, item_id: int) -> ItemView:
-        async with self._sessions() as s:
+        async with self._reads() as s:
             item = await s.get(Item, item_id)
             if item is None:
                 raise NotFound(f"no item {item_id}")
@@ -274,7 +287,7 @@ class Store:
 
     async def item_detail(self, item_id: int, *, events: int = 50) -> ItemDetail:
         """An item with its report, all evidence and updates, and its newest ``events`` audit rows."""
-        async with self._sessions() as s:
+        async with self._reads() as s:
             item = await s.get(Item, item_id)
             if item is None:
                 raise NotFound(f"no item {item_id}")
@@ -308,7 +321,7 @@ class Store:
 
     async def history(self, item_id: int) -> tuple[EventView, ...]:
         """The whole audit trail of one item, oldest first."""
-        async with self._sessions() as s:
+        async with self._reads() as s:
             if await s.get(Item, item_id) is None:
                 raise NotFound(f"no item {item_id}")
             rows = (
@@ -318,7 +331,7 @@ class Store:
 
     async def events_since(self, since: dt.datetime, *, limit: int = 5000) -> tuple[EventView, ...]:
         """Audit events at or after ``since`` (oldest first), for the weekly digest."""
-        async with self._sessions() as s:
+        async with self._reads() as s:
             q = select(ItemEvent).where(ItemEvent.at >= since).order_by(ItemEvent.id).limit(limit)
             return tuple(EventView.of(e) for e in (await s.scalars(q)).all())
 
@@ -329,7 +342,7 @@ class Store:
 
     async def count_refusals_since(self, actor_aad_id: str, since: dt.datetime) -> int:
         """Refused writes audited for this person since ``since``."""
-        async with self._sessions() as s:
+        async with self._reads() as s:
             q = (
                 select(func.count())
                 .select_from(ItemEvent)
@@ -364,12 +377,15 @@ class Store:
         actor = Actor(
             actor.name[:200] if actor.name else actor.name, actor.aad_id
         )  # a display name, not an id
+        unit = partial(_change_unit, idempotency_key, item_id, expected_version, change, actor, source)
         try:
-            async with self._sessions() as s, s.begin():
-                if idempotency_key:
-                    s.add(ProcessedKey(key=fit(idempotency_key), result=json.dumps({"item": item_id})))
-                    await s.flush()
-                result = await self._apply(s, item_id, expected_version, change, actor, source)
+            try:
+                # On SQLite, at once on the loop connection (no other turn runs while it holds the
+                # write lock); where that would wait, or on PostgreSQL, through an async session.
+                result = self._fast.transact(unit)
+            except WouldWait:
+                async with self._sessions() as s, s.begin():
+                    result = await s.run_sync(unit)
         except IntegrityError:
             if idempotency_key and (taken := await self.key_result(idempotency_key)) is not None:
                 if taken == DECLINED:
@@ -379,56 +395,6 @@ class Store:
         if result.events:
             effects.committed(f"item {item_id} (version {result.item.version})")
         return result
-
-    async def _apply(
-        self, s: AsyncSession, item_id: int, expected_version: int | None, change: ItemChange,
-        actor: Actor, source: Source,
-    ) -> ChangeResult:  # fmt: skip
-        item = await s.get(Item, item_id, with_for_update=True)
-        if item is None:
-            raise NotFound(f"no item {item_id}")
-        if expected_version is not None and item.version != expected_version:
-            raise VersionConflict(ItemView.of(item))
-        _check_dates(change, item)
-        now = utcnow()
-        events: list[ItemEvent] = []
-        was_signed_off = item.status == ItemStatus.SIGNED_OFF
-        if change.evidence is not None:
-            ev = change.evidence
-            s.add(Evidence(
-                item_id=item.id, kind=ev.kind, text=ev.text, links=list(ev.links), author_name=actor.name,
-                author_aad_id=actor.aad_id, created_at=now, source_conversation_id=source.conversation_id,
-                source_activity_id=source.activity_id,
-            ))  # fmt: skip
-            action = "evidence_added" if ev.kind == "evidence" else "update_added"
-            events.append(event_row(item.id, action, actor, source, at=now, new=ev.text, note=change.note))
-        if change.status is not None and change.status != item.status:
-            ItemStatus(change.status)  # refuse unknown statuses before anything is written
-            events.append(event_row(item.id, "status_changed", actor, source, at=now, field_name="status",
-                                    old=item.status, new=change.status, note=change.note))  # fmt: skip
-            item.status = change.status
-            item.status_changed_at = now
-        if change.set_owner and (change.owner_name, change.owner_aad_id) != (
-            item.owner_name,
-            item.owner_aad_id,
-        ):
-            events.append(event_row(item.id, "owner_changed", actor, source, at=now, field_name="owner",
-                                    old=item.owner_name, new=change.owner_name, note=change.note))  # fmt: skip
-            item.owner_name = change.owner_name
-            item.owner_aad_id = change.owner_aad_id
-        events += _dates_of_record(item, change, was_signed_off, actor, source, now)
-        if not events:
-            return ChangeResult(item=ItemView.of(item), changed=False)
-        with s.no_autoflush:  # one UPDATE of the item, so its version moves by exactly one
-            seq = await bump_seq(s)
-        item.updated_at = now
-        item.changed_seq = seq
-        s.add_all(events)
-        await s.flush()  # the version column moves here; a concurrent writer's stale UPDATE fails
-        latest = change.evidence.text if change.evidence and change.evidence.kind == "evidence" else None
-        if latest is None:
-            latest = (await self._latest_evidence(s, [item.id])).get(item.id)
-        return ChangeResult(item=ItemView.of(item, latest), events=tuple(EventView.of(e) for e in events))
 
     # ---- committee meetings and upcoming inspections -------------------------------------------
 
@@ -457,7 +423,7 @@ class Store:
 
     async def meetings(self, name: str | None = None) -> tuple[MeetingView, ...]:
         """Recorded meetings, oldest first (of one committee when ``name`` is given)."""
-        async with self._sessions() as s:
+        async with self._reads() as s:
             q = select(CommitteeMeeting).order_by(CommitteeMeeting.met_on, CommitteeMeeting.id)
             if name:
                 q = q.where(func.lower(CommitteeMeeting.name) == " ".join(name.split()).lower())
@@ -465,7 +431,7 @@ class Store:
 
     async def last_meeting_before(self, day: dt.date, name: str = DEFAULT_COMMITTEE) -> MeetingView | None:
         """The latest meeting of ``name`` held strictly before ``day`` ("since the last JAC")."""
-        async with self._sessions() as s:
+        async with self._reads() as s:
             q = (
                 select(CommitteeMeeting)
                 .where(func.lower(CommitteeMeeting.name) == name.lower(), CommitteeMeeting.met_on < day)
@@ -494,7 +460,7 @@ class Store:
 
     async def inspections(self, on_or_after: dt.date | None = None) -> tuple[InspectionView, ...]:
         """Recorded inspections, soonest first (from ``on_or_after`` when given)."""
-        async with self._sessions() as s:
+        async with self._reads() as s:
             q = select(Inspection).order_by(Inspection.starts_on, Inspection.id)
             if on_or_after is not None:
                 q = q.where(Inspection.starts_on >= on_or_after)
@@ -514,12 +480,12 @@ class Store:
         return await self._fast.claim(fit(key), result, utcnow())
 
     async def key_used(self, key: str) -> bool:
-        async with self._sessions() as s:
+        async with self._reads() as s:
             return await s.get(ProcessedKey, fit(key)) is not None
 
     async def key_result(self, key: str) -> str | None:
         """What a used key recorded ("" when nothing), None when the key is unused."""
-        async with self._sessions() as s:
+        async with self._reads() as s:
             row = await s.get(ProcessedKey, fit(key))
             return None if row is None else row.result or ""
 
@@ -591,6 +557,60 @@ class Store:
             return
         async with self._sessions() as s, s.begin():
             await s.execute(delete(BotStateRecord).where(BotStateRecord.key.in_([fit(k) for k in keys])))
+
+
+def _change_unit(
+    idempotency_key: str | None, item_id: int, expected_version: int | None, change: ItemChange,
+    actor: Actor, source: Source, s: Session,
+) -> ChangeResult:  # fmt: skip
+    """:meth:`Store.change_item`'s unit of work, inside the caller's transaction: claim the key,
+    check the version, write the item, its audit events and evidence. Synchronous, so one body
+    serves the loop connection and an async session (``run_sync``)."""
+    if idempotency_key:
+        s.add(ProcessedKey(key=fit(idempotency_key), result=json.dumps({"item": item_id})))
+        s.flush()
+    item = s.get(Item, item_id, with_for_update=True)
+    if item is None:
+        raise NotFound(f"no item {item_id}")
+    if expected_version is not None and item.version != expected_version:
+        raise VersionConflict(ItemView.of(item))
+    _check_dates(change, item)
+    now = utcnow()
+    events: list[ItemEvent] = []
+    was_signed_off = item.status == ItemStatus.SIGNED_OFF
+    if change.evidence is not None:
+        ev = change.evidence
+        s.add(Evidence(
+            item_id=item.id, kind=ev.kind, text=ev.text, links=list(ev.links), author_name=actor.name,
+            author_aad_id=actor.aad_id, created_at=now, source_conversation_id=source.conversation_id,
+            source_activity_id=source.activity_id,
+        ))  # fmt: skip
+        action = "evidence_added" if ev.kind == "evidence" else "update_added"
+        events.append(event_row(item.id, action, actor, source, at=now, new=ev.text, note=change.note))
+    if change.status is not None and change.status != item.status:
+        ItemStatus(change.status)  # refuse unknown statuses before anything is written
+        events.append(event_row(item.id, "status_changed", actor, source, at=now, field_name="status",
+                                old=item.status, new=change.status, note=change.note))  # fmt: skip
+        item.status = change.status
+        item.status_changed_at = now
+    if change.set_owner and (change.owner_name, change.owner_aad_id) != (item.owner_name, item.owner_aad_id):
+        events.append(event_row(item.id, "owner_changed", actor, source, at=now, field_name="owner",
+                                old=item.owner_name, new=change.owner_name, note=change.note))  # fmt: skip
+        item.owner_name = change.owner_name
+        item.owner_aad_id = change.owner_aad_id
+    events += _dates_of_record(item, change, was_signed_off, actor, source, now)
+    if not events:
+        return ChangeResult(item=ItemView.of(item), changed=False)
+    with s.no_autoflush:  # one UPDATE of the item, so its version moves by exactly one
+        seq = bump_seq_now(s)
+    item.updated_at = now
+    item.changed_seq = seq
+    s.add_all(events)
+    s.flush()  # the version column moves here; a concurrent writer's stale UPDATE fails
+    latest = change.evidence.text if change.evidence and change.evidence.kind == "evidence" else None
+    if latest is None:
+        latest = {i: t for i, t in s.execute(latest_evidence_query([item.id]))}.get(item.id)
+    return ChangeResult(item=ItemView.of(item, latest), events=tuple(EventView.of(e) for e in events))
 
 
 def _iso(day: dt.date | None) -> str | None:
