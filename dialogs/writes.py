@@ -397,7 +397,7 @@ class Writes:
                 "have a look and ask again if it is still needed."
             )
             return result(msg, cur).also(pending=None)
-        self._model.apply(written.item)
+        self._model.apply(written.item, written.seq)
         if written.duplicate:
             return result(f"Already done: {self.label(written.item)}.", written.item, duplicate=True).also(
                 pending=None
@@ -461,7 +461,7 @@ class OwnerLinks:
             except VersionConflict:
                 skipped += 1
                 continue
-            self._model.apply(result.item)
+            self._model.apply(result.item, result.seq)
             linked += not result.duplicate
         message = f"Linked {linked} item{'s' if linked != 1 else ''} to you."
         if skipped:

@@ -128,8 +128,12 @@ class ReadModel:
             self._install(await self._store.snapshot(since_seq=self.seq))
             return True
 
-    def apply(self, item: ItemView) -> None:
-        """Fold in one item we just wrote ourselves (no round trip)."""
+    def apply(self, item: ItemView, seq: int | None = None) -> None:
+        """Fold in one item we just wrote ourselves (no round trip). ``seq``, the change counter
+        our write took: when it is the next after ours, nothing was written between, so the next
+        :meth:`refresh` need not read our own write back (nor rebuild what hangs on the reports)."""
+        if seq is not None and seq == self.seq + 1:
+            self.seq = seq
         current = self.items.get(item.id)
         if current is not None and current.version > item.version:
             return  # an older view arriving late must not undo a newer one
@@ -140,8 +144,11 @@ class ReadModel:
             listener(self, (item,), False)
 
     def _install(self, snap: Snapshot) -> None:
-        self.reports = {r.id: r for r in snap.reports}
-        self.reports_by_key = {r.key: r for r in snap.reports}
+        # The same dicts while the reports stand: caches keyed by them (list cards, the language
+        # index's report names) then outlive a refresh that brought only item changes.
+        if snap.full or tuple(self.reports.values()) != snap.reports:
+            self.reports = {r.id: r for r in snap.reports}
+            self.reports_by_key = {r.key: r for r in snap.reports}
         if snap.full:
             self.items = {i.id: i for i in snap.items}
             self._kept.clear()
@@ -151,9 +158,11 @@ class ReadModel:
         else:
             for i in snap.items:
                 old = self.items.get(i.id)
+                if old is not None and old.version > i.version:
+                    continue  # read before a write of ours that has been applied since
                 self.items[i.id] = i
                 self._patch(old, i)
-        self.seq = snap.seq
+        self.seq = snap.seq if snap.full else max(self.seq, snap.seq)
         self.generation += 1
         for listener in self._listeners:
             listener(self, snap.items, snap.full)

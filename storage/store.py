@@ -122,6 +122,7 @@ class ChangeResult:
     events: tuple[EventView, ...] = ()
     duplicate: bool = False  # the idempotency key had been used: nothing was written this time
     changed: bool = True
+    seq: int | None = None  # the store-wide change counter this change took (None: nothing written)
 
 
 def bump_seq_now(session: Session) -> int:
@@ -610,7 +611,9 @@ def _change_unit(
     latest = change.evidence.text if change.evidence and change.evidence.kind == "evidence" else None
     if latest is None:
         latest = {i: t for i, t in s.execute(latest_evidence_query([item.id]))}.get(item.id)
-    return ChangeResult(item=ItemView.of(item, latest), events=tuple(EventView.of(e) for e in events))
+    return ChangeResult(
+        item=ItemView.of(item, latest), events=tuple(EventView.of(e) for e in events), seq=seq
+    )
 
 
 def _iso(day: dt.date | None) -> str | None:
