@@ -270,7 +270,7 @@ async def load_history(store: Store, tz: dt.tzinfo) -> TrackerHistory:
         .where(ItemEvent.field.in_(HISTORY_FIELDS), ItemEvent.action != "refused")
         .order_by(ItemEvent.id)
     )  # fmt: skip
-    async with store.sessions() as s:
+    async with store.read_sessions() as s:
         rows = (await s.execute(q)).all()
     return build_history(snap.items, snap.reports, (Change(*r) for r in rows), tz)
 

@@ -96,6 +96,7 @@ class Deliveries:
     ) -> None:
         self._t: Any = table  # the digest's ledger, or the owner reminders' (issue 15): same columns
         self._sessions = store.sessions
+        self._reads = store.read_sessions
         self.lease = lease
         self.retry_after = retry_after
         self.max_attempts = max_attempts
@@ -229,7 +230,7 @@ class Deliveries:
 
     async def for_week(self, week: str) -> list[DeliveryView]:
         """Every row of ``week``, oldest first."""
-        async with self._sessions() as s:
+        async with self._reads() as s:
             rows = (await s.scalars(select(self._t).where(self._t.week == week).order_by(self._t.id))).all()
             return [DeliveryView.of(r) for r in rows]
 

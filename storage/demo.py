@@ -178,7 +178,7 @@ async def _apply(store: Store, step: Step, item: ItemView, now: dt.datetime) -> 
 
 
 async def _floors(store: Store) -> tuple[int, int]:
-    async with store.sessions() as s:
+    async with store.read_sessions() as s:
         events = await s.scalar(select(func.max(ItemEvent.id)))
         evidence = await s.scalar(select(func.max(Evidence.id)))
     return int(events or 0), int(evidence or 0)

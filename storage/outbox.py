@@ -53,6 +53,7 @@ class Outbox:
     def __init__(self, store: Store) -> None:
         self._store = store
         self._sessions = store.sessions
+        self._reads = store.read_sessions
 
     async def add(
         self, key: str, service_url: str, conversation_id: str, activities: list[dict[str, Any]], *,
@@ -71,7 +72,7 @@ class Outbox:
                            attempts, 1, now)  # fmt: skip
 
     async def get(self, key: str) -> OutboxEntry | None:
-        async with self._sessions() as s:
+        async with self._reads() as s:
             row = await s.scalar(select(ReplyOutbox).where(ReplyOutbox.key == fit(key)))
             return OutboxEntry.of(row) if row else None
 
@@ -99,7 +100,7 @@ class Outbox:
 
     async def take_due(self, now: dt.datetime, lease: dt.timedelta, limit: int = 20) -> list[OutboxEntry]:
         """Rows due now (pending and due, or sending with a lapsed lease), each leased to the caller."""
-        async with self._sessions() as s:
+        async with self._reads() as s:
             due = or_(
                 (ReplyOutbox.state == PENDING) & (ReplyOutbox.next_at <= now),
                 (ReplyOutbox.state == SENDING) & (ReplyOutbox.lease_until < now),
@@ -116,7 +117,7 @@ class Outbox:
         return taken
 
     async def entries(self, states: tuple[str, ...] = (PENDING, SENDING, FAILED)) -> list[OutboxEntry]:
-        async with self._sessions() as s:
+        async with self._reads() as s:
             q = select(ReplyOutbox).where(ReplyOutbox.state.in_(states)).order_by(ReplyOutbox.id).limit(1000)
             return [OutboxEntry.of(r) for r in (await s.scalars(q)).all()]
 

@@ -51,6 +51,7 @@ class People:
     def __init__(self, store: Store) -> None:
         self._store = store
         self._sessions = store.sessions
+        self._reads = store.read_sessions
 
     async def _upsert(self, aad_id: str, name: str, **values: Any) -> PersonView:
         key = aad_id.strip().lower()
@@ -86,10 +87,10 @@ class People:
         )
 
     async def get(self, aad_id: str) -> PersonView | None:
-        async with self._sessions() as s:
+        async with self._reads() as s:
             row = await s.scalar(select(Person).where(Person.aad_id == aad_id.strip().lower()))
             return PersonView.of(row) if row else None
 
     async def all(self) -> list[PersonView]:
-        async with self._sessions() as s:
+        async with self._reads() as s:
             return [PersonView.of(r) for r in (await s.scalars(select(Person).order_by(Person.id))).all()]

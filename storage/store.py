@@ -213,6 +213,12 @@ class Store:
         storage/ uses them: the layering test checks that."""
         return self._sessions
 
+    @property
+    def read_sessions(self) -> async_sessionmaker[AsyncSession]:
+        """Sessions for units of work that only read: on SQLite they hold no writer off (a
+        session from :attr:`sessions` takes the write lock at its first statement, read or not)."""
+        return self._reads
+
     # ---- reads -------------------------------------------------------------------------------
 
     async def ping(self) -> None:

@@ -42,6 +42,7 @@ class Subscriptions:
 
     def __init__(self, store: Store) -> None:
         self._sessions = store.sessions
+        self._reads = store.read_sessions
 
     async def subscribe(
         self, *, conversation_id: str, service_url: str, reference: dict[str, Any], tenant_id: str | None,
@@ -94,12 +95,12 @@ class Subscriptions:
             return len(rows)
 
     async def get(self, conversation_id: str) -> SubscriptionView | None:
-        async with self._sessions() as s:
+        async with self._reads() as s:
             row = await s.scalar(select(Subscription).where(Subscription.conversation_id == conversation_id))
             return SubscriptionView.of(row) if row else None
 
     async def active(self) -> list[SubscriptionView]:
-        async with self._sessions() as s:
+        async with self._reads() as s:
             rows = (
                 await s.scalars(select(Subscription).where(Subscription.active).order_by(Subscription.id))
             ).all()

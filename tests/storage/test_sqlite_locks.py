@@ -14,6 +14,8 @@ from pathlib import Path
 import pytest
 
 from storage.models import Item, ItemEvent, Report
+from storage.outbox import Outbox
+from storage.people import People
 from storage.store import ItemChange, NewEvidence, Store
 from storage.views import Actor, Source
 
@@ -146,6 +148,10 @@ async def test_reads_take_no_write_lock(store_file: tuple[Store, Path]) -> None:
         assert await asyncio.wait_for(store.last_meeting_before(dt.date(2026, 12, 1)), 2) is None
         assert await asyncio.wait_for(store.current_seq(), 2) >= 0
         assert (await asyncio.wait_for(store.snapshot(), 2)).items[0].id == item.id
+        # The outbox's poll runs every second: finding nothing due must not hold writers off.
+        now = dt.datetime.now(dt.UTC)
+        assert await asyncio.wait_for(Outbox(store).take_due(now, dt.timedelta(seconds=30)), 2) == []
+        assert await asyncio.wait_for(People(store).get("aad-nobody"), 2) is None
     finally:
         other.execute("ROLLBACK")
         other.close()
