@@ -148,9 +148,10 @@ class FastPath(Protocol):
         """Mark an outbox row delivered (all ``done`` of its activities)."""
         ...
 
-    def transact(self, unit: Callable[[Session], T]) -> T:
+    def transact(self, unit: Callable[[Session], T], *, read_only: bool = False) -> T:
         """Run a synchronous ORM unit of work at once, in one transaction, if it can run without
-        waiting; otherwise raise :class:`~storage.loopsqlite.WouldWait`, having written nothing."""
+        waiting; otherwise raise :class:`~storage.loopsqlite.WouldWait`, having written nothing.
+        ``read_only``: the unit only reads (no write lock is taken)."""
         ...
 
     async def close(self) -> None: ...
@@ -182,8 +183,8 @@ class SqliteFastPath:
     async def close(self) -> None:
         await self._conn.close()
 
-    def transact(self, unit: Callable[[Session], T]) -> T:
-        return self._conn.transact(unit)
+    def transact(self, unit: Callable[[Session], T], *, read_only: bool = False) -> T:
+        return self._conn.transact(unit, read_only=read_only)
 
     async def claim(self, key: str, result: str | None, now: dt.datetime) -> bool:
         sql = "INSERT OR IGNORE INTO processed_key (key, created_at, result) VALUES (?, ?, ?)"
@@ -281,7 +282,7 @@ class PgFastPath:
     async def close(self) -> None:
         await self._pool.close()
 
-    def transact(self, unit: Callable[[Session], T]) -> T:
+    def transact(self, unit: Callable[[Session], T], *, read_only: bool = False) -> T:
         # Every statement waits on the server here: units of work go through SQLAlchemy's session.
         raise WouldWait
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from functools import partial
+from typing import TypeVar
 
 from sqlalchemy import Select, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
@@ -49,6 +50,7 @@ from storage.views import (
 )
 
 DATA_SEQ = "data_seq"
+T = TypeVar("T")
 DEFAULT_COMMITTEE = "JAC"
 
 
@@ -219,6 +221,16 @@ class Store:
         session from :attr:`sessions` takes the write lock at its first statement, read or not)."""
         return self._reads
 
+    async def _unit(self, unit: Callable[[Session], T], *, read_only: bool = False) -> T:
+        """Run a synchronous unit of work: on SQLite at once on the loop connection (no other turn
+        runs while it holds the write lock, and it waits on no thread); where that would wait, or
+        on PostgreSQL, in an async session."""
+        try:
+            return self._fast.transact(unit, read_only=read_only)
+        except WouldWait:
+            async with (self._reads if read_only else self._sessions)() as s, s.begin():
+                return await s.run_sync(unit)
+
     # ---- reads -------------------------------------------------------------------------------
 
     async def ping(self) -> None:
@@ -386,13 +398,7 @@ class Store:
         )  # a display name, not an id
         unit = partial(_change_unit, idempotency_key, item_id, expected_version, change, actor, source)
         try:
-            try:
-                # On SQLite, at once on the loop connection (no other turn runs while it holds the
-                # write lock); where that would wait, or on PostgreSQL, through an async session.
-                result = self._fast.transact(unit)
-            except WouldWait:
-                async with self._sessions() as s, s.begin():
-                    result = await s.run_sync(unit)
+            result = await self._unit(unit)
         except IntegrityError:
             if idempotency_key and (taken := await self.key_result(idempotency_key)) is not None:
                 if taken == DECLINED:
@@ -437,16 +443,9 @@ class Store:
             return tuple(MeetingView.of(m) for m in (await s.scalars(q)).all())
 
     async def last_meeting_before(self, day: dt.date, name: str = DEFAULT_COMMITTEE) -> MeetingView | None:
-        """The latest meeting of ``name`` held strictly before ``day`` ("since the last JAC")."""
-        async with self._reads() as s:
-            q = (
-                select(CommitteeMeeting)
-                .where(func.lower(CommitteeMeeting.name) == name.lower(), CommitteeMeeting.met_on < day)
-                .order_by(CommitteeMeeting.met_on.desc())
-                .limit(1)
-            )
-            row = (await s.scalars(q)).first()
-            return MeetingView.of(row) if row else None
+        """The latest meeting of ``name`` held strictly before ``day`` ("since the last JAC"): asked
+        by any message that mentions a committee or meeting, so one indexed lookup, at once."""
+        return await self._unit(partial(_last_meeting, name, day), read_only=True)
 
     async def add_inspection(
         self, starts_on: dt.date, name: str, actor: Actor, *, note: str | None = None
@@ -564,6 +563,17 @@ class Store:
             return
         async with self._sessions() as s, s.begin():
             await s.execute(delete(BotStateRecord).where(BotStateRecord.key.in_([fit(k) for k in keys])))
+
+
+def _last_meeting(name: str, day: dt.date, s: Session) -> MeetingView | None:
+    q = (
+        select(CommitteeMeeting)
+        .where(func.lower(CommitteeMeeting.name) == name.lower(), CommitteeMeeting.met_on < day)
+        .order_by(CommitteeMeeting.met_on.desc())
+        .limit(1)
+    )
+    row = s.scalars(q).first()
+    return MeetingView.of(row) if row else None
 
 
 def _change_unit(

@@ -155,3 +155,26 @@ async def test_reads_take_no_write_lock(store_file: tuple[Store, Path]) -> None:
     finally:
         other.execute("ROLLBACK")
         other.close()
+
+
+async def test_a_committee_lookup_runs_at_once_on_the_loop_even_while_the_lock_is_held(
+    store_file: tuple[Store, Path],
+) -> None:
+    store, path = store_file
+    met, _ = await store.add_meeting(dt.date(2026, 11, 20), ALICE, Source("teams", "c", "m1"))
+    other = _locker(path)
+    ran: list[int] = []
+
+    async def another_turn() -> None:
+        ran.append(1)
+
+    try:
+        other.execute("BEGIN IMMEDIATE")
+        turn = asyncio.create_task(another_turn())
+        # Answered without yielding to the loop (no thread round trip): the other turn has not run yet.
+        assert await store.last_meeting_before(dt.date(2026, 12, 1)) == met
+        assert ran == []
+        await turn
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
