@@ -7,6 +7,7 @@ the person saw, so a change made meanwhile by someone else is never overwritten.
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import datetime as dt
 import uuid
@@ -342,6 +343,9 @@ class Writes:
         last: ItemView | None = None
         pairs = ((pending.item_id, pending.version), *pending.more)
         for n, (item_id, version) in enumerate(pairs):
+            if n:
+                # On SQLite a change runs at once on the loop: let other turns in between items.
+                await asyncio.sleep(0)
             key = f"confirm:{pending.token}" if n == 0 else f"confirm:{pending.token}:{item_id}"
             out = await self._commit_one(pending, item_id, version, key, turn, alone=False)
             said.extend(r.text for r in out.replies)

@@ -160,8 +160,13 @@ class FastPath(Protocol):
 async def open_fast_path(url: str) -> FastPath:
     """The fast path for this database URL (SQLite or PostgreSQL)."""
     if is_sqlite(url):
+        database = make_url(url).database or ""
+        if database in ("", ":memory:") or "mode=memory" in url:
+            # Each connection would get a database of its own: the loop connection's writes would
+            # never reach the engine's reads.
+            raise ValueError("an in-memory SQLite database cannot back the store; give a file")
         ensure_sqlite_dir(url)
-        return SqliteFastPath(await LoopSqlite.open(make_url(url).database or ":memory:"))
+        return SqliteFastPath(await LoopSqlite.open(database))
     return await PgFastPath.open(url)
 
 

@@ -40,6 +40,13 @@ async def test_claim_and_read_gets_the_state_row_with_the_claim(db_url: str) -> 
         await hot.close()
 
 
+@pytest.mark.parametrize("url", ["sqlite+aiosqlite://", "sqlite+aiosqlite:///:memory:",
+                                 "sqlite+aiosqlite:///file:t?mode=memory&uri=true"])  # fmt: skip
+async def test_an_in_memory_sqlite_database_is_refused(url: str) -> None:
+    with pytest.raises(ValueError, match="in-memory SQLite"):
+        await Store.open(url)
+
+
 @pytest.fixture
 def sqlite_file(tmp_path: Path, sqlite_template: Path) -> Path:
     path = tmp_path / "tracker.db"
