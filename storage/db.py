@@ -19,6 +19,14 @@ def is_sqlite(url: str) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
 
 
+def refuse_in_memory(url: str) -> None:
+    """Raise ValueError for an in-memory SQLite URL: each connection would get a database of its
+    own, so the loop connection's writes would never reach the engine's reads."""
+    u = make_url(url)
+    if u.get_backend_name() == "sqlite" and (u.database in (None, "", ":memory:") or "mode=memory" in url):
+        raise ValueError("an in-memory SQLite database cannot back the store; give a file")
+
+
 def ensure_sqlite_dir(url: str) -> None:
     """Create the folder of a file-based SQLite database (``var/`` by default)."""
     u = make_url(url)

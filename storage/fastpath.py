@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
-from storage.db import ensure_sqlite_dir, is_sqlite
+from storage.db import ensure_sqlite_dir, is_sqlite, refuse_in_memory
 from storage.loopsqlite import LoopSqlite, WouldWait
 
 if TYPE_CHECKING:  # asyncpg (~15 MB) is loaded only by an instance on PostgreSQL
@@ -160,13 +160,9 @@ class FastPath(Protocol):
 async def open_fast_path(url: str) -> FastPath:
     """The fast path for this database URL (SQLite or PostgreSQL)."""
     if is_sqlite(url):
-        database = make_url(url).database or ""
-        if database in ("", ":memory:") or "mode=memory" in url:
-            # Each connection would get a database of its own: the loop connection's writes would
-            # never reach the engine's reads.
-            raise ValueError("an in-memory SQLite database cannot back the store; give a file")
+        refuse_in_memory(url)
         ensure_sqlite_dir(url)
-        return SqliteFastPath(await LoopSqlite.open(database))
+        return SqliteFastPath(await LoopSqlite.open(make_url(url).database or ""))
     return await PgFastPath.open(url)
 
 

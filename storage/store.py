@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session
 
 from storage import effects
-from storage.db import create_engine, read_session_factory, session_factory
+from storage.db import create_engine, read_session_factory, refuse_in_memory, session_factory
 from storage.fastpath import FastPath, OutboxRow, PersonLink, StateRow, open_fast_path
 from storage.keys import fit, fit_id
 from storage.loopsqlite import WouldWait
@@ -189,6 +189,7 @@ class Store:
     @classmethod
     async def open(cls, url: str) -> Store:
         """Connect to the database at ``url`` (raises if it cannot be reached)."""
+        refuse_in_memory(url)
         engine = create_engine(url)
         try:
             fast = await open_fast_path(url)
