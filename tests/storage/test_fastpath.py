@@ -20,6 +20,7 @@ from storage import loopsqlite
 from storage.fastpath import PgFastPath, open_fast_path
 from storage.loopsqlite import LoopSqlite
 from storage.store import Store
+from tests.kit.waiting import assert_waits_while_loop_runs
 
 NOW = dt.datetime(2026, 11, 26, 9, 0, tzinfo=dt.UTC)
 
@@ -68,11 +69,7 @@ async def test_sqlite_write_waits_in_a_thread_when_another_connection_holds_the_
                 "INSERT INTO processed_key (key, created_at) VALUES (?, ?)", ("in:locked", "2026-11-26")
             )
         )
-        ticks = 0
-        for _ in range(10):  # the loop keeps running while the statement waits
-            await asyncio.sleep(0.01)
-            ticks += 1
-        assert ticks == 10 and not claim.done()
+        await assert_waits_while_loop_runs(claim)
         other.execute("COMMIT")
         assert await asyncio.wait_for(claim, 10) == 1
         assert hot.fallbacks == 1

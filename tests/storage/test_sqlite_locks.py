@@ -18,6 +18,7 @@ from storage.outbox import Outbox
 from storage.people import People
 from storage.store import ItemChange, NewEvidence, Store
 from storage.views import Actor, Source
+from tests.kit.waiting import assert_waits_while_loop_runs
 
 ALICE = Actor("Alice Ames", "aad-alice")
 
@@ -103,11 +104,7 @@ async def test_a_change_waits_without_blocking_the_loop_when_another_connection_
         change = asyncio.create_task(
             store.change_item(item_id, 1, _change(1), ALICE, Source("teams", "c", "a1"), idempotency_key="k1")
         )
-        ticks = 0
-        for _ in range(10):  # the loop keeps serving while the change waits
-            await asyncio.sleep(0.01)
-            ticks += 1
-        assert ticks == 10 and not change.done()
+        await assert_waits_while_loop_runs(change)
         other.execute("COMMIT")
         result = await asyncio.wait_for(change, 10)
     finally:
