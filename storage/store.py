@@ -50,8 +50,8 @@ from storage.views import (
 )
 
 DATA_SEQ = "data_seq"
-T = TypeVar("T")
 DEFAULT_COMMITTEE = "JAC"
+T = TypeVar("T")  # what a unit of work returns
 
 
 class StoreError(Exception):
