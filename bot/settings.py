@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import AliasChoices, BeforeValidator, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
-from storage.db import DEFAULT_DATABASE_URL
+from storage.db import DEFAULT_DATABASE_URL, is_in_memory
 
 GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
@@ -215,7 +215,7 @@ class Settings(BaseSettings):
         url = str(value).strip() or DEFAULT_DATABASE_URL
         if not url.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
             raise ValueError("must start with sqlite+aiosqlite:// or postgresql+asyncpg://")
-        if url.startswith("sqlite") and _in_memory(url):
+        if url.startswith("sqlite") and is_in_memory(url):
             # The bot opens several connections (SQLAlchemy's, and the per-message fast path's):
             # each would get an empty database of its own.
             raise ValueError(
@@ -329,11 +329,6 @@ class Settings(BaseSettings):
         if problems:
             raise SettingsError("Configuration problems:\n  - " + "\n  - ".join(problems))
         return settings
-
-
-def _in_memory(url: str) -> bool:
-    database = url.split("://", 1)[1].lstrip("/").split("?")[0]
-    return database in ("", ":memory:") or "mode=memory" in url
 
 
 def _split_write_limit(given: dict[str, Any]) -> list[str]:

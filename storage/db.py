@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///var/tracker.db"
 # What a database that cannot be reached (or has not been migrated) raises, for callers that report it.
 DATABASE_ERRORS: tuple[type[Exception], ...] = (OperationalError, ProgrammingError, OSError)
+READS = "tracker_reads"  # an execution option: this engine's transactions only read
 
 
 def is_sqlite(url: str) -> bool:
@@ -19,11 +20,16 @@ def is_sqlite(url: str) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
 
 
-def refuse_in_memory(url: str) -> None:
-    """Raise ValueError for an in-memory SQLite URL: each connection would get a database of its
-    own, so the loop connection's writes would never reach the engine's reads."""
+def is_in_memory(url: str) -> bool:
+    """An in-memory SQLite URL: each connection gets a database of its own (nothing is shared)."""
     u = make_url(url)
-    if u.get_backend_name() == "sqlite" and (u.database in (None, "", ":memory:") or "mode=memory" in url):
+    return u.get_backend_name() == "sqlite" and (u.database in (None, "", ":memory:") or "mode=memory" in url)
+
+
+def refuse_in_memory(url: str) -> None:
+    """Raise ValueError for an in-memory SQLite URL: the loop connection's writes would never
+    reach the engine's reads."""
+    if is_in_memory(url):
         raise ValueError("an in-memory SQLite database cannot back the store; give a file")
 
 
@@ -66,9 +72,6 @@ def create_engine(url: str, *, echo: bool = False, pool_size: int = 10) -> Async
             raise DisconnectionError("the server closed this connection")
 
     return engine
-
-
-READS = "tracker_reads"  # an execution option: this engine's transactions only read
 
 
 def sqlite_transactions(engine: Engine) -> None:

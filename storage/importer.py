@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, cast
@@ -39,7 +39,7 @@ from storage.import_merge import EXTRA, Decision, decide, diff, state_of
 from storage.import_rows import ImportRejected, ParsedRow, ReportSpec, Table, parse_rows, read_table, show
 from storage.models import Item, ItemEvent, ItemStatus, Report, ReportAlias, utcnow
 from storage.partial_dates import PartialDate
-from storage.store import Store, bump_seq, event_row, latest_evidence_query
+from storage.store import Store, bump_seq, event_row, latest_evidence
 from storage.views import Actor, Source
 
 __all__ = ["ImportRejected", "ImportResult", "Table", "import_file", "import_table", "terminal_progress"]
@@ -238,7 +238,7 @@ class _Run:
         if ids:
             for it in (await s.scalars(select(Item).where(Item.report_id.in_(ids)))).all():
                 items[(it.report_id, it.kind, it.match_key)] = it
-        evidence = await _latest_evidence(s, [i.id for i in items.values()])
+        evidence = await latest_evidence(s, [i.id for i in items.values()])
 
         report_plans = {
             key: _plan_report(spec, reports.get(key), aliases) for key, spec in parsed.reports.items()
@@ -490,10 +490,3 @@ async def _changed_outside_imports(s: AsyncSession, item_ids: list[int]) -> dict
         if name:
             out.setdefault(item_id, set()).add(name)
     return out
-
-
-async def _latest_evidence(s: AsyncSession, item_ids: Sequence[int]) -> dict[int, str]:
-    """Newest evidence text per item, to notice an edited ``latest_evidence`` cell."""
-    if not item_ids:
-        return {}
-    return {item_id: text for item_id, text in (await s.execute(latest_evidence_query(item_ids))).all()}

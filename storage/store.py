@@ -10,13 +10,13 @@ from dataclasses import dataclass, replace
 from functools import partial
 from typing import TypeVar
 
-from sqlalchemy import Select, delete, func, insert, select, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session
 
 from storage import effects
-from storage.db import create_engine, read_session_factory, refuse_in_memory, session_factory
+from storage.db import create_engine, read_session_factory, session_factory
 from storage.fastpath import FastPath, OutboxRow, PersonLink, StateRow, open_fast_path
 from storage.keys import fit, fit_id
 from storage.loopsqlite import WouldWait
@@ -149,15 +149,23 @@ async def bump_seq(session: AsyncSession) -> int:
     return await session.run_sync(bump_seq_now)
 
 
-def latest_evidence_query(item_ids: Sequence[int]) -> Select[int, str]:
-    """The newest evidence text of each of ``item_ids`` (that has any)."""
+def latest_evidence_now(s: Session, item_ids: Sequence[int]) -> dict[int, str]:
+    """The newest evidence text of each of ``item_ids`` that has any, inside the caller's transaction."""
+    if not item_ids:
+        return {}
     newest = (
         select(Evidence.item_id, func.max(Evidence.id).label("eid"))
         .where(Evidence.kind == "evidence", Evidence.item_id.in_(item_ids))
         .group_by(Evidence.item_id)
         .subquery()
     )
-    return select(Evidence.item_id, Evidence.text).join(newest, Evidence.id == newest.c.eid)
+    rows = s.execute(select(Evidence.item_id, Evidence.text).join(newest, Evidence.id == newest.c.eid))
+    return {item_id: text for item_id, text in rows}
+
+
+async def latest_evidence(s: AsyncSession, item_ids: Sequence[int]) -> dict[int, str]:
+    """:func:`latest_evidence_now` in an async session."""
+    return await s.run_sync(latest_evidence_now, item_ids)
 
 
 def event_row(
@@ -189,14 +197,12 @@ class Store:
     @classmethod
     async def open(cls, url: str) -> Store:
         """Connect to the database at ``url`` (raises if it cannot be reached)."""
-        refuse_in_memory(url)
-        engine = create_engine(url)
+        fast = await open_fast_path(url)  # first: it refuses a URL the store cannot use
         try:
-            fast = await open_fast_path(url)
+            return cls(create_engine(url), fast)
         except BaseException:
-            await engine.dispose()
+            await fast.close()
             raise
-        return cls(engine, fast)
 
     async def close(self) -> None:
         try:
@@ -263,7 +269,7 @@ class Store:
                 rows = (await s.execute(q)).all()
                 if not rows:
                     break
-                latest = await self._latest_evidence(s, [r.id for r in rows])
+                latest = await latest_evidence(s, [r.id for r in rows])
                 views.extend(ItemView.from_row(r, latest.get(r.id), intern) for r in rows)
                 last_id = rows[-1].id
                 if len(rows) < chunk:
@@ -279,11 +285,6 @@ class Store:
         rows = (await s.scalars(select(Report).order_by(Report.id))).all()
         return tuple(ReportView.of(r, tuple(aliases.get(r.id, ()))) for r in rows)
 
-    async def _latest_evidence(self, s: AsyncSession, item_ids: Sequence[int]) -> dict[int, str]:
-        if not item_ids:
-            return {}
-        return {item_id: text for item_id, text in (await s.execute(latest_evidence_query(item_ids))).all()}
-
     async def reports(self) -> tuple[ReportView, ...]:
         async with self._reads() as s:
             return await self._reports(s)
@@ -293,7 +294,7 @@ class Store:
             item = await s.get(Item, item_id)
             if item is None:
                 raise NotFound(f"no item {item_id}")
-            latest = await self._latest_evidence(s, [item_id])
+            latest = await latest_evidence(s, [item_id])
             return ItemView.of(item, latest.get(item_id))
 
     async def item_version(self, item_id: int) -> int | None:
@@ -627,7 +628,7 @@ def _change_unit(
     s.flush()  # the version column moves here; a concurrent writer's stale UPDATE fails
     latest = change.evidence.text if change.evidence and change.evidence.kind == "evidence" else None
     if latest is None:
-        latest = {i: t for i, t in s.execute(latest_evidence_query([item.id]))}.get(item.id)
+        latest = latest_evidence_now(s, [item.id]).get(item.id)
     return ChangeResult(
         item=ItemView.of(item, latest), events=tuple(EventView.of(e) for e in events), seq=seq
     )
