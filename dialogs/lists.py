@@ -240,7 +240,11 @@ def find(q: ListQuery, model: ReadModel, today: dt.date) -> list[ItemView]:
     # Kept current across writes (one item moved in or out), not rebuilt by a scan after each one;
     # the pool is looked up only when the list is first built.
     return model.kept_list(
-        key, lambda i: matches(i, q, report_id, today, statuses), sort_key, lambda: _pool(q, model, report_id)
+        key,
+        lambda i: matches(i, q, report_id, today, statuses),
+        sort_key,
+        lambda: _pool(q, model, report_id),
+        scope=report_id,
     )
 
 

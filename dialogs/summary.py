@@ -75,7 +75,7 @@ def summary_outcome(
         # The counts are kept current across writes (one item in, one out), not recounted after each.
         pool = model.items_of_report(report.id) if report else None
         rid = report.id if report else None
-        tally = model.kept_tally(("summary", rid, kind, today), _counting(today, kind, rid), pool)
+        tally = model.kept_tally(("summary", rid, kind, today), _counting(today, kind, rid), pool, scope=rid)
         by_status, overdue, soon, rows = _from_tally(model, tally)
         c, fallback = summary_card(by_status, rows[:25], overdue, soon)
         if report:

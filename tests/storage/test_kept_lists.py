@@ -129,3 +129,53 @@ def test_kept_lists_stay_within_their_bounds_and_count_their_items(monkeypatch) 
         lists = list(model._kept.values())
         assert model._kept_entries == sum(len(k.items) for k in lists), step
         assert len(lists) <= 3 and (len(lists) == 1 or model._kept_entries <= 250), step
+
+
+def test_lists_and_tallies_scoped_to_a_report_stay_exact_and_skip_changes_elsewhere() -> None:
+    rng = random.Random(21)
+    reports = tuple(ReportView(r, f"r{r}", f"Report {r}", "other", None, None) for r in (1, 2, 3))
+    model = ReadModel(None)  # type: ignore[arg-type]  # in memory only
+    model._install(Snapshot(seq=1, reports=reports, items=tuple(_item(n, rng) for n in range(1, 301))))
+    asked: dict[int | None, int] = {}
+
+    def live_in(rid: int | None):  # type: ignore[no-untyped-def]
+        def select(i: ItemView) -> bool:
+            asked[rid] = asked.get(rid, 0) + 1
+            return (rid is None or i.report_id == rid) and i.status in ("open", "in_progress")
+
+        return select
+
+    def count_in(rid: int):  # type: ignore[no-untyped-def]
+        return lambda i: [i.status] if i.report_id == rid else []
+
+    scopes: tuple[int | None, ...] = (1, 2, 3, None)
+    for rid in scopes:
+        model.kept_list(
+            ("live", rid),
+            live_in(rid),
+            _order,
+            lambda rid=rid: model.items_of_report(rid) if rid else None,
+            scope=rid,
+        )  # type: ignore[misc]
+        if rid is not None:
+            model.kept_tally(("tally", rid), count_in(rid), model.items_of_report(rid), scope=rid)
+    for step in _changes(model, reports, rng, 300):  # bounded: 300 changes, report moves among them
+        before = dict(asked)
+        for rid in scopes:
+            want = sorted((i for i in model.items.values() if (rid is None or i.report_id == rid)
+                           and i.status in ("open", "in_progress")), key=_order)  # fmt: skip
+            assert model.kept_list(("live", rid), live_in(rid), _order, scope=rid) == want, (step, rid)
+            if rid is not None:
+                fresh: dict[object, int] = {}
+                for i in model.items.values():
+                    if i.report_id == rid:
+                        fresh[i.status] = fresh.get(i.status, 0) + 1
+                tally = model.kept_tally(("tally", rid), count_in(rid), scope=rid)
+                assert {k: n for k, n in tally.items() if n} == fresh, (step, rid)
+        assert asked == before  # reading kept lists runs no predicate
+    # A change in report 2 that stays there asks report 2's list and the unscoped one, not 1's or 3's.
+    item = next(i for i in model.items.values() if i.report_id == 2)
+    before = dict(asked)
+    model.apply(dataclasses.replace(item, version=item.version + 1, status="open"))
+    moved = {rid: asked.get(rid, 0) - before.get(rid, 0) for rid in scopes}
+    assert moved[1] == moved[3] == 0 and moved[2] > 0 and moved[None] > 0, moved
