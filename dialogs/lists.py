@@ -249,11 +249,17 @@ def find(q: ListQuery, model: ReadModel, today: dt.date) -> list[ItemView]:
 
 
 def _pool(q: ListQuery, model: ReadModel, report_id: int | None) -> list[ItemView] | None:
-    """Where a list's items can be, when that is fewer than all of them: a report's items, or those of
-    the owners, department or theme asked for (found among the few distinct names and themes with the
+    """Where a list's items can be, when that is fewer than all of them: a report's items, the
+    asker's own, or those of the owners, department or theme asked for (found among the few distinct names and themes with the
     very tests :func:`matches` applies, so the pool holds every item it would pick). None: all items."""
     if report_id is not None:
         return model.items_of_report(report_id)
+    if q.owner_aad_id:  # "my items": linked to the asker, or (not linked) owned under their name
+        mine = {i.id: i for i in model.items_linked_to(q.owner_aad_id)}
+        if q.mine_name:
+            names = (n for n in model.owner_names() if _same(n or None, q.mine_name))
+            mine.update((i.id, i) for i in model.items_owned_by(names) if not i.owner_aad_id)
+        return list(mine.values())
     if q.owner:
         return model.items_owned_by(n for n in model.owner_names() if _owned_by(n or None, q.owner))
     if q.department:

@@ -61,7 +61,9 @@ def search_items(resolver: Resolver, query: str, user: Actor, today: dt.date, *,
         )
         found = find(mine, resolver.model, today)
         return SearchPage(tuple(found[skip : skip + count]), len(found), skip, mine=True)
-    ranked = rank(resolver, text)
+    # The same words, the same items: paging through results, or several people looking up the
+    # same thing, rank once until the next change (a search is ~0.6 ms of scoring at 10,000 items).
+    ranked = resolver.model.memo(("search", text), lambda: rank(resolver, text))
     return SearchPage(tuple(ranked[skip : skip + count]), len(ranked), skip)
 
 

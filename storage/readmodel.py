@@ -134,6 +134,7 @@ class ReadModel:
         self._by_report: dict[int, dict[int, ItemView]] | None = None
         self._by_owner: dict[str, dict[int, ItemView]] | None = None  # owner name as written
         self._by_theme: dict[str, dict[int, ItemView]] | None = None  # theme as written
+        self._by_aad: dict[str, dict[int, ItemView]] | None = None  # owner's Entra id, lower case
 
     def subscribe(self, listener: Listener) -> None:
         """``listener(model, changed_items, full)`` runs after each load or change."""
@@ -183,7 +184,7 @@ class ReadModel:
             self._tallies.clear()
             self._kept_scopes.clear()
             self._tally_scopes.clear()
-            self._by_report = self._by_owner = self._by_theme = None
+            self._by_report = self._by_owner = self._by_theme = self._by_aad = None
         else:
             for i in snap.items:
                 old = self.items.get(i.id)
@@ -278,6 +279,11 @@ class ReadModel:
             if old is not None:
                 self._by_owner.get(old.owner_name or "", {}).pop(old.id, None)
             self._by_owner.setdefault(new.owner_name or "", {})[new.id] = new
+        if self._by_aad is not None:
+            if old is not None and old.owner_aad_id:
+                self._by_aad.get(old.owner_aad_id.lower(), {}).pop(old.id, None)
+            if new.owner_aad_id:
+                self._by_aad.setdefault(new.owner_aad_id.lower(), {})[new.id] = new
         if self._by_theme is not None:
             for theme in old.themes if old is not None else ():
                 self._by_theme.get(theme, {}).pop(old.id, None)  # type: ignore[union-attr]
@@ -292,6 +298,16 @@ class ReadModel:
         """The items whose owner name (as written) is one of ``names``."""
         index = self._owners_index()
         return [item for name in names for item in index.get(name, {}).values()]
+
+    def items_linked_to(self, aad_id: str) -> list[ItemView]:
+        """The items whose owner is linked to this Entra id (any case)."""
+        if self._by_aad is None:
+            index: dict[str, dict[int, ItemView]] = {}
+            for item in self.items.values():
+                if item.owner_aad_id:
+                    index.setdefault(item.owner_aad_id.lower(), {})[item.id] = item
+            self._by_aad = index
+        return list(self._by_aad.get(aad_id.lower(), {}).values())
 
     def themes(self) -> list[str]:
         """Every theme as written on items."""

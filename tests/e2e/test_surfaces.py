@@ -100,6 +100,21 @@ async def test_empty_query_lists_my_live_items_and_paging_is_bounded(bot: Runnin
     )
 
 
+async def test_search_answers_from_the_items_as_they_are_after_a_write(bot: RunningBot) -> None:
+    """Results are ranked once per question until the next change: a write in between shows at once."""
+    rec33, rec34 = (
+        "Vetting, misconduct and misogyny (2022) rec 33",
+        "Vetting, misconduct and misogyny (2022) rec 34",
+    )
+    for _ in range(2):  # asked twice, the same answer (the second from the kept ranking)
+        _, body = await bot.post(invoke(bot, "composeExtension/query", query("CCU")))
+        assert titles(body)[:2] == [rec34, rec33]  # live first on a tie
+    await bot.say("mark 34 as signed off")
+    await bot.say("yes")
+    _, body = await bot.post(invoke(bot, "composeExtension/query", query("CCU")))
+    assert titles(body)[:2] == [rec33, rec34]  # both signed off now: printed order
+
+
 # ---- 2. link unfurling ---------------------------------------------------------------------------
 
 
