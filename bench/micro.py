@@ -147,6 +147,7 @@ def synthetic_model(n_items: int) -> ReadModel:
     )  # fmt: skip
     model = ReadModel(None)  # type: ignore[arg-type]  # in memory only: never loads or refreshes
     model._install(Snapshot(seq=1, reports=tuple(reports), items=items))
+    model.warm()  # as tracker serve does after loading
     return model
 
 
@@ -203,9 +204,19 @@ def search(n_items: int = 100_000, queries: int = 2000) -> dict[str, Any]:
     ]
     first, samples = _time_calls(call, [{"query": "vetting 12", "text": "vetting 12"}, *calls[:queries]])
     lat = _pct(samples)
+    # A question asked before (since the last change) is answered from its kept ranking: the words'
+    # first asking is the ranking's own cost, shown apart so repeats cannot hide it.
+    seen, cold = {"vetting 12"}, []
+    for c, ms in zip(calls[:queries], samples, strict=True):
+        if str(c["text"]) not in seen:
+            seen.add(str(c["text"]))
+            cold.append(ms)
+    cold_lat = _pct(cold)
     size = len(first) if hasattr(first, "__len__") else None
-    return {"items": n_items, "entry_point": SEARCH_ENTRY, "latency_ms": lat, "first_page_size": size,
-            "summary": f"{n_items:,} items: p50 {lat['p50']} ms, p99 {lat['p99']} ms over {lat['n']:,} queries"}  # fmt: skip
+    return {"items": n_items, "entry_point": SEARCH_ENTRY, "latency_ms": lat, "first_asked_ms": cold_lat,
+            "first_page_size": size,
+            "summary": f"{n_items:,} items: p50 {lat['p50']} ms, p99 {lat['p99']} ms over {lat['n']:,} queries; "
+                       f"first asking of each ({cold_lat['n']}): p50 {cold_lat['p50']} ms, p99 {cold_lat['p99']} ms"}  # fmt: skip
 
 
 def _time_calls(

@@ -124,6 +124,7 @@ async def services(
         store = await Store.open(settings.database_url)
         model = ReadModel(store)
         await model.load()
+        model.warm()
         index = Index(model)
         index.warm()
         resolver = Resolver(index)

@@ -179,3 +179,30 @@ def test_lists_and_tallies_scoped_to_a_report_stay_exact_and_skip_changes_elsewh
     model.apply(dataclasses.replace(item, version=item.version + 1, status="open"))
     moved = {rid: asked.get(rid, 0) - before.get(rid, 0) for rid in scopes}
     assert moved[1] == moved[3] == 0 and moved[2] > 0 and moved[None] > 0, moved
+
+
+def test_indexes_built_at_start_up_stay_exact_across_changes() -> None:
+    rng = random.Random(8)
+    reports = tuple(ReportView(r, f"r{r}", f"Report {r}", "other", None, None) for r in (1, 2, 3))
+    model = ReadModel(None)  # type: ignore[arg-type]  # in memory only
+    model._install(Snapshot(seq=1, reports=reports, items=tuple(_item(n, rng) for n in range(1, 201))))
+    model.warm()
+    aads = ("AAD-1", "aad-1", "aad-2", None)
+    for step in range(150):  # bounded: 150 changes, every index checked after each
+        current = model.items[rng.randint(1, 200)]
+        model.apply(dataclasses.replace(current, version=current.version + 1, report_id=rng.randint(1, 3),
+                                        owner_name=rng.choice(OWNERS), owner_aad_id=rng.choice(aads),
+                                        themes=rng.choice(THEMES)))  # fmt: skip
+        items = list(model.items.values())
+        assert {i.id for i in model.items_linked_to("aad-1")} == {
+            i.id for i in items if (i.owner_aad_id or "").lower() == "aad-1"
+        }, step
+        for rid in (1, 2, 3):
+            assert {i.id for i in model.items_of_report(rid)} == {i.id for i in items if i.report_id == rid}
+        for owner in OWNERS:
+            assert {i.id for i in model.items_owned_by([owner or ""])} == {
+                i.id for i in items if i.owner_name == owner
+            }
+        assert {i.id for i in model.items_with_themes(["fraud"])} == {
+            i.id for i in items if "fraud" in i.themes
+        }
