@@ -108,11 +108,17 @@ class Connector:
         gate, users = self._gates.setdefault(name, (asyncio.Semaphore(self._per_conversation), [0]))
         users[0] += 1
         try:
-            wait = None if deadline is None else max(0.0, deadline - asyncio.get_running_loop().time())
-            try:
-                await asyncio.wait_for(gate.acquire(), wait)
-            except TimeoutError:
-                raise ConnectorError(0, "conversation busy: earlier replies still in flight", 1.0) from None
+            if gate.locked():  # wait for an earlier reply, within the turn's time
+                wait = None if deadline is None else max(0.0, deadline - asyncio.get_running_loop().time())
+                try:
+                    async with asyncio.timeout(wait):
+                        await gate.acquire()
+                except TimeoutError:
+                    raise ConnectorError(
+                        0, "conversation busy: earlier replies still in flight", 1.0
+                    ) from None
+            else:  # free: taken at once (wait_for would run it as a task of its own, every reply)
+                await gate.acquire()
             try:
                 yield
             finally:

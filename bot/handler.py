@@ -6,7 +6,7 @@ import asyncio
 import datetime as dt
 import logging
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 from botbuilder.core import InvokeResponse, TurnContext
@@ -71,6 +71,24 @@ def team_id(activity: Activity) -> str | None:
     return team.get("id") if isinstance(team, dict) else None
 
 
+class _Typing:
+    """ "typing…" after ``delay`` unless cancelled first: a timer, and a task only if it fires (most
+    answers are faster than the delay; a task per message that sleeps and is cancelled cost more)."""
+
+    def __init__(self, delay: float, send: Callable[[], Coroutine[Any, Any, None]]) -> None:
+        self._send = send
+        self._task: asyncio.Task[None] | None = None
+        self._timer = asyncio.get_running_loop().call_later(delay, self._fire)
+
+    def _fire(self) -> None:
+        self._task = asyncio.create_task(self._send())
+
+    def cancel(self) -> None:
+        self._timer.cancel()
+        if self._task is not None:
+            self._task.cancel()
+
+
 class TrackerBot(TeamsActivityHandler):
     """Turns Teams activities into :class:`Turn` s for the :class:`Conversation` and sends the outcome."""
 
@@ -115,11 +133,11 @@ class TrackerBot(TeamsActivityHandler):
             return  # in shared conversations only @mentions are for us
         if not await self._first_delivery(turn_context):
             return
-        typing = None
+        typing: _Typing | None = None
         if ctype == "personal" and self._typing_delay <= 0:
             await self._typing_after(turn_context, 0)  # "at once" means before the answer, not racing it
         elif ctype == "personal":
-            typing = asyncio.create_task(self._typing_after(turn_context, self._typing_delay))
+            typing = _Typing(self._typing_delay, lambda: self._typing_after(turn_context, 0))
         try:
             try:
                 outcome = await self._run(turn_context, message_text(activity), value, is_invoke=False)

@@ -15,7 +15,7 @@ from typing import Any, Protocol
 
 from botbuilder.core import InvokeResponse, TurnContext
 
-from bot.reference import reference_json
+from bot.reference import turn_reference_json
 from dialogs.cards import message_card
 from dialogs.conversation import Conversation
 from dialogs.evidence_form import DialogAnswer, closing_message, item_id_of, open_form, review, typeahead
@@ -115,7 +115,7 @@ class SurfaceInvokes:
         if key in self._linked:
             return
         try:
-            ref = reference_json(a)
+            ref = turn_reference_json(turn_context)
             await self._people.link(aad, user.name or "", conversation_id=conv.id, service_url=a.service_url,
                                     reference=ref, tenant_id=conv.tenant_id, channel_id=a.channel_id or "msteams")  # fmt: skip
             self._linked[key] = None

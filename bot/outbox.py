@@ -27,6 +27,7 @@ from botbuilder.schema import Activity, ActivityTypes, DeliveryModes
 
 from bot.adapter import to_wire
 from bot.connector import Connector, ConnectorError, DeliveryUncertain
+from bot.reference import turn_reference
 from bot.turn import DEADLINE, INBOUND_KEY
 from storage import effects
 from storage.models import utcnow
@@ -73,7 +74,7 @@ class Replies:
             for a in activities:  # expectReplies: the caller collects them from the HTTP response
                 await ctx.send_activity(a)
             return
-        ref = TurnContext.get_conversation_reference(act)
+        ref = turn_reference(ctx)
         wires = []
         for a in activities:
             out = TurnContext.apply_conversation_reference(a, ref)

@@ -38,3 +38,17 @@ def test_reference_json_is_what_msrest_gives(activity: Activity) -> None:
     assert got == expected
     back = ConversationReference().deserialize(got)  # and it reads back for a proactive send
     assert back.conversation.id == activity.conversation.id and back.service_url == activity.service_url
+
+
+@pytest.mark.parametrize("activity", [PERSONAL, CHANNEL], ids=["personal", "channel"])
+def test_a_turns_reference_is_built_once_and_serialises_the_same(activity: Activity) -> None:
+    from botbuilder.core.adapters import TestAdapter
+
+    from bot.reference import turn_reference, turn_reference_json
+
+    ctx = TurnContext(TestAdapter(), activity)
+    first = turn_reference(ctx)
+    assert turn_reference(ctx) is first  # the replies and the person link share one
+    assert turn_reference_json(ctx) == TurnContext.get_conversation_reference(activity).serialize()
+    other = TurnContext(TestAdapter(), SPARSE)
+    assert turn_reference(other) is not first and turn_reference(other).conversation.id == "a:2"
