@@ -10,7 +10,7 @@ from dataclasses import dataclass, replace
 from functools import partial
 from typing import Any, TypeVar, cast
 
-from sqlalchemy import Table, delete, func, insert, select, update
+from sqlalchemy import Connection, Table, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session
@@ -142,13 +142,13 @@ _ADD_EVIDENCE = insert(_EVIDENCE)
 _ADD_EVENTS = insert(_EVENTS).returning(_EVENTS.c.id, sort_by_parameter_order=True)
 
 
-def bump_seq_now(session: Session) -> int:
+def bump_seq_now(session: Session | Connection) -> int:
     """Advance the store-wide change counter inside the caller's transaction and return it.
 
     The row lock this takes also serialises writers, so counter order is commit order."""
     # On the session's connection, past the ORM: no Meta object is ever loaded in a writing
     # session, so there is nothing in the identity map for the ORM to keep in step.
-    conn = session.connection()
+    conn = session.connection() if isinstance(session, Session) else session
     value = conn.execute(_BUMP_SEQ).scalar_one_or_none()
     if value is None:  # a database created without the migration's seed row
         conn.execute(_SEED_SEQ)
@@ -598,9 +598,10 @@ def _change_unit(
     check the version, write the item, its audit events and evidence. Synchronous, so one body
     serves the loop connection and an async session (``run_sync``)."""
     now = utcnow()
+    conn = s.connection()  # once: each look-up of it goes through the session's bind machinery
     if idempotency_key:  # a taken key fails here (IntegrityError) before anything else is written
         claim = {"key": fit(idempotency_key), "created_at": now, "result": json.dumps({"item": item_id})}
-        s.connection().execute(_CLAIM, claim)
+        conn.execute(_CLAIM, claim)
     item = s.get(Item, item_id, with_for_update=True)
     if item is None:
         raise NotFound(f"no item {item_id}")
@@ -634,13 +635,12 @@ def _change_unit(
     if not events:
         return ChangeResult(item=ItemView.of(item), changed=False)
     with s.no_autoflush:  # one UPDATE of the item, so its version moves by exactly one
-        seq = bump_seq_now(s)
+        seq = bump_seq_now(conn)
     item.updated_at = now
     item.changed_seq = seq
     s.flush()  # the version column moves here; a concurrent writer's stale UPDATE fails
     # The evidence and the audit rows as plain INSERTs: the ORM's unit of work for them cost more
     # than the rest of the write (a confirmation's ~1.5 ms was mostly flush bookkeeping).
-    conn = s.connection()
     if evidence is not None:
         conn.execute(_ADD_EVIDENCE, evidence)
     rows = [_event_values(e) for e in events]
