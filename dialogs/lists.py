@@ -237,6 +237,13 @@ def find(q: ListQuery, model: ReadModel, today: dt.date) -> list[ItemView]:
 
     report_id = report.id if report else None
     statuses = q.statuses
+    if q.owner_aad_id and report_id is None:
+        # "My items": the asker's own few, found through the indexes and sorted when asked. Kept,
+        # every person's list would be patched by every write to anyone's item.
+        pool = _pool(q, model, None) or ()
+        return model.memo(
+            key, lambda: sorted((i for i in pool if matches(i, q, None, today, statuses)), key=sort_key)
+        )
     # Kept current across writes (one item moved in or out), not rebuilt by a scan after each one;
     # the pool is looked up only when the list is first built.
     return model.kept_list(

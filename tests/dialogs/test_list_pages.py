@@ -80,3 +80,4 @@ def test_my_items_are_found_among_the_askers_own_and_stay_exact_as_owners_change
             model._kept.clear()
             model._kept_scopes.clear()
     assert want  # the changes gave the asker items to find
+    assert not any("owner_aad_id" in str(key) for key in model._kept)  # not patched by everyone's writes
