@@ -639,8 +639,8 @@ def _change_unit(
     item.updated_at = now
     item.changed_seq = seq
     s.flush()  # the version column moves here; a concurrent writer's stale UPDATE fails
-    # The evidence and the audit rows as plain INSERTs: the ORM's unit of work for them cost more
-    # than the rest of the write (a confirmation's ~1.5 ms was mostly flush bookkeeping).
+    # The evidence and the audit rows as plain INSERTs of statements built once: through the ORM's
+    # unit of work, they and the key claim were half of a change's 1.3 ms (SQLite, 10,000 items).
     if evidence is not None:
         conn.execute(_ADD_EVIDENCE, evidence)
     rows = [_event_values(e) for e in events]
@@ -663,21 +663,7 @@ def _event_values(e: ItemEvent) -> dict[str, Any]:
 
 
 def _event_view(event_id: int, r: dict[str, Any]) -> EventView:
-    return EventView(
-        event_id,
-        r["item_id"],
-        as_utc(r["at"]),
-        r["action"],
-        r["field"],
-        r["old_value"],
-        r["new_value"],
-        r["actor_name"],
-        r["actor_aad_id"],
-        r["source"],
-        r["source_conversation_id"],
-        r["source_activity_id"],
-        r["note"],
-    )
+    return EventView(id=event_id, **{**r, "at": as_utc(r["at"])})  # the columns are its fields
 
 
 def _iso(day: dt.date | None) -> str | None:

@@ -61,6 +61,9 @@ async def test_evidence_changes_status_and_is_audited(store: Store) -> None:
     assert ("status_changed", "open", "evidenced", "aad-alice", "act-1") in actions
     assert any(a[0] == "evidence_added" for a in actions)
     assert await store.current_seq() >= 1
+    # What the change said it wrote is what was stored: the same audit rows, ids and times included.
+    assert res.events and set(res.events) <= set(detail.events)
+    assert {e.item_id for e in res.events} == {item_id} and all(e.at is not None for e in res.events)
 
 
 async def test_stale_version_is_refused_and_changes_nothing(store: Store) -> None:
