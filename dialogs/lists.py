@@ -240,10 +240,11 @@ def find(q: ListQuery, model: ReadModel, today: dt.date) -> list[ItemView]:
     if q.owner_aad_id and report_id is None:
         # "My items": the asker's own few, found through the indexes and sorted when asked. Kept,
         # every person's list would be patched by every write to anyone's item.
-        pool = _pool(q, model, None) or ()
-        return model.memo(
-            key, lambda: sorted((i for i in pool if matches(i, q, None, today, statuses)), key=sort_key)
-        )
+        def mine() -> list[ItemView]:  # looked up only when not memoised since the last change
+            pool = _pool(q, model, None) or ()
+            return sorted((i for i in pool if matches(i, q, None, today, statuses)), key=sort_key)
+
+        return model.memo(key, mine)
     # Kept current across writes (one item moved in or out), not rebuilt by a scan after each one;
     # the pool is looked up only when the list is first built.
     return model.kept_list(
@@ -257,8 +258,9 @@ def find(q: ListQuery, model: ReadModel, today: dt.date) -> list[ItemView]:
 
 def _pool(q: ListQuery, model: ReadModel, report_id: int | None) -> list[ItemView] | None:
     """Where a list's items can be, when that is fewer than all of them: a report's items, the
-    asker's own, or those of the owners, department or theme asked for (found among the few distinct names and themes with the
-    very tests :func:`matches` applies, so the pool holds every item it would pick). None: all items."""
+    asker's own, or those of the owners, department or theme asked for (found among the few
+    distinct names and themes with the very tests :func:`matches` applies, so the pool holds every
+    item it would pick). None: all items."""
     if report_id is not None:
         return model.items_of_report(report_id)
     if q.owner_aad_id:  # "my items": linked to the asker, or (not linked) owned under their name
