@@ -305,6 +305,7 @@ def digest(n_items: int = 10_000, n_events: int = 3000, repeats: int = 5) -> dic
                   "conv", f"act-{n}", None)
         for n in range(n_events)
     )  # fmt: skip
+    _settle()  # the model lives as long as tracker serve's: out of the collector's full scans there too
     samples, size = [], 0
     for _ in range(repeats):
         t = time.perf_counter()
