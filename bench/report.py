@@ -274,7 +274,8 @@ def check_targets(report: Mapping[str, Any]) -> list[dict[str, Any]]:
     m = report.get("micro", {})
     understanding = _get(m, "micro-understanding", "latency_ms", "p99")
     row("understanding p99 at 100,000 items", "<= 2 ms", understanding, _at_most(understanding, 2.0), " ms")
-    search = _get(m, "micro-search", "latency_ms", "p99")
+    # The first asking of each query, where the figure has it: a repeat is answered from a kept ranking.
+    search = _get(m, "micro-search", "first_asked_ms", "p99") or _get(m, "micro-search", "latency_ms", "p99")
     row("message-extension query p99 at 100,000 items", "<= 20 ms", search, _at_most(search, 20.0), " ms")
     paper = _get(m, "micro-paper", "seconds")
     chart = _get(m, "micro-paper", "chart")
