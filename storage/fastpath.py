@@ -126,9 +126,9 @@ class FastPath(Protocol):
         """Evidence rows of one item, oldest first, in EvidenceView field order."""
         ...
 
-    async def link_person(self, person: PersonLink, now: dt.datetime) -> None:
-        """Insert or update a person's row with where their personal chat is (their reminder
-        choice, if any, is kept; an empty name keeps the stored one)."""
+    async def link_people(self, people: list[PersonLink], now: dt.datetime) -> None:
+        """Insert or update each person's row with where their personal chat is (their reminder
+        choice, if any, is kept; an empty name keeps the stored one), all in one transaction."""
         ...
 
     async def item_version(self, item_id: int) -> int | None:
@@ -224,11 +224,11 @@ class SqliteFastPath:
     async def evidence(self, item_id: int) -> list[tuple[Any, ...]]:
         return await self._conn.read(_EVIDENCE.format("?"), (item_id,))
 
-    async def link_person(self, person: PersonLink, now: dt.datetime) -> None:
-        p = person
-        args = (p.aad_id, p.name, p.conversation_id, p.service_url, p.reference, p.tenant_id, p.channel_id,
-                _sqlite_time(now))  # fmt: skip
-        await self._conn.write(_LINK.format(*(f"?{n}" for n in range(1, 9))), args)
+    async def link_people(self, people: list[PersonLink], now: dt.datetime) -> None:
+        at = _sqlite_time(now)
+        rows = [(p.aad_id, p.name, p.conversation_id, p.service_url, p.reference, p.tenant_id, p.channel_id, at)
+                for p in people]  # fmt: skip
+        await self._conn.write_many(_LINK.format(*(f"?{n}" for n in range(1, 9))), rows)
 
     async def item_version(self, item_id: int) -> int | None:
         rows = await self._conn.read("SELECT version FROM item WHERE id = ?", (item_id,))
@@ -349,11 +349,11 @@ class PgFastPath:
     async def evidence(self, item_id: int) -> list[tuple[Any, ...]]:
         return [tuple(r) for r in await self._pool.fetch(_EVIDENCE.format("$1"), item_id)]
 
-    async def link_person(self, person: PersonLink, now: dt.datetime) -> None:
-        p = person
+    async def link_people(self, people: list[PersonLink], now: dt.datetime) -> None:
         sql = _LINK.format("$1", "$2", "$3", "$4", "$5::json", "$6", "$7", "$8")
-        await self._pool.execute(sql, p.aad_id, p.name, p.conversation_id, p.service_url, p.reference,
-                                 p.tenant_id, p.channel_id, now)  # fmt: skip
+        rows = [(p.aad_id, p.name, p.conversation_id, p.service_url, p.reference, p.tenant_id, p.channel_id, now)
+                for p in people]  # fmt: skip
+        await self._pool.run(lambda conn: conn.executemany(sql, rows))  # one round trip, atomic
 
     async def item_version(self, item_id: int) -> int | None:
         version = await self._pool.fetchval("SELECT version FROM item WHERE id = $1", item_id)

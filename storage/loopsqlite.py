@@ -115,6 +115,30 @@ class LoopSqlite:
         _, rows = await self._write(sql, args, rows=True)
         return rows
 
+    async def write_many(self, sql: str, rows: list[tuple[Any, ...]]) -> None:
+        """Run one statement for each of ``rows``, all in one transaction (one commit)."""
+        try:
+            self._fast.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as err:
+            if err.sqlite_errorcode not in _WAITS:
+                raise
+            self.fallbacks += 1
+            await self._slow.execute("BEGIN IMMEDIATE")  # waits in the thread for the lock
+            try:
+                await self._slow.executemany(sql, rows)
+                await self._slow.execute("COMMIT")
+            except BaseException:
+                await self._slow.execute("ROLLBACK")
+                raise
+        else:
+            try:
+                self._fast.executemany(sql, rows)
+                self._fast.execute("COMMIT")
+            except BaseException:
+                self._fast.execute("ROLLBACK")
+                raise
+        self._wrote()
+
     async def _write(
         self, sql: str, args: tuple[Any, ...], *, rows: bool
     ) -> tuple[int, list[tuple[Any, ...]]]:

@@ -54,6 +54,7 @@ class People:
         self._reads = store.read_sessions
 
     async def _upsert(self, aad_id: str, name: str, **values: Any) -> PersonView:
+        await self._store.flush_links()  # "remind me" in a chat links it first: that link is in the row
         key = aad_id.strip().lower()
         for _attempt in range(2):  # a first link on two instances at once: the second updates
             try:
@@ -75,7 +76,7 @@ class People:
     async def link(self, aad_id: str, name: str, *, conversation_id: str, service_url: str,
                    reference: dict[str, Any], tenant_id: str | None, channel_id: str = "msteams") -> None:  # fmt: skip
         """Remember where ``aad_id``'s personal chat with the bot is (the reminder choice is kept)."""
-        await self._store.link_person(PersonLink(
+        self._store.link_person_soon(PersonLink(
             aad_id.strip().lower(), name[:200], conversation_id, service_url,
             json.dumps(reference, separators=(",", ":")), tenant_id, channel_id or "msteams",
         ))  # fmt: skip
@@ -87,10 +88,12 @@ class People:
         )
 
     async def get(self, aad_id: str) -> PersonView | None:
+        await self._store.flush_links()  # links asked for a moment ago are part of the answer
         async with self._reads() as s:
             row = await s.scalar(select(Person).where(Person.aad_id == aad_id.strip().lower()))
             return PersonView.of(row) if row else None
 
     async def all(self) -> list[PersonView]:
+        await self._store.flush_links()
         async with self._reads() as s:
             return [PersonView.of(r) for r in (await s.scalars(select(Person).order_by(Person.id))).all()]

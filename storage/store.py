@@ -3,8 +3,10 @@ the version, appends audit events, records the source activity and refuses dupli
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import json
+import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from functools import partial
@@ -50,7 +52,11 @@ from storage.views import (
     as_utc,
 )
 
+log = logging.getLogger(__name__)
+
 DATA_SEQ = "data_seq"
+LINK_WINDOW = 0.05  # seconds people's chat links wait, to be written with the others of that time
+LINKS_KEPT = 10_000  # links waiting at most (a database that refuses them for long loses the oldest)
 DEFAULT_COMMITTEE = "JAC"
 T = TypeVar("T")  # what a unit of work returns
 
@@ -205,6 +211,10 @@ class Store:
         self._sessions = session_factory(engine)
         self._reads = read_session_factory(engine)  # take no write lock on SQLite
         self._fast = fast
+        self._links: dict[str, PersonLink] = {}  # by Entra id: the newest link of each person
+        self._links_timer: asyncio.TimerHandle | None = None
+        self._links_task: asyncio.Task[None] | None = None
+        self._links_lock = asyncio.Lock()
 
     @classmethod
     async def open(cls, url: str) -> Store:
@@ -217,6 +227,12 @@ class Store:
             raise
 
     async def close(self) -> None:
+        try:
+            await self.flush_links()  # the links still waiting are written, not dropped
+        finally:
+            await self._close()
+
+    async def _close(self) -> None:
         try:
             await self._fast.close()
         finally:
@@ -559,10 +575,40 @@ class Store:
         """Mark an outbox row delivered (for :mod:`storage.outbox`)."""
         await self._fast.outbox_sent(entry_id, done, utcnow())
 
-    async def link_person(self, person: PersonLink) -> None:
-        """Insert or update where ``person``'s personal chat is (one statement: a person's first
-        message in a chat runs it)."""
-        await self._fast.link_person(person, utcnow())
+    def link_person_soon(self, person: PersonLink) -> None:
+        """Insert or update where ``person``'s personal chat is, written within :data:`LINK_WINDOW`
+        together with the others of that time (one transaction, one round trip; the newest link of
+        a person wins). A person's first message in a chat asks for it; the answer does not wait,
+        and reads of people (:meth:`flush_links`) see it."""
+        self._links.pop(person.aad_id, None)
+        self._links[person.aad_id] = person
+        while len(self._links) > LINKS_KEPT:
+            del self._links[next(iter(self._links))]
+        if self._links_timer is None:
+            self._links_timer = asyncio.get_running_loop().call_later(LINK_WINDOW, self._links_due)
+
+    def _links_due(self) -> None:
+        self._links_timer = None
+        self._links_task = asyncio.create_task(self.flush_links())
+
+    async def flush_links(self) -> None:
+        """Write the links waiting now (and wait for a write already under way)."""
+        if self._links_timer is not None:
+            self._links_timer.cancel()
+            self._links_timer = None
+        async with self._links_lock:
+            if not self._links:
+                return
+            batch = sorted(self._links.values(), key=lambda p: p.aad_id)  # one lock order everywhere
+            self._links = {}
+            try:
+                await self._fast.link_people(batch, utcnow())
+            except Exception:  # kept for the next flush: a link is for later reminders only
+                log.warning("%d people's chat links not written yet", len(batch), exc_info=True)
+                for p in batch:
+                    self._links.setdefault(p.aad_id, p)
+                if self._links_timer is None:
+                    self._links_timer = asyncio.get_running_loop().call_later(1.0, self._links_due)
 
     async def insert_state(self, key: str, data: str) -> bool:
         """Create a state row; False if one exists."""

@@ -175,3 +175,24 @@ async def test_a_committee_lookup_runs_at_once_on_the_loop_even_while_the_lock_i
     finally:
         other.execute("ROLLBACK")
         other.close()
+
+
+async def test_peoples_links_wait_without_blocking_the_loop_when_another_connection_holds_the_lock(
+    store_file: tuple[Store, Path],
+) -> None:
+    store, path = store_file
+    people = People(store)
+    for n in range(5):
+        await people.link(f"aad-{n}", f"Person {n}", conversation_id=f"a:{n}", service_url="https://s/",
+                          reference={"conversation": {"id": f"a:{n}"}}, tenant_id="t")  # fmt: skip
+    other = _locker(path)
+    try:
+        other.execute("BEGIN IMMEDIATE")
+        flush = asyncio.create_task(store.flush_links())
+        await assert_waits_while_loop_runs(flush)
+        other.execute("COMMIT")
+        await asyncio.wait_for(flush, 10)
+    finally:
+        other.close()
+    with sqlite3.connect(path) as c:
+        assert c.execute("SELECT count(*) FROM person").fetchone() == (5,)
