@@ -116,20 +116,18 @@ class LoopSqlite:
         return rows
 
     async def write_many(self, sql: str, rows: list[tuple[Any, ...]]) -> None:
-        """Run one statement for each of ``rows``, all in one transaction (one commit)."""
+        """Run one statement for each of ``rows``: at once, in one transaction (one commit), or,
+        when another connection holds the write lock, one by one on the thread."""
         try:
             self._fast.execute("BEGIN IMMEDIATE")
         except sqlite3.OperationalError as err:
             if err.sqlite_errorcode not in _WAITS:
                 raise
             self.fallbacks += 1
-            await self._slow.execute("BEGIN IMMEDIATE")  # waits in the thread for the lock
-            try:
-                await self._slow.executemany(sql, rows)
-                await self._slow.execute("COMMIT")
-            except BaseException:
-                await self._slow.execute("ROLLBACK")
-                raise
+            # Each on its own: the thread connection is shared by every fallback statement, so
+            # it never holds a transaction open across an await (another's statement would join it).
+            for row in rows:
+                await self._slow.execute(sql, row)
         else:
             try:
                 self._fast.executemany(sql, rows)

@@ -229,6 +229,13 @@ class Store:
     async def close(self) -> None:
         try:
             await self.flush_links()  # the links still waiting are written, not dropped
+            if self._links_timer is not None:  # a flush that failed set a retry: none after closing
+                self._links_timer.cancel()
+                self._links_timer = None
+            if self._links:
+                log.warning(
+                    "%d people's chat links not written: linked at their next message", len(self._links)
+                )
         finally:
             await self._close()
 
