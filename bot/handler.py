@@ -17,7 +17,7 @@ from bot.invokes import SurfaceInvokes
 from bot.memory import ConversationMemory
 from bot.messages import reply_activity
 from bot.outbox import Replies
-from bot.reference import reference_json
+from bot.reference import turn_reference_json
 from bot.turn import INBOUND_KEY
 from dialogs.conversation import Conversation
 from dialogs.help import welcome_reply
@@ -216,7 +216,7 @@ class TrackerBot(TeamsActivityHandler):
             text=text, value=value, is_invoke=is_invoke, now=now, today=self._today(),
             user=Actor(user.name or "Unknown", getattr(user, "aad_object_id", None) or None),
             conversation_id=a.conversation.id if a.conversation else "unknown", activity_id=a.id,
-            conversation_type=conversation_type(a), make_reference=lambda: reference_json(a), service_url=a.service_url,
+            conversation_type=conversation_type(a), make_reference=lambda: turn_reference_json(turn_context), service_url=a.service_url,
             tenant_id=(a.conversation.tenant_id if a.conversation else None), team_id=team_id(a),
             channel_id=a.channel_id or "msteams",
         )  # fmt: skip
@@ -276,7 +276,7 @@ class TrackerBot(TeamsActivityHandler):
         if in_team and a.conversation and a.service_url:
             user = a.from_property
             await self._subs.subscribe(
-                conversation_id=a.conversation.id.split(";")[0], service_url=a.service_url, reference=reference_json(a),
+                conversation_id=a.conversation.id.split(";")[0], service_url=a.service_url, reference=turn_reference_json(turn_context),
                 tenant_id=a.conversation.tenant_id, channel_id=a.channel_id or "msteams", team_id=team_id(a),
                 conversation_type="channel", created_by=(user.name if user else None) or "installation",
             )  # fmt: skip

@@ -42,6 +42,11 @@ class PersonLink:
     tenant_id: str | None
     channel_id: str
 
+    def row(self, at: object) -> tuple[object, ...]:
+        """The parameters of :data:`_LINK`, in order, with ``at`` as the time."""
+        return (self.aad_id, self.name, self.conversation_id, self.service_url, self.reference, self.tenant_id,
+                self.channel_id, at)  # fmt: skip
+
 
 @dataclass(frozen=True, slots=True)
 class OutboxRow:
@@ -226,9 +231,9 @@ class SqliteFastPath:
 
     async def link_people(self, people: list[PersonLink], now: dt.datetime) -> None:
         at = _sqlite_time(now)
-        rows = [(p.aad_id, p.name, p.conversation_id, p.service_url, p.reference, p.tenant_id, p.channel_id, at)
-                for p in people]  # fmt: skip
-        await self._conn.write_many(_LINK.format(*(f"?{n}" for n in range(1, 9))), rows)
+        await self._conn.write_many(
+            _LINK.format(*(f"?{n}" for n in range(1, 9))), [p.row(at) for p in people]
+        )
 
     async def item_version(self, item_id: int) -> int | None:
         rows = await self._conn.read("SELECT version FROM item WHERE id = ?", (item_id,))
@@ -351,8 +356,7 @@ class PgFastPath:
 
     async def link_people(self, people: list[PersonLink], now: dt.datetime) -> None:
         sql = _LINK.format("$1", "$2", "$3", "$4", "$5::json", "$6", "$7", "$8")
-        rows = [(p.aad_id, p.name, p.conversation_id, p.service_url, p.reference, p.tenant_id, p.channel_id, now)
-                for p in people]  # fmt: skip
+        rows = [p.row(now) for p in people]
         await self._pool.run(lambda conn: conn.executemany(sql, rows))  # one round trip, atomic
 
     async def item_version(self, item_id: int) -> int | None:
