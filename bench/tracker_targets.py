@@ -14,6 +14,10 @@ Targets:
   combined throughput and where the CPU goes (each instance, PostgreSQL, the load generator).
 * ``tracker-postgres-10k-faults``: c=16 normally, then c=16 again while 60 other conversations
   hang at the connector (same serviceUrl): healthy conversations' p99 against the normal run's.
+* ``tracker-sqlite-10k-baseline``, only when ``TRACKER_BENCH_BASELINE`` names another checkout
+  (``git worktree add /tmp/base HEAD~1``): the same target with that checkout's code first on the
+  path, for a before/after in the same interleaved rounds (machine speed drifts by more than
+  most single changes gain, so runs minutes apart cannot tell them apart).
 """
 
 from __future__ import annotations
@@ -37,6 +41,7 @@ from bench.traffic import TrackerMix
 log = logging.getLogger(__name__)
 
 PG_ADMIN_ENV = "TRACKER_BENCH_POSTGRES_URL"
+BASELINE_ENV = "TRACKER_BENCH_BASELINE"
 PG_ADMIN_DEFAULT = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 SIZES = {"10k": 10_000, "100k": 100_000}
 FAULT_CONVERSATIONS = 60
@@ -164,6 +169,16 @@ def tracker_targets() -> list[Target]:
             out.append(
                 tracker(f"tracker-{backend}-{size}", backend, items, f"Tracker, {label}, {items:,} items")
             )
+    baseline = os.environ.get(BASELINE_ENV)
+    if baseline:
+        out.append(
+            Target(
+                name="tracker-sqlite-10k-baseline", argv=("{repo}/.venv/bin/tracker", "serve"),
+                env={**env, "PYTHONPATH": str(Path(baseline).resolve())}, prepare=seeded("sqlite", 10_000),
+                cleanup=drop_database, ready=http_ready("/healthz"), traffic=mixes[10_000],
+                description=f"Tracker, SQLite, 10,000 items, the code of {baseline}",
+            )
+        )  # fmt: skip
     out.append(
         tracker(
             "tracker-postgres-10k-x2",

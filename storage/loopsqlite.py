@@ -12,6 +12,11 @@ on a connection used on the loop, set up so that it never waits:
 - ``wal_autocheckpoint=0``: a commit never checkpoints (that copies pages and does fsync); a
   checkpoint runs on the thread connection every :data:`CHECKPOINT_EVERY` loop-side writes.
 
+The single-row writes of turns that reach the database in the same turn of the loop share one
+transaction: each is queued, the first schedules the commit with ``call_soon``, and each caller
+resumes when the commit holding its row is done (a group commit; at c=16 most commits carry 3-8
+writes, and a write costs about half). A write alone commits by itself, as before.
+
 A change to an item (a handful of statements through the ORM) runs the same way, as one
 transaction from BEGIN IMMEDIATE to COMMIT without an await in it (:meth:`LoopSqlite.transact`).
 Run through aiosqlite, its transaction held the write lock across seven thread round trips while
@@ -28,6 +33,7 @@ import asyncio
 import logging
 import sqlite3
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import aiosqlite
@@ -43,6 +49,23 @@ log = logging.getLogger(__name__)
 CHECKPOINT_EVERY = 1000  # loop-side writes between checkpoints (SQLite's own default is 1000 pages)
 _WAITS = (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
 T = TypeVar("T")
+
+
+_Outcome = tuple[int, list[tuple[Any, ...]]]  # rows changed, rows returned
+
+
+class _Busy(Exception):
+    """Another connection holds the write lock (the statement is re-run on the thread)."""
+
+
+@dataclass(slots=True)
+class _Queued:
+    """A write waiting for the commit it shares with the writes queued beside it."""
+
+    sql: str
+    args: tuple[Any, ...]
+    rows: bool
+    done: asyncio.Future[_Outcome]
 
 
 class WouldWait(Exception):
@@ -62,6 +85,7 @@ class LoopSqlite:
         self._reader = self._engine.execution_options(**{READS: True})  # BEGIN, not BEGIN IMMEDIATE
         self._writes = 0
         self._checkpoint: asyncio.Task[None] | None = None
+        self._queued: list[_Queued] = []
         self.fallbacks = 0  # statements that had to wait and went to the thread (for tests, logs)
 
     @classmethod
@@ -140,17 +164,61 @@ class LoopSqlite:
     async def _write(
         self, sql: str, args: tuple[Any, ...], *, rows: bool
     ) -> tuple[int, list[tuple[Any, ...]]]:
+        # Queued, and committed with the writes other turns queue in the same turn of the loop:
+        # the commit is most of a small write's cost (~36 -> ~17 µs a write, 16 writers). Each
+        # caller hears only once its own row is committed, as with a commit of its own.
+        loop = asyncio.get_running_loop()
+        done: asyncio.Future[_Outcome] = loop.create_future()
+        self._queued.append(_Queued(sql, args, rows, done))
+        if len(self._queued) == 1:
+            loop.call_soon(self._commit_queued)
         try:
-            cur = self._fast.execute(sql, args)
-            out = (cur.rowcount, cur.fetchall() if rows else [])
-        except sqlite3.OperationalError as err:
-            if err.sqlite_errorcode not in _WAITS:
-                raise
+            return await done
+        except _Busy:  # another connection held the write lock: this one may wait, on the thread
             self.fallbacks += 1
             slow = await self._slow.execute(sql, args)
             out = (slow.rowcount, [tuple(r) for r in await slow.fetchall()] if rows else [])
-        self._wrote()
-        return out
+            self._wrote()
+            return out
+
+    def _commit_queued(self) -> None:
+        """Run the queued writes, in order, in one transaction (a lone write commits by itself)."""
+        queued = [q for q in self._queued if not q.done.done()]  # a cancelled caller's write is not run
+        self._queued = []
+        if len(queued) > 1:
+            try:
+                self._fast.execute("BEGIN IMMEDIATE")
+            except sqlite3.OperationalError as err:
+                busy = err.sqlite_errorcode in _WAITS
+                for q in queued:
+                    q.done.set_exception(_Busy() if busy else err)
+                return
+        outcomes = [self._run(q) for q in queued]
+        if len(queued) > 1:
+            try:
+                self._fast.execute("COMMIT")
+            except sqlite3.Error as err:  # nothing was committed: every caller hears it
+                self._fast.execute("ROLLBACK")
+                for q in queued:
+                    q.done.set_exception(err)
+                return
+        for q, out in zip(queued, outcomes, strict=True):
+            if isinstance(out, BaseException):
+                q.done.set_exception(out)
+            else:
+                q.done.set_result(out)
+            self._wrote()
+
+    def _run(self, q: _Queued) -> _Outcome | BaseException:
+        # A statement that fails (a constraint, say) is undone by SQLite on its own; the
+        # transaction and the other statements in it go on.
+        try:
+            cur = self._fast.execute(q.sql, q.args)
+            return cur.rowcount, cur.fetchall() if q.rows else []
+        except sqlite3.OperationalError as err:
+            return _Busy() if err.sqlite_errorcode in _WAITS else err
+        except sqlite3.Error as err:
+            return err
 
     def _wrote(self) -> None:
         self._writes += 1

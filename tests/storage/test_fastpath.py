@@ -114,6 +114,85 @@ async def test_sqlite_errors_other_than_busy_are_raised(sqlite_file: Path) -> No
         await hot.close()
 
 
+_CLAIM = "INSERT OR IGNORE INTO processed_key (key, created_at) VALUES (?, ?)"
+
+
+def _statements(conn: LoopSqlite) -> list[str]:
+    seen: list[str] = []
+    conn._fast.set_trace_callback(seen.append)  # what the loop connection sends to SQLite
+    return seen
+
+
+def _keys(path: Path) -> list[str]:
+    with sqlite3.connect(path) as c:  # another connection: sees only what is committed
+        return [r[0] for r in c.execute("SELECT key FROM processed_key ORDER BY key")]
+
+
+async def test_sqlite_writes_of_the_same_moment_share_one_commit(sqlite_file: Path) -> None:
+    hot = await LoopSqlite.open(str(sqlite_file))
+    try:
+        seen = _statements(hot)
+        counts = await asyncio.gather(*(hot.write(_CLAIM, (f"in:{n % 5}", "2026-11-26")) for n in range(8)))
+        assert counts == [1, 1, 1, 1, 1, 0, 0, 0]  # each caller hears its own statement's count
+        assert [s for s in seen if s in ("BEGIN IMMEDIATE", "COMMIT")] == ["BEGIN IMMEDIATE", "COMMIT"]
+        assert _keys(sqlite_file) == [f"in:{n}" for n in range(5)]
+        seen.clear()
+        assert await hot.write(_CLAIM, ("in:alone", "2026-11-26")) == 1  # a write alone: no BEGIN of its own
+        assert [s.split(" (")[0] for s in seen] == ["INSERT OR IGNORE INTO processed_key"]
+        assert hot.fallbacks == 0
+    finally:
+        await hot.close()
+
+
+async def test_sqlite_a_write_that_fails_in_a_shared_commit_fails_alone(sqlite_file: Path) -> None:
+    hot = await LoopSqlite.open(str(sqlite_file))
+    try:
+        await hot.write(_CLAIM, ("in:taken", "2026-11-26"))
+        strict = "INSERT INTO processed_key (key, created_at) VALUES (?, ?)"
+        results = await asyncio.gather(
+            hot.write(_CLAIM, ("in:a", "2026-11-26")),
+            hot.write(strict, ("in:taken", "2026-11-26")),  # the primary key is taken
+            hot.write_returning(strict + " RETURNING key", ("in:b", "2026-11-26")),
+            return_exceptions=True,
+        )
+        assert results[0] == 1 and results[2] == [("in:b",)]
+        assert isinstance(results[1], sqlite3.IntegrityError)
+        assert _keys(sqlite_file) == ["in:a", "in:b", "in:taken"]
+    finally:
+        await hot.close()
+
+
+async def test_sqlite_shared_writes_wait_in_the_thread_when_the_lock_is_taken(sqlite_file: Path) -> None:
+    hot = await LoopSqlite.open(str(sqlite_file))
+    other = sqlite3.connect(sqlite_file, isolation_level=None, check_same_thread=False)
+    try:
+        other.execute("BEGIN IMMEDIATE")
+        writes = asyncio.gather(*(hot.write(_CLAIM, (f"in:{n}", "2026-11-26")) for n in range(3)))
+        await assert_waits_while_loop_runs(writes)
+        other.execute("COMMIT")
+        assert await asyncio.wait_for(writes, 10) == [1, 1, 1]
+        assert hot.fallbacks == 3
+        assert _keys(sqlite_file) == ["in:0", "in:1", "in:2"]
+    finally:
+        other.close()
+        await hot.close()
+
+
+async def test_sqlite_a_cancelled_write_still_queued_is_not_run(sqlite_file: Path) -> None:
+    hot = await LoopSqlite.open(str(sqlite_file))
+    try:
+        kept = asyncio.create_task(hot.write(_CLAIM, ("in:kept", "2026-11-26")))
+        dropped = asyncio.create_task(hot.write(_CLAIM, ("in:dropped", "2026-11-26")))
+        await asyncio.sleep(0)  # both queued, the commit not yet run
+        dropped.cancel()
+        assert await kept == 1
+        with pytest.raises(asyncio.CancelledError):
+            await dropped
+        assert _keys(sqlite_file) == ["in:kept"]
+    finally:
+        await hot.close()
+
+
 # ---- PostgreSQL on a few connections of its own (storage.pgconns) ----------------------------------------------------------------
 
 
