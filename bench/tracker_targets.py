@@ -156,9 +156,13 @@ def tracker_targets() -> list[Target]:
         "TRACKER_REFRESH_SECONDS": "2",
     }
 
-    def tracker(name: str, backend: str, items: int, description: str, **extra: object) -> Target:
+    def tracker(
+        name: str, backend: str, items: int, description: str, code: str | None = None, **extra: object
+    ) -> Target:
+        # code: another checkout whose packages come first on the path (the baseline target)
+        own_env = env if code is None else {**env, "PYTHONPATH": str(Path(code).resolve())}
         return Target(
-            name=name, argv=("{repo}/.venv/bin/tracker", "serve"), env=env, prepare=seeded(backend, items),
+            name=name, argv=("{repo}/.venv/bin/tracker", "serve"), env=own_env, prepare=seeded(backend, items),
             cleanup=drop_database, ready=http_ready("/healthz"), traffic=mixes[items], description=description,
             ready_timeout_s=180.0 if items > 10_000 else 60.0, **extra,  # type: ignore[arg-type]
         )  # fmt: skip
@@ -172,12 +176,8 @@ def tracker_targets() -> list[Target]:
     baseline = os.environ.get(BASELINE_ENV)
     if baseline:
         out.append(
-            Target(
-                name="tracker-sqlite-10k-baseline", argv=("{repo}/.venv/bin/tracker", "serve"),
-                env={**env, "PYTHONPATH": str(Path(baseline).resolve())}, prepare=seeded("sqlite", 10_000),
-                cleanup=drop_database, ready=http_ready("/healthz"), traffic=mixes[10_000],
-                description=f"Tracker, SQLite, 10,000 items, the code of {baseline}",
-            )
+            tracker("tracker-sqlite-10k-baseline", "sqlite", 10_000,
+                    f"Tracker, SQLite, 10,000 items, the code of {baseline}", code=baseline)
         )  # fmt: skip
     out.append(
         tracker(
